@@ -1,0 +1,156 @@
+import Foundation
+import StratusCore
+
+/// oslo.policy's enforcer: a table of named rules (defaults overridden by a `policy.yaml` or
+/// `policy.json`) evaluated against the caller's credentials and a target.
+public struct PolicyEnforcer: Sendable {
+    public private(set) var rules: [String: PolicyRule]
+
+    /// Builds from default rule strings, then applies the overrides in `policyFile` when it exists.
+    public init(defaults: [String: String], policyFile: String? = nil) throws {
+        var rules: [String: PolicyRule] = [:]
+        for (name, text) in defaults { rules[name] = try PolicyRule(parsing: text) }
+        if let policyFile, FileManager.default.fileExists(atPath: policyFile) {
+            for (name, text) in try PolicyEnforcer.readOverrides(policyFile) {
+                do { rules[name] = try PolicyRule(parsing: text) } catch {
+                    throw ConfigError(file: policyFile, message: error.description)
+                }
+            }
+        }
+        self.rules = rules
+    }
+
+    /// Whether `action` is allowed. An action with no rule is denied.
+    public func allows(_ action: String, target: [String: JSON], credentials: [String: JSON]) -> Bool {
+        guard let rule = rules[action] else { return false }
+        let flat = PolicyEnforcer.flatten(target)
+        return evaluate(rule, target: flat, creds: credentials, depth: 0)
+    }
+
+    /// Throws 403 in the service's format unless `action` is allowed.
+    public func authorize(_ action: String, target: [String: JSON] = [:], caller: Caller) throws {
+        guard allows(action, target: target, credentials: caller.policyCredentials) else {
+            throw OpenStackError.forbidden("You are not authorized to perform the requested action: \(action).")
+        }
+    }
+
+    func evaluate(_ rule: PolicyRule, target: [String: String], creds: [String: JSON], depth: Int) -> Bool {
+        switch rule {
+        case .always: return true
+        case .never: return false
+        case .not(let r): return !evaluate(r, target: target, creds: creds, depth: depth)
+        case .and(let rs): return rs.allSatisfy { evaluate($0, target: target, creds: creds, depth: depth) }
+        case .or(let rs): return rs.contains { evaluate($0, target: target, creds: creds, depth: depth) }
+        case .rule(let name):
+            guard depth < 20, let r = rules[name] else { return false }
+            return evaluate(r, target: target, creds: creds, depth: depth + 1)
+        case .role(let match):
+            guard let role = PolicyEnforcer.substitute(match, target) else { return false }
+            let roles = creds["roles"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            return roles.contains { $0.lowercased() == role.lowercased() }
+        case .generic(let kind, let match):
+            guard let expected = PolicyEnforcer.substitute(match, target) else { return false }
+            if let literal = PolicyEnforcer.literal(kind) { return expected == literal }
+            var node: JSON = .object(creds)
+            for segment in kind.split(separator: ".") {
+                guard let child = node[String(segment)] else { return false }
+                node = child
+            }
+            switch node {
+            case .array(let items): return items.contains { PolicyEnforcer.pythonString($0) == expected }
+            default: return PolicyEnforcer.pythonString(node) == expected
+            }
+        }
+    }
+
+    /// `%(key)s` substitution from the flattened target; nil when a key is missing
+    /// (oslo.policy then fails the check).
+    static func substitute(_ match: String, _ target: [String: String]) -> String? {
+        guard match.contains("%(") else { return match }
+        var out = ""
+        var rest = Substring(match)
+        while let start = rest.range(of: "%(") {
+            out += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].range(of: ")s") else { return nil }
+            let key = String(rest[start.upperBound..<end.lowerBound])
+            guard let value = target[key] else { return nil }
+            out += value
+            rest = rest[end.upperBound...]
+        }
+        return out + rest
+    }
+
+    /// A KIND that Python's `ast.literal_eval` would accept: quoted strings, numbers, None, True, False.
+    static func literal(_ kind: String) -> String? {
+        if kind.count >= 2, let q = kind.first, q == "'" || q == "\"", kind.last == q { return String(kind.dropFirst().dropLast()) }
+        if ["None", "True", "False"].contains(kind) { return kind }
+        if Int(kind) != nil { return kind }
+        return nil
+    }
+
+    /// How Python's `str()` renders a credential value.
+    static func pythonString(_ v: JSON) -> String {
+        switch v {
+        case .null: return "None"
+        case .bool(let b): return b ? "True" : "False"
+        case .int(let i): return String(i)
+        case .double(let d): return String(d)
+        case .string(let s): return s
+        default: return v.serialized()
+        }
+    }
+
+    /// `{"target": {"project": {"id": "x"}}}` → `["target.project.id": "x", …]`; also keeps the
+    /// flat keys the caller gave. Null becomes "None", as `%s` formats it.
+    static func flatten(_ target: [String: JSON]) -> [String: String] {
+        var out: [String: String] = [:]
+        func walk(_ prefix: String, _ v: JSON) {
+            if case .object(let o) = v {
+                for (k, child) in o { walk(prefix.isEmpty ? k : "\(prefix).\(k)", child) }
+            } else {
+                out[prefix] = pythonString(v)
+            }
+        }
+        walk("", .object(target))
+        return out
+    }
+
+    /// Reads `"name": "rule"` pairs from a policy.yaml (the flat subset oslo's generator writes)
+    /// or a policy.json.
+    static func readOverrides(_ path: String) throws -> [(String, String)] {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, message: "cannot read the policy file")
+        }
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{") {
+            guard case .object(let o) = try JSON.parse(Array(text.utf8)) else { return [] }
+            return o.compactMap { k, v in v.stringValue.map { (k, $0) } }
+        }
+        var out: [(String, String)] = []
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") || line == "---" { continue }
+            guard let (key, rest) = splitKey(line) else {
+                throw ConfigError(file: path, line: n + 1, message: "expected \"name\": \"rule\"")
+            }
+            out.append((key, unquote(rest.trimmingCharacters(in: .whitespaces))))
+        }
+        return out
+    }
+
+    static func splitKey(_ line: String) -> (String, String)? {
+        if let q = line.first, q == "\"" || q == "'" {
+            guard let close = line.dropFirst().firstIndex(of: q) else { return nil }
+            let key = String(line[line.index(after: line.startIndex)..<close])
+            let after = line[line.index(after: close)...].trimmingCharacters(in: .whitespaces)
+            guard after.hasPrefix(":") else { return nil }
+            return (key, String(after.dropFirst()))
+        }
+        guard let colon = line.range(of: ": ") ?? (line.hasSuffix(":") ? line.range(of: ":", options: .backwards) : nil) else { return nil }
+        return (String(line[..<colon.lowerBound]), String(line[colon.upperBound...]))
+    }
+
+    static func unquote(_ s: String) -> String {
+        if s.count >= 2, let q = s.first, q == "\"" || q == "'", s.last == q { return String(s.dropFirst().dropLast()) }
+        return s
+    }
+}

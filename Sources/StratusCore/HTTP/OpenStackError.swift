@@ -1,0 +1,84 @@
+import HTTPTypes
+import Hummingbird
+
+/// An API error: an HTTP status, a message for the caller and, where the service has one,
+/// a stable code. Rendered in the calling service's own body shape by `ErrorFormat`.
+///
+/// Messages never carry secrets or SQL; unexpected errors become a generic 500 whose details
+/// go to the log only (see `OpenStackMiddleware`).
+public struct OpenStackError: Error, Sendable {
+    public var status: HTTPResponse.Status
+    public var message: String
+    /// Service-specific error type name (neutron `type`, placement `code`); nil for most.
+    public var code: String?
+    /// Extra response headers (`WWW-Authenticate` on 401, for instance).
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, _ message: String, code: String? = nil, headers: HTTPFields = [:]) {
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = headers
+    }
+
+    public static func badRequest(_ message: String) -> OpenStackError { .init(.badRequest, message) }
+    public static func unauthorized(_ message: String = "The request you have made requires authentication.") -> OpenStackError {
+        .init(.unauthorized, message)
+    }
+    public static func forbidden(_ message: String = "You are not authorized to perform the requested action.") -> OpenStackError {
+        .init(.forbidden, message)
+    }
+    public static func notFound(_ message: String) -> OpenStackError { .init(.notFound, message) }
+    public static func conflict(_ message: String) -> OpenStackError { .init(.conflict, message) }
+
+    /// The `title` of an HTTP status as webob spells it ("Not Found", "Bad Request", …).
+    public var title: String { status.reasonPhrase }
+}
+
+/// How a service shapes its error bodies. Each OpenStack service has its own; clients parse them.
+public enum ErrorFormat: Sendable {
+    /// keystone: `{"error": {"code": 404, "title": "Not Found", "message": "…"}}`
+    case identity
+    /// placement: `{"errors": [{"status", "title", "detail", "code", "request_id"}]}`
+    case placement
+    /// nova: `{"itemNotFound": {"code": 404, "message": "…"}}`
+    case compute
+    /// neutron: `{"NeutronError": {"type", "message", "detail"}}`
+    case network
+    /// glance (webob): `{"code": "404 Not Found", "title", "message"}`
+    case image
+
+    public func body(for error: OpenStackError, requestID: String) -> JSON {
+        let status = Int64(error.status.code)
+        switch self {
+        case .identity:
+            return ["error": ["code": .int(status), "title": .string(error.title), "message": .string(error.message)]]
+        case .placement:
+            var e: [String: JSON] = [
+                "status": .int(status), "title": .string(error.title), "detail": .string(error.message),
+                "request_id": .string(requestID),
+            ]
+            if let code = error.code { e["code"] = .string(code) }
+            return ["errors": [.object(e)]]
+        case .compute:
+            let name: String
+            switch error.status.code {
+            case 400: name = "badRequest"
+            case 401: name = "unauthorized"
+            case 403: name = "forbidden"
+            case 404: name = "itemNotFound"
+            case 405: name = "HTTPMethodNotAllowed"
+            case 409: name = "conflictingRequest"
+            case 413: name = "overLimit"
+            case 500...: name = "computeFault"
+            default: name = "badRequest"
+            }
+            return .object([name: ["code": .int(status), "message": .string(error.message)]])
+        case .network:
+            return ["NeutronError": ["type": .string(error.code ?? error.title.replacingOccurrences(of: " ", with: "")),
+                                     "message": .string(error.message), "detail": ""]]
+        case .image:
+            return ["code": .string("\(status) \(error.title)"), "title": .string(error.title), "message": .string(error.message)]
+        }
+    }
+}

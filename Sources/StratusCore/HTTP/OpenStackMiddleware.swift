@@ -1,0 +1,72 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The outermost middleware of every service: assigns the request id, renders every error in
+/// the service's own body shape, and logs one line per request (method, path, status, time,
+/// request id). Never logs bodies, tokens or query strings.
+public struct OpenStackMiddleware: RouterMiddleware {
+    public typealias Context = StratusContext
+    let format: ErrorFormat
+    let bodyLimit: Int
+    let logger: Logger
+
+    public init(format: ErrorFormat, bodyLimit: Int, logger: Logger) {
+        self.format = format
+        self.bodyLimit = bodyLimit
+        self.logger = logger
+    }
+
+    public func handle(
+        _ request: Request, context: StratusContext, next: (Request, StratusContext) async throws -> Response
+    ) async throws -> Response {
+        let start = ContinuousClock.now
+        var context = context
+        context.requestID = "req-" + UUID().uuidString.lowercased()
+        context.bodyLimit = bodyLimit
+        context.logger[metadataKey: "request_id"] = .string(context.requestID)
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = render(error, request: request, context: context)
+        }
+        response.headers[HTTPField.Name("x-openstack-request-id")!] = context.requestID
+        let elapsed = ContinuousClock.now - start
+        let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        let line: Logger.Message = "\(request.method) \(request.uri.path) \(response.status.code) \(String(format: "%.1f", ms))ms"
+        if response.status.code >= 500 {
+            context.logger.error(line)
+        } else {
+            context.logger.info(line)
+        }
+        return response
+    }
+
+    func render(_ error: any Error, request: Request, context: StratusContext) -> Response {
+        let apiError: OpenStackError
+        switch error {
+        case let e as OpenStackError:
+            apiError = e
+        case let e as HTTPError:
+            switch e.status {
+            case .notFound: apiError = .notFound("The resource could not be found.")
+            case .methodNotAllowed: apiError = .init(.methodNotAllowed, "The method is not allowed for the requested URL.")
+            case .contentTooLarge: apiError = .init(.contentTooLarge, "Request is too large.")
+            default: apiError = .init(e.status, e.body ?? e.status.reasonPhrase)
+            }
+        default:
+            context.logger.error("unhandled error: \(String(reflecting: error))")
+            apiError = .init(.internalServerError, "An unexpected error prevented the server from fulfilling your request.")
+        }
+        var headers = apiError.headers
+        if apiError.status == .unauthorized, format == .identity, headers[.wwwAuthenticate] == nil {
+            headers[.wwwAuthenticate] = "Keystone uri=\"\(request.head.scheme ?? "http")://\(request.head.authority ?? "localhost")\""
+        }
+        if request.method == .head {
+            return .empty(apiError.status, headers: headers)
+        }
+        return .json(format.body(for: apiError, requestID: context.requestID), status: apiError.status, headers: headers)
+    }
+}

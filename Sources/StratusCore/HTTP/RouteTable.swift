@@ -1,0 +1,52 @@
+import HTTPTypes
+import Hummingbird
+
+/// A service's route declarations, in the style of placement's `ROUTE_DECLARATIONS`.
+///
+/// Beyond what `Router` does, it answers 405 (not 404) for a known path with an unsupported
+/// method, and serves HEAD for every GET route that has no HEAD of its own, as the Python
+/// services (flask, webob) do.
+public struct RouteTable {
+    public typealias Handler = @Sendable (Request, StratusContext) async throws -> Response
+    public let router: Router<StratusContext>
+    private var methods: [String: Set<HTTPRequest.Method>] = [:]
+    private var order: [String] = []
+    private var getHandlers: [String: Handler] = [:]
+
+    public init(router: Router<StratusContext>) {
+        self.router = router
+    }
+
+    public mutating func add(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
+        if methods[path] == nil { order.append(path) }
+        methods[path, default: []].insert(method)
+        if method == .get { getHandlers[path] = handler }
+        router.on(RouterPath(path), method: method) { request, context in try await handler(request, context) }
+    }
+
+    public mutating func get(_ path: String, _ handler: @escaping Handler) { add(.get, path, handler) }
+    public mutating func post(_ path: String, _ handler: @escaping Handler) { add(.post, path, handler) }
+    public mutating func put(_ path: String, _ handler: @escaping Handler) { add(.put, path, handler) }
+    public mutating func patch(_ path: String, _ handler: @escaping Handler) { add(.patch, path, handler) }
+    public mutating func delete(_ path: String, _ handler: @escaping Handler) { add(.delete, path, handler) }
+    public mutating func head(_ path: String, _ handler: @escaping Handler) { add(.head, path, handler) }
+
+    /// Registers the implicit HEAD routes and the 405 answers. Call once, after the last `add`.
+    public func finish() {
+        let all: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete, .head]
+        for path in order {
+            let declared = methods[path]!
+            if !declared.contains(.head), let get = getHandlers[path] {
+                router.on(RouterPath(path), method: .head) { request, context in
+                    let response = try await get(request, context)
+                    return Response(status: response.status, headers: response.headers, body: .init())
+                }
+            }
+            for method in all where !declared.contains(method) && !(method == .head && getHandlers[path] != nil) {
+                router.on(RouterPath(path), method: method) { _, _ -> Response in
+                    throw OpenStackError(.methodNotAllowed, "The method is not allowed for the requested URL.")
+                }
+            }
+        }
+    }
+}

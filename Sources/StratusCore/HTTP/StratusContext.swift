@@ -1,0 +1,108 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Per-request state shared by every Stratus service: the request id, the body size limit and,
+/// once the auth middleware has run, the authenticated caller.
+public struct StratusContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// `req-<uuid>`, echoed as `x-openstack-request-id`.
+    public var requestID: String = ""
+    /// Largest request body accepted (oslo_middleware `max_request_body_size`).
+    public var bodyLimit: Int = 114_688
+    /// The caller, set by the service's auth middleware; nil on unauthenticated routes.
+    public var caller: Caller?
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// The caller, or 401 when the route was reached without authentication.
+    public func requireCaller() throws -> Caller {
+        guard let caller else { throw OpenStackError.unauthorized() }
+        return caller
+    }
+}
+
+/// The authenticated identity behind a request: what a validated token says.
+///
+/// This is what keystonemiddleware puts in the WSGI environment (`X-User-Id`, `X-Project-Id`,
+/// `X-Roles`, …) and what oslo.policy's credentials dictionary is built from.
+public struct Caller: Sendable, Equatable {
+    public enum Scope: Sendable, Equatable {
+        case unscoped
+        case project(id: String, name: String, domainID: String, domainName: String)
+        case domain(id: String, name: String)
+        case system
+    }
+
+    public var userID: String
+    public var userName: String
+    public var userDomainID: String
+    public var userDomainName: String
+    public var scope: Scope
+    /// Role names, implied roles included, lower-case as keystone stores them.
+    public var roles: [String]
+    public var roleIDs: [String]
+    public var methods: [String]
+    public var auditIDs: [String]
+    /// Set when the token came from an application credential.
+    public var applicationCredentialID: String?
+    /// A restricted application credential may not create application credentials or trusts.
+    public var applicationCredentialRestricted: Bool
+    /// The token itself, kept so a service can forward it; never logged.
+    public var token: String
+
+    public init(
+        userID: String, userName: String, userDomainID: String, userDomainName: String, scope: Scope,
+        roles: [String], roleIDs: [String], methods: [String], auditIDs: [String],
+        applicationCredentialID: String? = nil, applicationCredentialRestricted: Bool = false, token: String
+    ) {
+        self.userID = userID
+        self.userName = userName
+        self.userDomainID = userDomainID
+        self.userDomainName = userDomainName
+        self.scope = scope
+        self.roles = roles
+        self.roleIDs = roleIDs
+        self.methods = methods
+        self.auditIDs = auditIDs
+        self.applicationCredentialID = applicationCredentialID
+        self.applicationCredentialRestricted = applicationCredentialRestricted
+        self.token = token
+    }
+
+    public var projectID: String? { if case .project(let id, _, _, _) = scope { return id }; return nil }
+    public var domainID: String? { if case .domain(let id, _) = scope { return id }; return nil }
+    public var isSystemScoped: Bool { scope == .system }
+
+    /// oslo.policy's credentials dictionary, as keystone builds it for `enforce`.
+    public var policyCredentials: [String: JSON] {
+        var creds: [String: JSON] = [
+            "user_id": .string(userID),
+            "user_domain_id": .string(userDomainID),
+            "roles": .array(roles.map(JSON.string)),
+            "is_admin": false,
+            "project_id": .null,
+            "project_domain_id": .null,
+            "domain_id": .null,
+            "system_scope": .null,
+        ]
+        var token: [String: JSON] = ["user": ["id": .string(userID), "domain": ["id": .string(userDomainID)]]]
+        switch scope {
+        case .unscoped: break
+        case .project(let id, _, let domainID, _):
+            creds["project_id"] = .string(id)
+            creds["project_domain_id"] = .string(domainID)
+            token["project"] = ["id": .string(id), "domain": ["id": .string(domainID)]]
+        case .domain(let id, _):
+            creds["domain_id"] = .string(id)
+            token["domain"] = ["id": .string(id)]
+        case .system:
+            creds["system_scope"] = "all"
+            token["system"] = ["all": true]
+        }
+        creds["token"] = .object(token)
+        return creds
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+
+/// A JSON value: the shape request bodies are validated in and responses are built from.
+///
+/// OpenStack bodies carry free-form attributes (keystone's `extra`), so the edges work on this
+/// tree rather than on fixed Codable structs; the serializer is hand-written because it is on
+/// the token-validation hot path.
+public enum JSON: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSON])
+    case object([String: JSON])
+
+    public subscript(key: String) -> JSON? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+
+    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
+    public var objectValue: [String: JSON]? { if case .object(let o) = self { return o }; return nil }
+    public var arrayValue: [JSON]? { if case .array(let a) = self { return a }; return nil }
+    public var isNull: Bool { if case .null = self { return true }; return false }
+    public var intValue: Int64? {
+        switch self {
+        case .int(let i): return i
+        case .double(let d) where d == d.rounded(): return Int64(exactly: d)
+        default: return nil
+        }
+    }
+
+    /// The JSON type name, as jsonschema words it in validation errors.
+    public var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .int, .double: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+
+    /// Parses a request body. Throws `JSONParseError` with a human-readable reason.
+    public static func parse(_ data: some Collection<UInt8>) throws -> JSON {
+        do {
+            return try JSONDecoder().decode(JSON.self, from: Data(data))
+        } catch let error as DecodingError {
+            switch error {
+            case .dataCorrupted(let ctx): throw JSONParseError(reason: ctx.underlyingError.map { "\($0)" } ?? ctx.debugDescription)
+            default: throw JSONParseError(reason: "\(error)")
+            }
+        } catch {
+            throw JSONParseError(reason: "\(error)")
+        }
+    }
+
+    /// Serializes compactly.
+    public func serialized() -> String {
+        var out = ""
+        out.reserveCapacity(256)
+        write(to: &out)
+        return out
+    }
+
+    public func write(to out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d):
+            if d.isFinite, d == d.rounded(), abs(d) < 1e15 { out += String(Int64(d)) } else { out += "\(d)" }
+        case .string(let s): JSON.writeString(s, to: &out)
+        case .array(let a):
+            out += "["
+            for (i, v) in a.enumerated() {
+                if i > 0 { out += ", " }
+                v.write(to: &out)
+            }
+            out += "]"
+        case .object(let o):
+            out += "{"
+            var first = true
+            for k in o.keys.sorted() {
+                if !first { out += ", " }
+                first = false
+                JSON.writeString(k, to: &out)
+                out += ": "
+                o[k]!.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    static func writeString(_ s: String, to out: inout String) {
+        out += "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        out += "\""
+    }
+}
+
+/// A body that is not JSON.
+public struct JSONParseError: Error, Sendable {
+    public let reason: String
+}
+
+extension JSON: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? c.decode(Int64.self) { self = .int(i) }
+        else if let d = try? c.decode(Double.self) { self = .double(d) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSON].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSON].self)) }
+    }
+}
+
+extension JSON: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSON)...) {
+        self = .object(Dictionary(elements, uniquingKeysWith: { _, b in b }))
+    }
+    public init(nilLiteral: ()) { self = .null }
+}
+
+extension JSON {
+    /// `.string(s)` or `.null` when `s` is nil.
+    public static func optional(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import SQLKit
+import SQLiteKit
+import StratusCore
+import Synchronization
+
+/// One service's database: SQLite (embedded, WAL) or PostgreSQL, behind SQLKit.
+///
+/// `read` runs queries outside a transaction; `write` runs its body in one transaction that
+/// commits when the body returns and rolls back when it throws, so an API write is all or
+/// nothing. SQLite writers are serialized in process (one writer connection, `BEGIN
+/// IMMEDIATE`), readers use their own connections; PostgreSQL uses a `PostgresClient` pool.
+public final class Database: Sendable {
+    public enum Dialect: Sendable { case sqlite, postgres }
+
+    enum Backend: Sendable {
+        case sqlite(writer: SQLiteConnection, readers: [SQLiteConnection])
+        case postgres(PostgresClient, runner: Task<Void, Never>)
+    }
+
+    public let dialect: Dialect
+    let backend: Backend
+    let writeLock = AsyncLock()
+    let nextReader = Mutex(0)
+    let logger: Logger
+
+    init(dialect: Dialect, backend: Backend, logger: Logger) {
+        self.dialect = dialect
+        self.backend = backend
+        self.logger = logger
+    }
+
+    /// Opens the database named by a `[database] connection` URL.
+    public static func open(_ url: DatabaseURL, logger: Logger = Logger(label: "stratus.storage")) async throws -> Database {
+        switch url {
+        case .sqliteMemory:
+            let c = try await SQLiteConnection.open(storage: .memory, logger: logger)
+            return Database(dialect: .sqlite, backend: .sqlite(writer: c, readers: [c]), logger: logger)
+        case .sqliteFile(let path):
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            try await configure(writer)
+            var readers: [SQLiteConnection] = []
+            for _ in 0..<2 {
+                let r = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                try await configure(r)
+                readers.append(r)
+            }
+            return Database(dialect: .sqlite, backend: .sqlite(writer: writer, readers: readers), logger: logger)
+        case .postgres(let host, let port, let user, let password, let database):
+            var config = PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: .disable)
+            config.options.maximumConnections = 10
+            let client = PostgresClient(configuration: config, backgroundLogger: logger)
+            let runner = Task { await client.run() }
+            let db = Database(dialect: .postgres, backend: .postgres(client, runner: runner), logger: logger)
+            // Fail fast with a clear message when the server is unreachable.
+            do {
+                _ = try await db.read { try await $0.raw("SELECT 1").all() }
+            } catch {
+                runner.cancel()
+                throw ConfigError(message: "cannot connect to PostgreSQL at \(host):\(port)/\(database) as \(user): \(String(describing: error).prefix(200))")
+            }
+            return db
+        }
+    }
+
+    static func configure(_ c: SQLiteConnection) async throws {
+        let db = c.sql()
+        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA busy_timeout=10000", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"] {
+            try await db.raw(SQLQueryString(pragma)).run()
+        }
+    }
+
+    /// Runs queries without a transaction (a consistent snapshot is not needed).
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite(_, let readers):
+            let index = nextReader.withLock { n in n = (n + 1) % readers.count; return n }
+            return try await body(readers[index].sql())
+        case .postgres(let client, _):
+            return try await client.withConnection { conn in try await body(conn.sql()) }
+        }
+    }
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite(let writer, _):
+            await writeLock.lock()
+            do {
+                let result = try await Database.transaction(writer.sql(), begin: "BEGIN IMMEDIATE", body)
+                await writeLock.unlock()
+                return result
+            } catch {
+                await writeLock.unlock()
+                throw error
+            }
+        case .postgres(let client, _):
+            return try await client.withConnection { conn in
+                try await Database.transaction(conn.sql(), begin: "BEGIN", body)
+            }
+        }
+    }
+
+    static func transaction<T>(_ db: any SQLDatabase, begin: String, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        try await db.raw(SQLQueryString(begin)).run()
+        do {
+            let result = try await body(db)
+            try await db.raw("COMMIT").run()
+            return result
+        } catch {
+            try? await db.raw("ROLLBACK").run()
+            throw StorageError.classify(error) ?? error
+        }
+    }
+
+    public func close() async {
+        switch backend {
+        case .sqlite(let writer, let readers):
+            for r in readers where r !== writer { try? await r.close() }
+            try? await writer.close()
+        case .postgres(_, let runner):
+            runner.cancel()
+        }
+    }
+}

@@ -1,1 +1,3 @@
-print("stratus")
+import StratusCommands
+
+await Stratus.main(arguments: CommandLine.arguments)

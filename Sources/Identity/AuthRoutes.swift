@@ -1,0 +1,283 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SQLKit
+import StratusCore
+
+/// `/v3/auth/*`: issue, validate and revoke tokens; the caller's catalog, projects, domains, system.
+extension IdentityService {
+    func addAuthRoutes(_ r: inout RouteTable) {
+        r.post("/v3/auth/tokens") { req, ctx in try await self.issueToken(req, ctx) }
+        r.get("/v3/auth/tokens") { req, _ in try await self.validateToken(req, head: false) }
+        r.head("/v3/auth/tokens") { req, _ in try await self.validateToken(req, head: true) }
+        r.delete("/v3/auth/tokens") { req, _ in try await self.revokeToken(req) }
+        r.get("/v3/auth/catalog") { req, _ in
+            let caller = try await self.authorize(req, "identity:get_auth_catalog")
+            let catalog = try await self.db.read { db in try await self.catalog(db: db, projectID: caller.projectID) }
+            return .json(["catalog": catalog, "links": ["self": .string(req.selfURL), "previous": nil, "next": nil]])
+        }
+        r.get("/v3/auth/projects") { req, _ in
+            let caller = try await self.authorize(req, "identity:get_auth_projects")
+            let rows = try await self.db.read { db in try await self.projectsWithRoles(db: db, userID: caller.userID) }
+            return .json(["projects": .array(rows.map { self.projectJSON($0, req) }), "links": collectionLinks(req)])
+        }
+        r.get("/v3/auth/domains") { req, _ in
+            let caller = try await self.authorize(req, "identity:get_auth_domains")
+            let rows = try await self.db.read { db in
+                try await db.raw("""
+                    SELECT * FROM domain WHERE enabled = \(bind: true) AND id IN (SELECT target_id FROM assignment WHERE
+                      type IN ('UserDomain', 'GroupDomain') AND (actor_id = \(bind: caller.userID) OR actor_id IN
+                      (SELECT group_id FROM group_membership WHERE user_id = \(bind: caller.userID)))) ORDER BY name
+                    """).all()
+            }
+            return .json(["domains": .array(rows.map { self.domainJSON($0, req) }), "links": collectionLinks(req)])
+        }
+        r.get("/v3/auth/system") { req, _ in
+            let caller = try await self.authorize(req, "identity:get_auth_system")
+            let roles = try await self.db.read { db in try await self.effectiveRoles(db: db, userID: caller.userID, scope: .system) }
+            return .json(["system": roles.isEmpty ? [] : [["all": true]], "links": ["self": .string(req.selfURL), "previous": nil, "next": nil]])
+        }
+    }
+
+    func projectsWithRoles(db: any SQLDatabase, userID: String) async throws -> [any SQLRow] {
+        try await db.raw("""
+            SELECT p.* FROM project p JOIN domain d ON d.id = p.domain_id WHERE p.enabled = \(bind: true) AND d.enabled = \(bind: true)
+              AND p.id IN (SELECT target_id FROM assignment WHERE type IN ('UserProject', 'GroupProject') AND (actor_id = \(bind: userID)
+              OR actor_id IN (SELECT group_id FROM group_membership WHERE user_id = \(bind: userID)))) ORDER BY p.name
+            """).all()
+    }
+
+    // MARK: Validation
+
+    func validateToken(_ req: Request, head: Bool) async throws -> Response {
+        let caller = try await authenticate(req)
+        guard let subject = req.header("X-Subject-Token"), !subject.isEmpty else {
+            throw OpenStackError.notFound("Could not find token: X-Subject-Token header is missing.")
+        }
+        let validated: ValidatedToken
+        do { validated = try await validate(subject) } catch let e as TokenInvalid { throw OpenStackError.notFound(e.reason) }
+        let action = head ? "identity:check_token" : "identity:validate_token"
+        try enforcer.authorize(action, target: ["target": ["token": ["user_id": .string(validated.caller.userID)]]], caller: caller)
+        var headers = HTTPFields()
+        headers[HTTPField.Name("X-Subject-Token")!] = subject
+        if head { return .empty(.ok, headers: headers) }
+        var body = validated.body
+        let wantsCatalog = req.query("nocatalog") == nil && validated.payload.scope != .unscoped
+        if wantsCatalog { body["catalog"] = try await db.read { db in try await self.catalog(db: db, projectID: validated.caller.projectID) } }
+        return .json(["token": .object(body)], headers: headers)
+    }
+
+    func revokeToken(_ req: Request) async throws -> Response {
+        let caller = try await authenticate(req)
+        guard let subject = req.header("X-Subject-Token"), !subject.isEmpty else {
+            throw OpenStackError.notFound("Could not find token: X-Subject-Token header is missing.")
+        }
+        let validated: ValidatedToken
+        do { validated = try await validate(subject) } catch let e as TokenInvalid { throw OpenStackError.notFound(e.reason) }
+        try enforcer.authorize("identity:revoke_token", target: ["target": ["token": ["user_id": .string(validated.caller.userID)]]], caller: caller)
+        let audit = validated.payload.auditIDs.last ?? validated.payload.auditIDs.first
+        try await write { db in try await self.revoke(db: db, auditID: audit) }
+        return .empty()
+    }
+
+    // MARK: Issue
+
+    func issueToken(_ req: Request, _ ctx: StratusContext) async throws -> Response {
+        let body = try await req.jsonBody(limit: ctx.bodyLimit)
+        guard let auth = body["auth"]?.objectValue else { throw invalid("auth", "'auth' is a required property") }
+        guard let identity = auth["identity"]?.objectValue else { throw invalid("identity", "'identity' is a required property") }
+        guard let methods = identity["methods"]?.arrayValue?.compactMap(\.stringValue), !methods.isEmpty else {
+            throw invalid("methods", "'methods' is a required property and must be a non-empty list of strings")
+        }
+        let now = Clock.micros()
+        var userID: String
+        var expiresAt = now / 1_000_000 + settings.tokenExpiration
+        var auditIDs = [TokenPayload.newAuditID()]
+        var appCred: (id: String, projectID: String, expires: Int64?)?
+        var inheritedScope: TokenPayload.Scope?
+        if methods.contains("application_credential") {
+            guard let ac = identity["application_credential"]?.objectValue else { throw invalid("application_credential", "'application_credential' is a required property") }
+            let found = try await authenticateApplicationCredential(ac)
+            userID = found.userID
+            appCred = (found.id, found.projectID, found.expiresAt)
+            if let exp = found.expiresAt { expiresAt = min(expiresAt, exp / 1_000_000) }
+        } else if methods.contains("password") {
+            guard let pw = identity["password"]?["user"]?.objectValue else { throw invalid("user", "'user' is a required property of 'password'") }
+            userID = try await authenticatePassword(pw)
+        } else if methods.contains("token") {
+            guard let t = identity["token"]?["id"]?.stringValue else { throw invalid("id", "'id' is a required property of 'token'") }
+            let prior: ValidatedToken
+            do { prior = try await validate(t) } catch is TokenInvalid { throw OpenStackError.unauthorized() }
+            if prior.payload.applicationCredentialID != nil {
+                throw OpenStackError.forbidden("Cannot rescope a token issued by an application credential.")
+            }
+            userID = prior.caller.userID
+            expiresAt = prior.payload.expiresAt
+            auditIDs = [TokenPayload.newAuditID(), prior.payload.auditIDs.first ?? TokenPayload.newAuditID()]
+            inheritedScope = prior.payload.scope
+        } else {
+            throw OpenStackError.unauthorized("Attempted to authenticate with an unsupported method.")
+        }
+        // Scope: explicit, else the application credential's project, else the user's default project.
+        var scope: TokenPayload.Scope = .unscoped
+        if let requested = auth["scope"] {
+            scope = try await resolveScope(requested)
+        } else if let appCred {
+            scope = .project(appCred.projectID)
+        } else if inheritedScope == nil {
+            scope = try await defaultScope(userID: userID)
+        }
+        if let appCred, scope != .project(appCred.projectID) {
+            throw OpenStackError.unauthorized("Application credentials cannot request a scope.")
+        }
+        var payload = TokenPayload(userID: userID, methods: methods.filter { TokenPayload.methodNames.contains($0) }, scope: scope,
+                                   expiresAt: expiresAt, issuedAt: now, auditIDs: auditIDs, applicationCredentialID: appCred?.id)
+        if payload.methods.isEmpty { payload.methods = ["password"] }
+        let token = try issue(payload)
+        let issued = payload
+        let validated: ValidatedToken
+        do {
+            validated = try await db.read { db in try await self.resolve(issued, token: token, db: db) }
+        } catch let e as TokenInvalid {
+            switch scope {
+            case .project(let id) where e.reason == "no role on the scope":
+                throw OpenStackError.unauthorized("User \(userID) has no access to project \(id)")
+            case .domain(let id) where e.reason == "no role on the scope":
+                throw OpenStackError.unauthorized("User \(userID) has no access to domain \(id)")
+            case .system where e.reason == "no role on the scope":
+                throw OpenStackError.unauthorized("User \(userID) has no access to the system")
+            default:
+                throw OpenStackError.unauthorized()
+            }
+        }
+        var out = validated.body
+        if req.query("nocatalog") == nil && scope != .unscoped {
+            out["catalog"] = try await db.read { db in try await self.catalog(db: db, projectID: validated.caller.projectID) }
+        }
+        var headers = HTTPFields()
+        headers[HTTPField.Name("X-Subject-Token")!] = token
+        return .json(["token": .object(out)], status: .created, headers: headers)
+    }
+
+    /// The `password` method: finds the user, enforces lockout and expiry, checks the hash.
+    func authenticatePassword(_ u: [String: JSON]) async throws -> String {
+        guard let password = u["password"]?.stringValue else { throw invalid("password", "'password' is a required property") }
+        let row: (any SQLRow)?
+        if let id = u["id"]?.stringValue {
+            row = try await db.read { db in try await db.raw("SELECT u.*, d.enabled AS denabled FROM identity_user u JOIN domain d ON d.id = u.domain_id WHERE u.id = \(bind: id)").first() }
+        } else if let name = u["name"]?.stringValue {
+            let domain = try await resolveDomainRef(u["domain"], field: "domain")
+            row = try await db.read { db in try await db.raw("SELECT u.*, d.enabled AS denabled FROM identity_user u JOIN domain d ON d.id = u.domain_id WHERE u.name = \(bind: name) AND u.domain_id = \(bind: domain)").first() }
+        } else {
+            throw invalid("user", "either 'id' or 'name' with 'domain' is required")
+        }
+        guard let row, row.bool("enabled"), row.bool("denabled") else {
+            _ = try? await hasher.verify(password, hash: "$2b$04$invalidinvalidinvalidinuCTXvbXhXqyB8x4mU1iZtZkBmJ9kGJ2")
+            throw OpenStackError.unauthorized()
+        }
+        let userID = row.str("id")
+        let now = Clock.micros()
+        if let attempts = settings.lockoutFailureAttempts, (row.int("failed_auth_count") ?? 0) >= Int64(attempts),
+            let last = row.int("last_failed_auth_at"), now - last < settings.lockoutDuration * 1_000_000
+        {
+            throw OpenStackError.unauthorized("The account is locked for user: \(userID).")
+        }
+        guard let hash = row.optStr("password_hash"), try await hasher.verify(password, hash: hash) else {
+            try await write { db in
+                try await db.raw("UPDATE identity_user SET failed_auth_count = failed_auth_count + 1, last_failed_auth_at = \(bind: now) WHERE id = \(bind: userID)").run()
+            }
+            throw OpenStackError.unauthorized()
+        }
+        if let exp = row.int("password_expires_at"), exp <= now {
+            throw OpenStackError.unauthorized("The password is expired and needs to be changed for user: \(userID).")
+        }
+        if (row.int("failed_auth_count") ?? 0) > 0 {
+            try await write { db in try await db.raw("UPDATE identity_user SET failed_auth_count = 0 WHERE id = \(bind: userID)").run() }
+        }
+        return userID
+    }
+
+    /// The `application_credential` method: by id, or by name with its user; checks the secret and expiry.
+    func authenticateApplicationCredential(_ ac: [String: JSON]) async throws -> (id: String, userID: String, projectID: String, expiresAt: Int64?) {
+        guard let secret = ac["secret"]?.stringValue else { throw invalid("secret", "'secret' is a required property") }
+        var row: (any SQLRow)?
+        if let id = ac["id"]?.stringValue {
+            row = try await db.read { db in try await db.raw("SELECT * FROM application_credential WHERE id = \(bind: id)").first() }
+        } else if let name = ac["name"]?.stringValue, let user = ac["user"]?.objectValue {
+            var userID = user["id"]?.stringValue
+            if userID == nil, let uname = user["name"]?.stringValue {
+                let domain = try await resolveDomainRef(user["domain"], field: "domain")
+                userID = try await db.read { db in try await db.raw("SELECT id FROM identity_user WHERE name = \(bind: uname) AND domain_id = \(bind: domain)").first()?.str("id") }
+            }
+            if let userID {
+                row = try await db.read { db in try await db.raw("SELECT * FROM application_credential WHERE name = \(bind: name) AND user_id = \(bind: userID)").first() }
+            }
+        } else {
+            throw invalid("application_credential", "either 'id' or 'name' with 'user' is required")
+        }
+        guard let row, let ok = try? await hasher.verify(secret, hash: row.str("secret_hash")), ok else { throw OpenStackError.unauthorized() }
+        if let exp = row.int("expires_at"), exp <= Clock.micros() { throw OpenStackError.unauthorized() }
+        return (row.str("id"), row.str("user_id"), row.str("project_id"), row.int("expires_at"))
+    }
+
+    /// `{"id": …}` or `{"name": …}` → domain id; 401 when unknown (authentication must not reveal more).
+    func resolveDomainRef(_ ref: JSON?, field: String) async throws -> String {
+        guard let ref = ref?.objectValue else { throw invalid(field, "'\(field)' with 'id' or 'name' is required") }
+        if let id = ref["id"]?.stringValue { return id }
+        guard let name = ref["name"]?.stringValue else { throw invalid(field, "'\(field)' needs 'id' or 'name'") }
+        guard let id = try await db.read({ db in try await db.raw("SELECT id FROM domain WHERE name = \(bind: name)").first()?.str("id") }) else {
+            throw OpenStackError.unauthorized()
+        }
+        return id
+    }
+
+    func resolveScope(_ scope: JSON) async throws -> TokenPayload.Scope {
+        if let project = scope["project"]?.objectValue {
+            if let id = project["id"]?.stringValue { return .project(id) }
+            guard let name = project["name"]?.stringValue else { throw invalid("project", "'project' needs 'id' or 'name'") }
+            let domain = try await resolveDomainRef(project["domain"], field: "domain")
+            guard let id = try await db.read({ db in try await db.raw("SELECT id FROM project WHERE name = \(bind: name) AND domain_id = \(bind: domain)").first()?.str("id") }) else {
+                throw OpenStackError.unauthorized("Could not find project: \(name).")
+            }
+            return .project(id)
+        }
+        if let domain = scope["domain"] {
+            return .domain(try await resolveDomainRef(domain, field: "domain"))
+        }
+        if let system = scope["system"]?.objectValue {
+            guard system["all"] == .bool(true) else { throw invalid("system", "only {\"all\": true} is supported") }
+            return .system
+        }
+        throw invalid("scope", "expected one of 'project', 'domain' or 'system'")
+    }
+
+    /// Keystone scopes a token without scope to the user's default project when they have a role there.
+    func defaultScope(userID: String) async throws -> TokenPayload.Scope {
+        try await db.read { db in
+            guard let project = try await db.raw("SELECT default_project_id FROM identity_user WHERE id = \(bind: userID)").first()?.optStr("default_project_id"),
+                !(try await self.effectiveRoles(db: db, userID: userID, scope: .project(project))).isEmpty
+            else { return .unscoped }
+            return .project(project)
+        }
+    }
+}
+
+/// `/`, `/v3`: version discovery (keystone answers 300 Multiple Choices at the root).
+extension IdentityService {
+    static let version = "v3.14"
+
+    func versionJSON(_ req: Request) -> JSON {
+        ["id": .string(IdentityService.version), "status": "stable", "updated": "2020-04-07T00:00:00Z",
+         "links": [["rel": "self", "href": .string(req.baseURL + "/v3/")]],
+         "media-types": [["base": "application/json", "type": "application/vnd.openstack.identity-v3+json"]]]
+    }
+
+    func addVersionRoutes(_ r: inout RouteTable) {
+        r.get("/") { req, _ in .json(["versions": ["values": [self.versionJSON(req)]]], status: .multipleChoices) }
+        r.get("/v3") { req, _ in .json(["version": self.versionJSON(req)]) }
+        r.get("/healthcheck") { _, _ in
+            _ = try await self.db.read { db in try await db.raw("SELECT 1 AS ok").first() }
+            return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: .init(string: "OK")))
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Crypto
+import Foundation
+import _CryptoExtras
+
+/// A Fernet key: 128-bit HMAC-SHA256 signing key + 128-bit AES-CBC encryption key, stored as
+/// URL-safe base64 of the 32 bytes (the cryptography library's format, keystone's key files).
+public struct FernetKey: Sendable, Equatable {
+    let raw: Data
+    public var signing: SymmetricKey { SymmetricKey(data: raw.prefix(16)) }
+    public var encryption: SymmetricKey { SymmetricKey(data: raw.suffix(16)) }
+
+    public init?(base64: String) {
+        guard let data = Data(base64URL: base64.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 else { return nil }
+        raw = data
+    }
+
+    /// A new random key.
+    public static func generate() -> FernetKey {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var rng = SystemRandomNumberGenerator()
+        for i in bytes.indices { bytes[i] = rng.next() }
+        return FernetKey(base64: Data(bytes).base64URLEncodedString(padded: true))!
+    }
+
+    public var base64: String { raw.base64URLEncodedString(padded: true) }
+
+    public static func == (a: FernetKey, b: FernetKey) -> Bool { a.raw == b.raw }
+}
+
+/// The Fernet token format (spec: version 0x80, 64-bit timestamp, IV, AES-128-CBC
+/// ciphertext with PKCS#7 padding, HMAC-SHA256 over all of it), base64url without padding,
+/// as keystone emits it.
+public enum Fernet {
+    public struct InvalidToken: Error, Sendable {}
+
+    public static func encrypt(_ plaintext: [UInt8], key: FernetKey, at time: Date = Date()) throws -> String {
+        var iv = [UInt8](repeating: 0, count: 16)
+        var rng = SystemRandomNumberGenerator()
+        for i in iv.indices { iv[i] = rng.next() }
+        let ciphertext = try AES._CBC.encrypt(plaintext, using: key.encryption, iv: AES._CBC.IV(ivBytes: iv))
+        var token: [UInt8] = [0x80]
+        token.reserveCapacity(57 + ciphertext.count)
+        let ts = UInt64(max(0, time.timeIntervalSince1970))
+        for shift in stride(from: 56, through: 0, by: -8) { token.append(UInt8(truncatingIfNeeded: ts >> UInt64(shift))) }
+        token += iv
+        token += ciphertext
+        let mac = HMAC<SHA256>.authenticationCode(for: token, using: key.signing)
+        token += Array(mac)
+        return Data(token).base64URLEncodedString(padded: false)
+    }
+
+    /// Decrypts with whichever key signed the token. Returns the plaintext and the token's timestamp.
+    public static func decrypt(_ token: String, keys: [FernetKey]) throws(InvalidToken) -> (plaintext: [UInt8], timestamp: UInt64) {
+        guard let data = Data(base64URL: token), data.count >= 1 + 8 + 16 + 16 + 32, data.first == 0x80 else { throw InvalidToken() }
+        let bytes = [UInt8](data)
+        let signed = bytes[0..<(bytes.count - 32)]
+        let mac = bytes[(bytes.count - 32)...]
+        for key in keys where HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: signed, using: key.signing) {
+            var ts: UInt64 = 0
+            for b in bytes[1..<9] { ts = ts << 8 | UInt64(b) }
+            let iv = Array(bytes[9..<25])
+            let ciphertext = Array(bytes[25..<(bytes.count - 32)])
+            guard let ivValue = try? AES._CBC.IV(ivBytes: iv),
+                let plain = try? AES._CBC.decrypt(ciphertext, using: key.encryption, iv: ivValue)
+            else { throw InvalidToken() }
+            return (Array(plain), ts)
+        }
+        throw InvalidToken()
+    }
+}
+
+extension Data {
+    /// Decodes URL-safe base64, with or without `=` padding.
+    init?(base64URL s: String) {
+        var b = s.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while b.count % 4 != 0 { b += "=" }
+        self.init(base64Encoded: b)
+    }
+
+    func base64URLEncodedString(padded: Bool) -> String {
+        var s = base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        if !padded { while s.hasSuffix("=") { s.removeLast() } }
+        return s
+    }
+}

@@ -17,7 +17,7 @@ extension IdentityService {
         for target in GrantTarget.allCases {
             for actor in GrantActor.allCases {
                 let base = target == .system ? "/v3/system/\(actor.rawValue)s/{actor_id}/roles"
-                    : "/v3/\(target.rawValue)s/{target_id}/\(actor.rawValue)s/{actor_id}/roles"
+                    : "/v3/\(target.rawValue)s/{\(target.rawValue)_id}/\(actor.rawValue)s/{actor_id}/roles"
                 r.get(base) { req, ctx in try await self.listGrants(req, ctx, target, actor) }
                 r.put(base + "/{role_id}") { req, ctx in try await self.changeGrant(req, ctx, target, actor, verb: "create") }
                 r.head(base + "/{role_id}") { req, ctx in try await self.changeGrant(req, ctx, target, actor, verb: "check") }
@@ -35,7 +35,7 @@ extension IdentityService {
         var policyTarget: [String: JSON] = [:]
         var targetID = "system"
         if target != .system {
-            targetID = ctx.parameters.get("target_id")!
+            targetID = ctx.parameters.get("\(target.rawValue)_id")!
             let row = try await fetch(target.rawValue, targetID)
             policyTarget[target.rawValue] = ["id": .string(targetID), "domain_id": .string(target == .domain ? targetID : row.str("domain_id"))]
         }

@@ -61,8 +61,8 @@ extension IdentityService {
             return .empty()
         }
         // Implied roles
-        r.get("/v3/roles/{prior_role_id}/implies") { req, ctx in
-            let prior = try await self.fetch("role", ctx.parameters.get("prior_role_id")!)
+        r.get("/v3/roles/{role_id}/implies") { req, ctx in
+            let prior = try await self.fetch("role", ctx.parameters.get("role_id")!)
             _ = try await self.authorize(req, "identity:list_implied_roles")
             let implied = try await self.db.read { db in
                 try await db.raw("SELECT r.* FROM role r JOIN implied_role i ON i.implied_role_id = r.id WHERE i.prior_role_id = \(bind: prior.str("id")) ORDER BY r.name").all()
@@ -70,7 +70,7 @@ extension IdentityService {
             return .json(["role_inference": ["prior_role": self.roleRef(prior, req), "implies": .array(implied.map { self.roleRef($0, req) })],
                           "links": ["self": .string(req.selfURL)]])
         }
-        r.put("/v3/roles/{prior_role_id}/implies/{implied_role_id}") { req, ctx in
+        r.put("/v3/roles/{role_id}/implies/{implied_role_id}") { req, ctx in
             let (prior, implied) = try await self.inferenceForAction(req, ctx, "identity:create_implied_role")
             let (p, i) = (prior.str("id"), implied.str("id"))
             if p == i { throw invalid("implied_role_id", "a role cannot imply itself") }
@@ -84,17 +84,17 @@ extension IdentityService {
             }
             return .json(self.inferenceJSON(prior, implied, req), status: .created)
         }
-        r.get("/v3/roles/{prior_role_id}/implies/{implied_role_id}") { req, ctx in
+        r.get("/v3/roles/{role_id}/implies/{implied_role_id}") { req, ctx in
             let (prior, implied) = try await self.inferenceForAction(req, ctx, "identity:get_implied_role")
             try await self.requireInference(prior.str("id"), implied.str("id"))
             return .json(self.inferenceJSON(prior, implied, req))
         }
-        r.head("/v3/roles/{prior_role_id}/implies/{implied_role_id}") { req, ctx in
+        r.head("/v3/roles/{role_id}/implies/{implied_role_id}") { req, ctx in
             let (prior, implied) = try await self.inferenceForAction(req, ctx, "identity:check_implied_role")
             try await self.requireInference(prior.str("id"), implied.str("id"))
             return .empty()
         }
-        r.delete("/v3/roles/{prior_role_id}/implies/{implied_role_id}") { req, ctx in
+        r.delete("/v3/roles/{role_id}/implies/{implied_role_id}") { req, ctx in
             let (prior, implied) = try await self.inferenceForAction(req, ctx, "identity:delete_implied_role")
             let (p, i) = (prior.str("id"), implied.str("id"))
             try await self.requireInference(p, i)
@@ -124,7 +124,7 @@ extension IdentityService {
     }
 
     func inferenceForAction(_ req: Request, _ ctx: StratusContext, _ action: String) async throws -> (any SQLRow, any SQLRow) {
-        let prior = try await fetch("role", ctx.parameters.get("prior_role_id")!)
+        let prior = try await fetch("role", ctx.parameters.get("role_id")!)
         let implied = try await fetch("role", ctx.parameters.get("implied_role_id")!)
         _ = try await authorize(req, action)
         return (prior, implied)

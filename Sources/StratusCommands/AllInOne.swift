@@ -38,11 +38,12 @@ struct AllInOne: AsyncParsableCommand {
         let advertised = (bind == "0.0.0.0" || bind == "::") ? "127.0.0.1" : bind
         let identityPort = 5000 + portOffset
         let identityURL = "http://\(advertised):\(identityPort)/v3"
-        let conf = try ConfigArguments(configFiles: configFiles).load(project: "keystone", options: IdentityOptions.all, overrides: [
+        let conf = try ConfigArguments.load(project: "keystone", files: configFiles, dirs: [], options: IdentityOptions.all, overrides: [
             ("database", "connection", "sqlite:///" + dir + "/keystone.db"),
             ("fernet_tokens", "key_repository", dir + "/fernet-keys"),
             ("credential", "key_repository", dir + "/credential-keys"),
-        ])
+            ("oslo_policy", "policy_file", dir + "/policy.yaml"),
+        ], searchDefaultFiles: false)
         Logs.setUp(debug: conf.bool("DEFAULT", "debug"))
         let logger = Logger(label: "stratus.all-in-one")
 

@@ -28,11 +28,11 @@ public struct Config: Sendable {
     /// Loads and validates. `overrides` are applied after the files (command-line flags).
     public static func load(
         project: String, configFiles: [String], configDirs: [String], options: [ConfigOption],
-        overrides: [(String, String, String)] = []
+        overrides: [(String, String, String)] = [], searchDefaultFiles: Bool = true
     ) throws(ConfigError) -> Config {
         var paths = configFiles
         var dirs = configDirs
-        if configFiles.isEmpty && configDirs.isEmpty {
+        if configFiles.isEmpty && configDirs.isEmpty && searchDefaultFiles {
             let home = FileManager.default.homeDirectoryForCurrentUser.path
             let candidates = ["\(home)/.\(project)/\(project).conf", "\(home)/\(project).conf", "/etc/\(project)/\(project).conf", "/etc/\(project).conf"]
             if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) {
@@ -77,7 +77,7 @@ public struct Config: Sendable {
 
     /// A configuration with only defaults and the given values (tests, all-in-one).
     public static func defaults(project: String, options: [ConfigOption], values: [(String, String, String)] = []) throws(ConfigError) -> Config {
-        try load(project: project, configFiles: ["/dev/null"], configDirs: [], options: options, overrides: values)
+        try load(project: project, configFiles: [], configDirs: [], options: options, overrides: values, searchDefaultFiles: false)
     }
 
     func validate() throws(ConfigError) {

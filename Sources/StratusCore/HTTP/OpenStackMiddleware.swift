@@ -25,7 +25,9 @@ public struct OpenStackMiddleware: RouterMiddleware {
         var context = context
         context.requestID = "req-" + UUID().uuidString.lowercased()
         context.bodyLimit = bodyLimit
-        context.logger[metadataKey: "request_id"] = .string(context.requestID)
+        var logger = self.logger
+        logger[metadataKey: "request_id"] = .string(context.requestID)
+        context.logger = logger
         var response: Response
         do {
             response = try await next(request, context)

@@ -30,7 +30,8 @@ extension IdentityService {
                 expiry = t
             }
             var roleIDs = caller.roleIDs
-            if let requested = b.fields["roles"] {
+            // An absent or empty role list means all of the caller's roles on the project (keystone's rule).
+            if let requested = b.fields["roles"], requested != .array([]), !requested.isNull {
                 guard case .array(let items) = requested else { throw invalid("roles", "\(requested.typeName) is not of type 'array'") }
                 roleIDs = []
                 for item in items {

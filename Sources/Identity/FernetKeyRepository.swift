@@ -98,7 +98,7 @@ public struct FileOwner: Sendable {
 /// The keys in use by a running service: reloaded when the repository changes on disk (a
 /// `fernet_rotate` takes effect without a restart), checked at most once a second.
 public final class KeyRing: Sendable {
-    struct State { var keys: [FernetKey]; var checkedAt: Date; var stamp: String }
+    struct State { var keys: [FernetKey]; var checkedAt: Date; var stamp: String; var version: Int }
     let repository: FernetKeyRepository
     let state: Mutex<State>
 
@@ -106,7 +106,7 @@ public final class KeyRing: Sendable {
         self.repository = repository
         let keys = try repository.keys()
         guard !keys.isEmpty else { throw KeyRepositoryError("key repository \(repository.path) is empty; run keystone-manage fernet_setup") }
-        state = Mutex(State(keys: keys, checkedAt: Date(), stamp: KeyRing.stamp(repository.path)))
+        state = Mutex(State(keys: keys, checkedAt: Date(), stamp: KeyRing.stamp(repository.path), version: 0))
     }
 
     static func stamp(_ path: String) -> String {
@@ -117,18 +117,23 @@ public final class KeyRing: Sendable {
     }
 
     /// Primary first.
-    public var keys: [FernetKey] {
+    public var keys: [FernetKey] { current().keys }
+
+    /// The keys and a version that changes whenever they do (so caches of what they
+    /// validated can be dropped).
+    public func current() -> (keys: [FernetKey], version: Int) {
         let now = Date()
-        let (current, due) = state.withLock { s in (s.keys, now.timeIntervalSince(s.checkedAt) >= 1) }
-        guard due else { return current }
+        let (keys, version, due) = state.withLock { s in (s.keys, s.version, now.timeIntervalSince(s.checkedAt) >= 1) }
+        guard due else { return (keys, version) }
         let stamp = KeyRing.stamp(repository.path)
         return state.withLock { s in
             s.checkedAt = now
             if stamp != s.stamp, let fresh = try? repository.keys(), !fresh.isEmpty {
                 s.keys = fresh
                 s.stamp = stamp
+                s.version += 1
             }
-            return s.keys
+            return (s.keys, s.version)
         }
     }
 

@@ -10,6 +10,7 @@ struct TokenInvalid: Error {
 
 struct CachedValidation: Sendable {
     var generation: Int
+    var keyVersion: Int
     var at: Date
     var validated: ValidatedToken
 }
@@ -32,19 +33,20 @@ extension IdentityService {
     func validate(_ token: String) async throws -> ValidatedToken {
         let gen = generation.load(ordering: .relaxed)
         let now = Date()
-        if let hit = tokenCache.withLock({ $0[token] }), hit.generation == gen,
+        let ring = keys.current()
+        if let hit = tokenCache.withLock({ $0[token] }), hit.generation == gen, hit.keyVersion == ring.version,
             now.timeIntervalSince(hit.at) < settings.cacheSeconds, hit.validated.payload.expiresAt > Int64(now.timeIntervalSince1970)
         {
             return hit.validated
         }
-        guard let (plain, _) = try? Fernet.decrypt(token, keys: keys.keys), let payload = TokenPayload(decoding: plain) else {
+        guard let (plain, _) = try? Fernet.decrypt(token, keys: ring.keys), let payload = TokenPayload(decoding: plain) else {
             throw TokenInvalid(reason: "Could not recognize Fernet token")
         }
         guard payload.expiresAt > Int64(now.timeIntervalSince1970) else { throw TokenInvalid(reason: "Failed to validate token") }
         let validated = try await db.read { db in try await self.resolve(payload, token: token, db: db) }
         tokenCache.withLock { cache in
             if cache.count > 50_000 { cache.removeAll() }
-            cache[token] = CachedValidation(generation: gen, at: now, validated: validated)
+            cache[token] = CachedValidation(generation: gen, keyVersion: ring.version, at: now, validated: validated)
         }
         return validated
     }

@@ -92,13 +92,13 @@ class Process:
 class Cloud:
     """`stratus all-in-one` on free ports, state in a temp dir."""
 
-    def __init__(self, conf="", password="admin-secret", data_dir=None):
+    def __init__(self, conf="", password="admin-secret", data_dir=None, rounds=4):
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="stratus-aio-")
         self.offset = free_offset()
         self.password = password
         self.conf_path = os.path.join(self.data_dir, "extra.conf")
         with open(self.conf_path, "w") as f:
-            f.write("[identity]\npassword_hash_rounds = 4\n" + conf)
+            f.write((f"[identity]\npassword_hash_rounds = {rounds}\n" if rounds else "") + conf)
         self.process = None
 
     @property
@@ -147,3 +147,37 @@ def sourced(path):
     out = run(["bash", "-c", f". {path} && env -0"], env=clean_env())
     env = dict(item.split("=", 1) for item in out.stdout.split("\0") if "=" in item)
     return env
+
+
+class API:
+    """Raw HTTP against the Identity API, for status codes, headers and error bodies."""
+
+    def __init__(self, cloud):
+        import requests
+        self.requests = requests
+        self.base = cloud.auth_url.rsplit("/v3", 1)[0]
+
+    def token(self, user, password, project=None, domain=None, system=False):
+        scope = None
+        if project:
+            scope = {"project": {"name": project, "domain": {"name": "Default"}}}
+        elif domain:
+            scope = {"domain": {"name": domain}}
+        elif system:
+            scope = {"system": {"all": True}}
+        body = {"auth": {"identity": {"methods": ["password"], "password": {
+            "user": {"name": user, "domain": {"name": "Default"}, "password": password}}}}}
+        if scope:
+            body["auth"]["scope"] = scope
+        return self.requests.post(self.base + "/v3/auth/tokens", json=body)
+
+    def issue(self, *args, **kwargs):
+        r = self.token(*args, **kwargs)
+        assert r.status_code == 201, r.text
+        return r.headers["X-Subject-Token"], r.json()["token"]
+
+    def call(self, method, path, token=None, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["X-Auth-Token"] = token
+        return self.requests.request(method, self.base + path, headers=headers, **kwargs)

@@ -105,7 +105,7 @@ extension IdentityService {
 
     func listRoleAssignments(_ req: Request) async throws -> Response {
         let scopeDomain = req.query("scope.domain.id")
-        _ = try await authorize(req, "identity:list_role_assignments", target: ["target": ["domain_id": .optional(scopeDomain)]])
+        _ = try await authorize(req, "identity:list_role_assignments", target: scopeDomain.map { ["target": ["domain_id": .string($0)]] } ?? [:])
         let effective = req.query("effective") != nil
         let includeNames = req.query("include_names").map(queryBool) ?? false
         let userFilter = req.query("user.id")

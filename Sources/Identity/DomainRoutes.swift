@@ -79,6 +79,17 @@ extension IdentityService {
                        "links": ["self": .string(req.baseURL + "/v3/domains/" + id)]], row.json("extra"))
     }
 
+    /// Authorizes a list call that can be narrowed to a domain: the `domain_id` filter, else the
+    /// domain of a domain-scoped token (keystone's rule). Without either, the target has no
+    /// `domain_id`, so `domain_id:%(target.domain_id)s` checks fail as in oslo.policy.
+    func authorizeList(_ req: Request, _ action: String, domainFilter: String?) async throws -> (Caller, String?) {
+        let caller = try await authenticate(req)
+        let domain = domainFilter ?? caller.domainID
+        let target: [String: JSON] = domain.map { ["target": ["domain_id": .string($0)]] } ?? [:]
+        try enforcer.authorize(action, target: target, caller: caller)
+        return (caller, domain)
+    }
+
     /// Runs a built-up read query.
     func rows(_ q: SQLQueryString) async throws -> [any SQLRow] {
         try await db.read { db in try await db.raw(q).all() }

@@ -7,10 +7,10 @@ extension IdentityService {
     func addGroupRoutes(_ r: inout RouteTable) {
         r.get("/v3/groups") { req, _ in
             let domainFilter = req.query("domain_id")
-            let caller = try await self.authorize(req, "identity:list_groups", target: ["target": ["group": ["domain_id": .optional(domainFilter)], "domain_id": .optional(domainFilter)]])
+            let (_, domain) = try await self.authorizeList(req, "identity:list_groups", domainFilter: domainFilter)
             var q: SQLQueryString = "SELECT * FROM identity_group WHERE 1 = 1"
             if let name = req.query("name") { q += " AND name = \(bind: name)" }
-            if let d = domainFilter ?? caller.domainID { q += " AND domain_id = \(bind: d)" }
+            if let d = domain { q += " AND domain_id = \(bind: d)" }
             let rows = try await self.rows(q + " ORDER BY name")
             return .json(["groups": .array(rows.map { self.groupJSON($0, req) }), "links": collectionLinks(req)])
         }

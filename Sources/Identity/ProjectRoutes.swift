@@ -8,20 +8,14 @@ extension IdentityService {
     func addProjectRoutes(_ r: inout RouteTable) {
         r.get("/v3/projects") { req, _ in
             let domainFilter = req.query("domain_id")
-            let caller = try await self.authorize(req, "identity:list_projects", target: ["target": ["domain_id": .optional(domainFilter)]])
+            let (_, domain) = try await self.authorizeList(req, "identity:list_projects", domainFilter: domainFilter)
             var q: SQLQueryString = "SELECT * FROM project WHERE 1 = 1"
             if let name = req.query("name") { q += " AND name = \(bind: name)" }
-            if let d = domainFilter { q += " AND domain_id = \(bind: d)" }
+            if let d = domain { q += " AND domain_id = \(bind: d)" }
             if let enabled = req.query("enabled") { q += " AND enabled = \(bind: queryBool(enabled))" }
             if let parent = req.query("parent_id") { q += " AND parent_id = \(bind: parent)" }
             if let tags = req.query("tags") {
                 for tag in tags.split(separator: ",") { q += " AND id IN (SELECT project_id FROM project_tag WHERE name = \(bind: String(tag)))" }
-            }
-            // A domain reader sees only their domain even without a filter.
-            if domainFilter == nil, !self.enforcer.allows("identity:list_projects", target: ["target": ["domain_id": nil]], credentials: caller.policyCredentials),
-                let d = caller.domainID
-            {
-                q += " AND domain_id = \(bind: d)"
             }
             let rows = try await self.rows(q + " ORDER BY name")
             let tags = try await self.tags(for: rows.map { $0.str("id") })

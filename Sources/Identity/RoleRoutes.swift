@@ -11,7 +11,7 @@ extension IdentityService {
         r.get("/v3/roles") { req, _ in
             let domainFilter = req.query("domain_id")
             _ = try await self.authorize(req, domainFilter == nil ? "identity:list_roles" : "identity:list_domain_roles",
-                                         target: ["target": ["domain_id": .optional(domainFilter)]])
+                                         target: domainFilter.map { ["target": ["domain_id": .string($0)]] } ?? [:])
             var q: SQLQueryString = "SELECT * FROM role WHERE domain_id = \(bind: domainFilter ?? IdentityService.globalRoleDomain)"
             if let name = req.query("name") { q += " AND name = \(bind: name)" }
             let rows = try await self.rows(q + " ORDER BY name")

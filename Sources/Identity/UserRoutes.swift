@@ -8,16 +8,11 @@ extension IdentityService {
     func addUserRoutes(_ r: inout RouteTable) {
         r.get("/v3/users") { req, _ in
             let domainFilter = req.query("domain_id")
-            let caller = try await self.authorize(req, "identity:list_users", target: ["target": ["domain_id": .optional(domainFilter)]])
+            let (_, domain) = try await self.authorizeList(req, "identity:list_users", domainFilter: domainFilter)
             var q: SQLQueryString = "SELECT * FROM identity_user WHERE 1 = 1"
             if let name = req.query("name") { q += " AND name = \(bind: name)" }
-            if let d = domainFilter { q += " AND domain_id = \(bind: d)" }
+            if let d = domain { q += " AND domain_id = \(bind: d)" }
             if let enabled = req.query("enabled") { q += " AND enabled = \(bind: queryBool(enabled))" }
-            if domainFilter == nil, let d = caller.domainID,
-                !self.enforcer.allows("identity:list_users", target: ["target": ["domain_id": nil]], credentials: caller.policyCredentials)
-            {
-                q += " AND domain_id = \(bind: d)"
-            }
             let rows = try await self.rows(q + " ORDER BY name")
             return .json(["users": .array(rows.map { self.userJSON($0, req) }), "links": collectionLinks(req)])
         }

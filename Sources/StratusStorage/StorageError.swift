@@ -3,7 +3,7 @@ import SQLiteNIO
 
 /// Driver errors translated into what a store can act on. SQLKit does not classify errors,
 /// so both drivers' unique-constraint failures become one case.
-public enum StorageError: Error, Sendable {
+public enum StorageError: Error, Sendable, Equatable {
     /// A unique constraint or primary key was violated (SQLSTATE 23505 / SQLITE_CONSTRAINT_UNIQUE).
     case uniqueViolation
     /// A foreign key was violated (SQLSTATE 23503 / SQLITE_CONSTRAINT_FOREIGNKEY).

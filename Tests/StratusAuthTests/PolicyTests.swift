@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+@testable import StratusAuth
+import StratusCore
+
+@Suite("oslo.policy rules")
+struct PolicyTests {
+    func creds(roles: [String], project: String? = "p1", domain: String? = nil, system: Bool = false, user: String = "u1") -> [String: JSON] {
+        ["roles": .array(roles.map(JSON.string)), "user_id": .string(user), "project_id": .optional(project),
+         "domain_id": .optional(domain), "system_scope": system ? "all" : nil, "is_admin": false,
+         "token": ["project": ["domain": ["id": "default"]]]]
+    }
+
+    let defaults: [String: String] = [
+        "admin_required": "role:admin or is_admin:1",
+        "list_users": "(rule:admin_required) or (role:reader and system_scope:all) or (role:reader and domain_id:%(target.domain_id)s)",
+        "get_project": "rule:admin_required or project_id:%(target.project.id)s",
+        "managed": "'manager':%(target.role.name)s or 'member':%(target.role.name)s",
+        "no_domain": "not domain_id:None",
+        "global_role": "None:%(target.role.domain_id)s",
+        "precedence": "role:a or role:b and role:c",
+        "token_domain": "token.project.domain.id:%(target.domain.id)s",
+        "open": "",
+        "never": "!",
+    ]
+
+    @Test("parses not > and > or with parentheses")
+    func precedence() throws {
+        #expect(try PolicyRule(parsing: "role:a or role:b and role:c") == .or([.role("a"), .and([.role("b"), .role("c")])]))
+        #expect(try PolicyRule(parsing: "(role:a or role:b) and not role:c") == .and([.or([.role("a"), .role("b")]), .not(.role("c"))]))
+        #expect(try PolicyRule(parsing: "") == .always)
+        #expect(throws: PolicyRule.ParseError.self) { try PolicyRule(parsing: "(role:a or") }
+    }
+
+    @Test("admin passes, member fails list_users; domain reader passes only for their domain")
+    func listUsers() throws {
+        let p = try PolicyEnforcer(defaults: defaults)
+        #expect(p.allows("list_users", target: [:], credentials: creds(roles: ["admin", "member", "reader"])))
+        #expect(!p.allows("list_users", target: [:], credentials: creds(roles: ["member", "reader"])))
+        let domainReader = creds(roles: ["reader"], project: nil, domain: "d1")
+        #expect(p.allows("list_users", target: ["target": ["domain_id": "d1"]], credentials: domainReader))
+        #expect(!p.allows("list_users", target: ["target": ["domain_id": "d2"]], credentials: domainReader))
+        #expect(!p.allows("list_users", target: [:], credentials: domainReader), "a missing target key fails the check")
+        #expect(p.allows("list_users", target: [:], credentials: creds(roles: ["reader"], project: nil, system: true)))
+    }
+
+    @Test("target substitution, literals, None and dotted credential paths")
+    func generic() throws {
+        let p = try PolicyEnforcer(defaults: defaults)
+        #expect(p.allows("get_project", target: ["target": ["project": ["id": "p1"]]], credentials: creds(roles: ["member"])))
+        #expect(!p.allows("get_project", target: ["target": ["project": ["id": "p2"]]], credentials: creds(roles: ["member"])))
+        #expect(p.allows("managed", target: ["target": ["role": ["name": "member"]]], credentials: [:]))
+        #expect(!p.allows("managed", target: ["target": ["role": ["name": "admin"]]], credentials: [:]))
+        #expect(!p.allows("no_domain", target: [:], credentials: creds(roles: [])))
+        #expect(p.allows("no_domain", target: [:], credentials: creds(roles: [], domain: "d")))
+        #expect(p.allows("global_role", target: ["target": ["role": ["domain_id": nil]]], credentials: [:]))
+        #expect(!p.allows("global_role", target: ["target": ["role": ["domain_id": "d"]]], credentials: [:]))
+        #expect(p.allows("token_domain", target: ["target": ["domain": ["id": "default"]]], credentials: creds(roles: [])))
+        #expect(p.allows("open", target: [:], credentials: [:]))
+        #expect(!p.allows("never", target: [:], credentials: creds(roles: ["admin"])))
+        #expect(!p.allows("undefined", target: [:], credentials: creds(roles: ["admin"])))
+    }
+
+    @Test("a policy.yaml overrides defaults")
+    func overrides() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("policy-\(UUID().uuidString).yaml").path
+        try """
+            # generated sample
+            "list_users": "role:member"
+            get_project: "!"
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let p = try PolicyEnforcer(defaults: defaults, policyFile: path)
+        #expect(p.allows("list_users", target: [:], credentials: creds(roles: ["member"])))
+        #expect(!p.allows("get_project", target: ["target": ["project": ["id": "p1"]]], credentials: creds(roles: ["admin"])))
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import SQLKit
+import StratusCore
+import Testing
+@testable import StratusStorage
+
+@Suite("database URLs")
+struct DatabaseURLTests {
+    @Test("SQLAlchemy's sqlite rules: three slashes relative, four absolute")
+    func sqlite() throws {
+        #expect(try DatabaseURL("sqlite:///rel/k.db") == .sqliteFile(path: "rel/k.db"))
+        #expect(try DatabaseURL("sqlite:////var/lib/k.db") == .sqliteFile(path: "/var/lib/k.db"))
+        #expect(try DatabaseURL("sqlite://") == .sqliteMemory)
+    }
+
+    @Test("postgresql URLs with credentials, port and database")
+    func postgres() throws {
+        #expect(try DatabaseURL("postgresql://keystone:pa%40ss@db.example:5433/keystone") ==
+            .postgres(host: "db.example", port: 5433, user: "keystone", password: "pa@ss", database: "keystone"))
+        #expect(try DatabaseURL("postgresql+psycopg2://u:p@h/d") == .postgres(host: "h", port: 5432, user: "u", password: "p", database: "d"))
+    }
+
+    @Test("the guide's mysql+pymysql URL is refused with the supported schemes")
+    func mysql() {
+        do {
+            _ = try DatabaseURL("mysql+pymysql://keystone:KEYSTONE_DBPASS@controller/keystone")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message.contains("MySQL/MariaDB is not supported"))
+            #expect(error.message.contains("postgresql://"))
+            #expect(error.message.contains("sqlite:///"))
+            #expect(!error.message.contains("KEYSTONE_DBPASS"))
+        }
+    }
+}
+
+/// The same checks on every available database: SQLite always, PostgreSQL when
+/// STRATUS_TEST_POSTGRES_URL is set (make test sets it when run as root).
+@Suite("storage conformance")
+struct StorageConformanceTests {
+    static var urls: [String] {
+        var out = ["sqlite:///" + FileManager.default.temporaryDirectory.path + "/stratus-storage-\(UUID().uuidString).db"]
+        if let pg = ProcessInfo.processInfo.environment["STRATUS_TEST_POSTGRES_URL"] { out.append(pg) }
+        return out
+    }
+
+    let migrations = Migrator([
+        Migration(1, "things", ["CREATE TABLE thing_\(Self.suffix) (id VARCHAR(64) PRIMARY KEY, name VARCHAR(64) NOT NULL UNIQUE, n BIGINT NOT NULL)"]),
+        Migration(2, "flag", ["ALTER TABLE thing_\(Self.suffix) ADD COLUMN flag BOOLEAN NOT NULL DEFAULT FALSE"]),
+    ])
+    static let suffix = String(UUID().uuidString.prefix(8)).lowercased()
+
+    @Test("migrations apply in order once; a write that throws leaves nothing; unique violations are classified",
+          arguments: urls)
+    func conformance(url: String) async throws {
+        let db = try await Database.open(try DatabaseURL(url))
+        let table = "thing_\(Self.suffix)"
+        // Migrations
+        #expect(try await migrations.currentVersion(db) == 0 || url.hasPrefix("postgres"))
+        let applied = try await migrations.migrate(db)
+        #expect(applied == [1, 2])
+        #expect(try await migrations.migrate(db).isEmpty, "re-running is a no-op")
+        #expect(try await migrations.currentVersion(db) == 2)
+        // Transactions are all or nothing
+        struct Boom: Error {}
+        await #expect(throws: Boom.self) {
+            try await db.write { sql in
+                try await sql.raw("INSERT INTO \(unsafeRaw: table) (id, name, n) VALUES ('a', 'first', 1)").run()
+                throw Boom()
+            }
+        }
+        let count = try await db.read { sql in try await sql.raw("SELECT COUNT(*) AS c FROM \(unsafeRaw: table)").first()!.decode(column: "c", as: Int.self) }
+        #expect(count == 0)
+        try await db.write { sql in try await sql.raw("INSERT INTO \(unsafeRaw: table) (id, name, n, flag) VALUES ('a', 'first', 1, \(bind: true))").run() }
+        await #expect(throws: StorageError.uniqueViolation) {
+            try await db.write { sql in try await sql.raw("INSERT INTO \(unsafeRaw: table) (id, name, n) VALUES ('b', 'first', 2)").run() }
+        }
+        // Concurrent writers on one row: both increments land.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    try await db.write { sql in try await sql.raw("UPDATE \(unsafeRaw: table) SET n = n + 1 WHERE id = 'a'").run() }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let n = try await db.read { sql in try await sql.raw("SELECT n, flag FROM \(unsafeRaw: table) WHERE id = 'a'").first()! }
+        #expect(try n.decode(column: "n", as: Int.self) == 21)
+        #expect(try n.decode(column: "flag", as: Bool.self) == true)
+        if url.hasPrefix("postgres") {
+            try await db.write { sql in
+                try await sql.raw("DROP TABLE \(unsafeRaw: table)").run()
+                try await sql.raw("DELETE FROM stratus_migrations").run()
+            }
+        }
+        await db.close()
+    }
+}

@@ -55,6 +55,7 @@ let package = Package(
             dependencies: [
                 "StratusCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strict
         ),
@@ -81,6 +82,6 @@ let package = Package(
         .testTarget(name: "StratusCoreTests", dependencies: ["StratusCore"]),
         .testTarget(name: "StratusStorageTests", dependencies: ["StratusStorage"]),
         .testTarget(name: "StratusAuthTests", dependencies: ["StratusAuth"]),
-        .testTarget(name: "IdentityTests", dependencies: ["Identity", "StratusStorage"]),
+        .testTarget(name: "IdentityTests", dependencies: ["Identity", "StratusStorage", "StratusAuth"]),
     ]
 )

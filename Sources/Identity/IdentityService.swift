@@ -134,3 +134,10 @@ public final class IdentityService: Sendable {
 
 import SQLKit
 typealias SQLDatabaseAlias = SQLDatabase
+
+extension IdentityService: TokenValidator {
+    /// In-process validation for services running beside Identity (all-in-one).
+    public func caller(for token: String) async throws -> Caller {
+        do { return try await validate(token).caller } catch is TokenInvalid { throw OpenStackError.unauthorized() }
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import StratusCore
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Synchronization
+
+/// Turns an `X-Auth-Token` into the caller behind it, or throws 401 (`OpenStackError`).
+/// Identity implements it in process; every other service uses `KeystoneTokenValidator`.
+public protocol TokenValidator: Sendable {
+    func caller(for token: String) async throws -> Caller
+}
+
+/// What keystonemiddleware's `auth_token` does: validates callers' tokens with
+/// `GET /v3/auth/tokens` (the service's own token as `X-Auth-Token`, the caller's as
+/// `X-Subject-Token`), caching results in process for `token_cache_time` seconds.
+public final class KeystoneTokenValidator: TokenValidator {
+    public struct Settings: Sendable {
+        public var authURL: String
+        public var username: String
+        public var password: String
+        public var projectName: String
+        public var userDomainName: String
+        public var projectDomainName: String
+        public var cacheSeconds: Double
+
+        public init(authURL: String, username: String, password: String, projectName: String = "service",
+                    userDomainName: String = "Default", projectDomainName: String = "Default", cacheSeconds: Double = 300) {
+            self.authURL = authURL.hasSuffix("/") ? String(authURL.dropLast()) : authURL
+            self.username = username
+            self.password = password
+            self.projectName = projectName
+            self.userDomainName = userDomainName
+            self.projectDomainName = projectDomainName
+            self.cacheSeconds = cacheSeconds
+        }
+
+        /// From a service's `[keystone_authtoken]` section.
+        public init(config: Config) {
+            self.init(authURL: config.string("keystone_authtoken", "auth_url") ?? "http://localhost:5000",
+                      username: config.string("keystone_authtoken", "username") ?? "",
+                      password: config.string("keystone_authtoken", "password") ?? "",
+                      projectName: config.string("keystone_authtoken", "project_name") ?? "service",
+                      userDomainName: config.string("keystone_authtoken", "user_domain_name") ?? "Default",
+                      projectDomainName: config.string("keystone_authtoken", "project_domain_name") ?? "Default",
+                      cacheSeconds: Double(config.int("keystone_authtoken", "token_cache_time") ?? 300))
+        }
+    }
+
+    struct Entry { var caller: Caller; var until: Date }
+
+    let settings: Settings
+    let session: URLSession
+    let serviceToken = Mutex<(token: String, until: Date)?>(nil)
+    let cache = Mutex<[String: Entry]>([:])
+
+    public init(settings: Settings) {
+        self.settings = settings
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 10
+        session = URLSession(configuration: configuration)
+    }
+
+    public func caller(for token: String) async throws -> Caller {
+        let now = Date()
+        if let hit = cache.withLock({ $0[token] }), hit.until > now { return hit.caller }
+        let service = try await currentServiceToken()
+        var request = URLRequest(url: URL(string: settings.authURL + "/v3/auth/tokens?nocatalog")!)
+        request.setValue(service, forHTTPHeaderField: "X-Auth-Token")
+        request.setValue(token, forHTTPHeaderField: "X-Subject-Token")
+        let (data, response) = try await session.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        switch status {
+        case 200:
+            guard let body = try? JSON.parse(Array(data)), let caller = KeystoneTokenValidator.caller(from: body, token: token) else {
+                throw OpenStackError(.serviceUnavailable, "The identity service returned an unreadable token.")
+            }
+            let expires = body["token"]?["expires_at"]?.stringValue.flatMap(KeystoneTokenValidator.parseTime) ?? now.addingTimeInterval(60)
+            cache.withLock { c in
+                if c.count > 50_000 { c.removeAll() }
+                c[token] = Entry(caller: caller, until: min(expires, now.addingTimeInterval(settings.cacheSeconds)))
+            }
+            return caller
+        case 401:
+            serviceToken.withLock { $0 = nil }  // our own token went stale: fetch a new one next time
+            throw OpenStackError(.serviceUnavailable, "The service could not authenticate to the identity service.")
+        case 404, 403:
+            throw OpenStackError.unauthorized()
+        default:
+            throw OpenStackError(.serviceUnavailable, "The identity service is unavailable (HTTP \(status)).")
+        }
+    }
+
+    /// The service's own token, fetched with its [keystone_authtoken] credentials and renewed before it expires.
+    public func currentServiceToken() async throws -> String {
+        if let t = serviceToken.withLock({ $0 }), t.until > Date() { return t.token }
+        let body: JSON = ["auth": [
+            "identity": ["methods": ["password"], "password": ["user": [
+                "name": .string(settings.username), "password": .string(settings.password),
+                "domain": ["name": .string(settings.userDomainName)]]]],
+            "scope": ["project": ["name": .string(settings.projectName), "domain": ["name": .string(settings.projectDomainName)]]],
+        ]]
+        var request = URLRequest(url: URL(string: settings.authURL + "/v3/auth/tokens?nocatalog")!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body.serialized().utf8)
+        let (data, response) = try await session.data(for: request)
+        guard let http = response as? HTTPURLResponse, http.statusCode == 201,
+            let token = http.value(forHTTPHeaderField: "X-Subject-Token")
+        else {
+            throw OpenStackError(.serviceUnavailable, "The service could not authenticate to the identity service as \(settings.username).")
+        }
+        let expires = (try? JSON.parse(Array(data)))?["token"]?["expires_at"]?.stringValue.flatMap(KeystoneTokenValidator.parseTime)
+        serviceToken.withLock { $0 = (token, (expires ?? Date().addingTimeInterval(600)).addingTimeInterval(-60)) }
+        return token
+    }
+
+    /// Reads keystone's token document into a `Caller`.
+    public static func caller(from body: JSON, token: String) -> Caller? {
+        guard let t = body["token"], let user = t["user"], let userID = user["id"]?.stringValue else { return nil }
+        var scope = Caller.Scope.unscoped
+        if let p = t["project"], let id = p["id"]?.stringValue {
+            scope = .project(id: id, name: p["name"]?.stringValue ?? "", domainID: p["domain"]?["id"]?.stringValue ?? "",
+                             domainName: p["domain"]?["name"]?.stringValue ?? "")
+        } else if let d = t["domain"], let id = d["id"]?.stringValue {
+            scope = .domain(id: id, name: d["name"]?.stringValue ?? "")
+        } else if t["system"]?["all"] == .bool(true) {
+            scope = .system
+        }
+        let roles = t["roles"]?.arrayValue ?? []
+        return Caller(
+            userID: userID, userName: user["name"]?.stringValue ?? "", userDomainID: user["domain"]?["id"]?.stringValue ?? "",
+            userDomainName: user["domain"]?["name"]?.stringValue ?? "", scope: scope,
+            roles: roles.compactMap { $0["name"]?.stringValue }, roleIDs: roles.compactMap { $0["id"]?.stringValue },
+            methods: t["methods"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+            auditIDs: t["audit_ids"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+            applicationCredentialID: t["application_credential"]?["id"]?.stringValue,
+            applicationCredentialRestricted: t["application_credential"]?["restricted"]?.boolValue ?? false, token: token)
+    }
+
+    static func parseTime(_ s: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.date(from: s) ?? ISO8601DateFormatter().date(from: s)
+    }
+}
+
+/// Sets `context.caller` from `X-Auth-Token` for a service's routes; answers 401 in the
+/// service's format when the token is missing or does not validate.
+public struct AuthMiddleware: RouterMiddleware {
+    public typealias Context = StratusContext
+    let validator: any TokenValidator
+
+    public init(validator: any TokenValidator) {
+        self.validator = validator
+    }
+
+    public func handle(_ request: Request, context: StratusContext, next: (Request, StratusContext) async throws -> Response) async throws -> Response {
+        guard let token = request.headers[HTTPField.Name("X-Auth-Token")!], !token.isEmpty else { throw OpenStackError.unauthorized() }
+        var context = context
+        context.caller = try await validator.caller(for: token)
+        context.logger[metadataKey: "user_id"] = .string(context.caller!.userID)
+        if let p = context.caller!.projectID { context.logger[metadataKey: "project_id"] = .string(p) }
+        return try await next(request, context)
+    }
+}
+
+/// `[keystone_authtoken]` options every service besides Identity reads (keystonemiddleware's).
+public enum KeystoneAuthtokenOptions {
+    public static let all: [ConfigOption] = [
+        .string("keystone_authtoken", "www_authenticate_uri", "Public Identity endpoint advertised in WWW-Authenticate."),
+        .string("keystone_authtoken", "auth_url", default: "http://localhost:5000", "Identity endpoint the service authenticates to."),
+        .list("keystone_authtoken", "memcached_servers", "Accepted; tokens are cached in process."),
+        .choice("keystone_authtoken", "auth_type", ["password", "v3password"], default: "password", "How the service authenticates."),
+        .string("keystone_authtoken", "project_domain_name", default: "Default", "Domain of the service project."),
+        .string("keystone_authtoken", "user_domain_name", default: "Default", "Domain of the service user."),
+        .string("keystone_authtoken", "project_name", default: "service", "The service project."),
+        .string("keystone_authtoken", "username", "The service user."),
+        .string("keystone_authtoken", "password", secret: true, "The service user's password."),
+        .int("keystone_authtoken", "token_cache_time", default: 300, min: 0, "Seconds a validated token is cached."),
+        .string("keystone_authtoken", "region_name", "Region of the Identity endpoint."),
+    ]
+}

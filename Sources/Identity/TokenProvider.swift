@@ -193,8 +193,24 @@ extension IdentityService {
         return result
     }
 
-    /// The service catalog as it appears in tokens and `/v3/auth/catalog`.
+    /// The service catalog as it appears in tokens and `/v3/auth/catalog`; cached per project
+    /// until anything is written through this process (it is read on every validation).
     func catalog(db: any SQLDatabase, projectID: String?) async throws -> JSON {
+        let gen = generation.load(ordering: .relaxed)
+        let key = projectID ?? ""
+        let now = Date()
+        if let hit = catalogCache.withLock({ $0[key] }), hit.generation == gen, now.timeIntervalSince(hit.at) < settings.cacheSeconds {
+            return hit.catalog
+        }
+        let fresh = try await buildCatalog(db: db, projectID: projectID)
+        catalogCache.withLock { c in
+            if c.count > 10_000 { c.removeAll() }
+            c[key] = (gen, now, fresh)
+        }
+        return fresh
+    }
+
+    func buildCatalog(db: any SQLDatabase, projectID: String?) async throws -> JSON {
         let rows = try await db.raw("""
             SELECT s.id AS sid, s.type, s.extra AS sextra, e.id AS eid, e.interface, e.region_id, e.url
             FROM service s JOIN endpoint e ON e.service_id = s.id

@@ -219,3 +219,24 @@ def test_guide_keystone_chapter_on_postgresql():
         walk_the_guide(node, current_owner())
     finally:
         node.destroy()
+
+
+def test_config_errors_are_clear():
+    d = tempfile.mkdtemp(prefix="stratus-conf-")
+    try:
+        conf = os.path.join(d, "keystone.conf")
+        with open(conf, "w") as f:
+            f.write("[database]\nconnection = mysql+pymysql://keystone:KEYSTONE_DBPASS@controller/keystone\n"
+                    "[token]\nprovider = fernet\nexpirashun = 5\n")
+        r = run([STRATUS, "keystone-manage", "--config-file", conf, "db_sync"], env=clean_env(), check=False)
+        assert r.returncode != 0
+        assert "mysql" in r.stderr.lower() and "postgresql://" in r.stderr and "sqlite:///" in r.stderr
+        assert "KEYSTONE_DBPASS" not in r.stderr
+        assert f"{conf}:5: unknown option [token] expirashun" in r.stderr
+        with open(conf, "w") as f:
+            f.write(f"[database]\nconnection = sqlite:///{d}/k.db\n[token]\nexpiration = soon\n")
+        r = run([STRATUS, "keystone", "--config-file", conf, "--bind", "127.0.0.1:0"], env=clean_env(), check=False)
+        assert r.returncode != 0
+        assert f"{conf}:4: [token] expiration: 'soon' is not an integer" in r.stderr
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

@@ -145,3 +145,19 @@ def test_revoked_role_ends_access_at_once(api, world, cloud):
     cloud.openstack("role", "remove", "--project", "alpha", "--project-domain", "default", "--user", "gamma", "member")
     error(api.call("GET", f"/v3/projects/{world['alpha_project']}", token), 401)
     error(api.call("GET", "/v3/auth/tokens", world["admin"], headers={"X-Subject-Token": token}), 404)
+
+
+def test_concurrent_creates_of_one_name_make_one_project(api, world):
+    from concurrent.futures import ThreadPoolExecutor
+    body = {"project": {"name": "racer", "domain_id": "default"}}
+    with ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(lambda _: api.call("POST", "/v3/projects", world["admin"], json=body).status_code, range(8)))
+    assert codes == [201] + [409] * 7
+    assert len(api.call("GET", "/v3/projects?name=racer", world["admin"]).json()["projects"]) == 1
+
+
+def test_logs_carry_no_passwords_or_tokens(cloud, world):
+    out = cloud.process.output()
+    for secret in (cloud.password, "alpha-pw", "beta-pw", world["alpha"], world["beta"], world["admin"]):
+        assert secret not in out
+    assert " GET /v3/projects" in out and "request_id=req-" in out, "one line per request with method, path and request id"

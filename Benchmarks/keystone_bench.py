@@ -135,7 +135,10 @@ backend = dogpile.cache.memory
             f.write("import sys\nsys.argv = sys.argv[:1]\nfrom keystone.wsgi.api import application  # noqa\n")
         self.env = dict(os.environ, OS_KEYSTONE_CONFIG_FILES=self.conf)
         manage = os.path.join(BENCH_VENV, "keystone-manage")
-        for cmd in (["db_sync"], ["fernet_setup"], ["credential_setup"],
+        import grp
+        import pwd
+        owner = ["--keystone-user", pwd.getpwuid(os.getuid()).pw_name, "--keystone-group", grp.getgrgid(os.getgid()).gr_name]
+        for cmd in (["db_sync"], ["fernet_setup", *owner], ["credential_setup", *owner],
                     ["bootstrap", "--bootstrap-password", "bench-pass", "--bootstrap-public-url", self.base + "/v3",
                      "--bootstrap-region-id", "RegionOne"]):
             subprocess.run([manage, "--config-file", self.conf, *cmd], env=self.env, check=True, capture_output=True)
@@ -224,7 +227,8 @@ def main():
 
     s12 = Stratus(rounds=12)
     s12.start()
-    login12, probe12 = password_figure(s12.base, during_probe=True)
+    login12, _ = password_figure(s12.base)
+    _, probe12 = password_figure(s12.base, during_probe=True)
     s12.destroy()
 
     k = ReferenceKeystone(rounds=4)

@@ -137,7 +137,7 @@ extension IdentityService {
         let issued = payload
         let validated: ValidatedToken
         do {
-            validated = try await db.read { db in try await self.resolve(issued, token: token, db: db) }
+            validated = try await db.read { db in try await self.resolve(issued, token: token, db: db, fresh: true) }
         } catch let e as TokenInvalid {
             switch scope {
             case .project(let id) where e.reason == "no role on the scope":

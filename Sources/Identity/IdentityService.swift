@@ -49,6 +49,7 @@ public final class IdentityService: Sendable {
     /// current generation are recomputed.
     let generation = Atomic<Int>(0)
     let tokenCache = Mutex<[String: CachedValidation]>([:])
+    let scopeCache = Mutex<[String: (generation: Int, at: Date, scope: ResolvedScope)]>([:])
     let catalogCache = Mutex<[String: (generation: Int, at: Date, catalog: JSON)]>([:])
 
     public init(db: Database, settings: IdentitySettings, enforcer: PolicyEnforcer, keys: KeyRing, credentialKeys: KeyRing?,

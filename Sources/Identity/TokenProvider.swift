@@ -66,23 +66,56 @@ extension IdentityService {
     }
 
     /// Turns a payload into the caller and token body, checking everything is still valid.
-    func resolve(_ p: TokenPayload, token: String, db: any SQLDatabase) async throws -> ValidatedToken {
-        if try await isRevoked(p, db: db) { throw TokenInvalid(reason: "Token has been revoked") }
+    /// `fresh` skips the revocation check for a token issued just now (every event predates it).
+    func resolve(_ p: TokenPayload, token: String, db: any SQLDatabase, fresh: Bool = false) async throws -> ValidatedToken {
+        if !fresh, try await isRevoked(p, db: db) { throw TokenInvalid(reason: "Token has been revoked") }
+        let scoped = try await resolvedScope(p, db: db)
+        var body = scoped.body
+        body["methods"] = .array(p.methods.map(JSON.string))
+        body["audit_ids"] = .array(p.auditIDs.map(JSON.string))
+        body["expires_at"] = .string(Clock.iso(micros: p.expiresAt * 1_000_000))
+        body["issued_at"] = .string(Clock.iso(micros: p.issuedAt))
+        var caller = scoped.caller
+        caller.methods = p.methods
+        caller.auditIDs = p.auditIDs
+        caller.token = token
+        return ValidatedToken(caller: caller, payload: p, body: body)
+    }
+
+    /// What a (user, scope, application credential) resolves to right now — the part of a
+    /// validation shared by every token of that user and scope. Cached like validations.
+    struct ResolvedScope: Sendable {
+        var caller: Caller
+        var body: [String: JSON]
+    }
+
+    func resolvedScope(_ p: TokenPayload, db: any SQLDatabase) async throws -> ResolvedScope {
+        let key = "\(p.userID)|\(p.scope)|\(p.applicationCredentialID ?? "")"
+        let gen = generation.load(ordering: .relaxed)
+        let now = Date()
+        if let hit = scopeCache.withLock({ $0[key] }), hit.generation == gen, now.timeIntervalSince(hit.at) < settings.cacheSeconds {
+            return hit.scope
+        }
+        let fresh = try await loadScope(p, db: db)
+        scopeCache.withLock { c in
+            if c.count > 50_000 { c.removeAll() }
+            c[key] = (gen, now, fresh)
+        }
+        return fresh
+    }
+
+    func loadScope(_ p: TokenPayload, db: any SQLDatabase) async throws -> ResolvedScope {
         guard let user = try await db.raw("""
             SELECT u.id, u.name, u.domain_id, u.enabled, u.password_expires_at, d.name AS dname, d.enabled AS denabled
             FROM identity_user u JOIN domain d ON d.id = u.domain_id WHERE u.id = \(bind: p.userID)
             """).first(), user.bool("enabled"), user.bool("denabled")
         else { throw TokenInvalid(reason: "user is gone or disabled") }
         var body: [String: JSON] = [
-            "methods": .array(p.methods.map(JSON.string)),
             "user": [
                 "id": .string(p.userID), "name": .string(user.str("name")),
                 "domain": ["id": .string(user.str("domain_id")), "name": .string(user.str("dname"))],
                 "password_expires_at": user.int("password_expires_at").map { .string(Clock.iso(micros: $0, zulu: false)) } ?? .null,
             ],
-            "audit_ids": .array(p.auditIDs.map(JSON.string)),
-            "expires_at": .string(Clock.iso(micros: p.expiresAt * 1_000_000)),
-            "issued_at": .string(Clock.iso(micros: p.issuedAt)),
         ]
         var scope: Caller.Scope = .unscoped
         var roles: [(id: String, name: String)] = []
@@ -132,9 +165,9 @@ extension IdentityService {
         }
         let caller = Caller(
             userID: p.userID, userName: user.str("name"), userDomainID: user.str("domain_id"), userDomainName: user.str("dname"),
-            scope: scope, roles: roles.map(\.name), roleIDs: roles.map(\.id), methods: p.methods, auditIDs: p.auditIDs,
-            applicationCredentialID: p.applicationCredentialID, applicationCredentialRestricted: restricted, token: token)
-        return ValidatedToken(caller: caller, payload: p, body: body)
+            scope: scope, roles: roles.map(\.name), roleIDs: roles.map(\.id), methods: [], auditIDs: [],
+            applicationCredentialID: p.applicationCredentialID, applicationCredentialRestricted: restricted, token: "")
+        return ResolvedScope(caller: caller, body: body)
     }
 
     /// Roles a user holds on a scope, directly or through groups, with implied roles added.

@@ -36,20 +36,20 @@ public struct Caller: Sendable, Equatable {
         case system
     }
 
-    public var userID: String
-    public var userName: String
-    public var userDomainID: String
-    public var userDomainName: String
-    public var scope: Scope
+    public let userID: String
+    public let userName: String
+    public let userDomainID: String
+    public let userDomainName: String
+    public let scope: Scope
     /// Role names, implied roles included, lower-case as keystone stores them.
-    public var roles: [String]
-    public var roleIDs: [String]
+    public let roles: [String]
+    public let roleIDs: [String]
     public var methods: [String]
     public var auditIDs: [String]
     /// Set when the token came from an application credential.
-    public var applicationCredentialID: String?
+    public let applicationCredentialID: String?
     /// A restricted application credential may not create application credentials or trusts.
-    public var applicationCredentialRestricted: Bool
+    public let applicationCredentialRestricted: Bool
     /// The token itself, kept so a service can forward it; never logged.
     public var token: String
 
@@ -70,14 +70,18 @@ public struct Caller: Sendable, Equatable {
         self.applicationCredentialID = applicationCredentialID
         self.applicationCredentialRestricted = applicationCredentialRestricted
         self.token = token
+        self.policyCredentials = Caller.credentials(userID: userID, userDomainID: userDomainID, scope: scope, roles: roles)
     }
+
+    /// oslo.policy's credentials dictionary, as keystone builds it for `enforce` (computed once:
+    /// it is read by every policy check).
+    public let policyCredentials: [String: JSON]
 
     public var projectID: String? { if case .project(let id, _, _, _) = scope { return id }; return nil }
     public var domainID: String? { if case .domain(let id, _) = scope { return id }; return nil }
     public var isSystemScoped: Bool { scope == .system }
 
-    /// oslo.policy's credentials dictionary, as keystone builds it for `enforce`.
-    public var policyCredentials: [String: JSON] {
+    static func credentials(userID: String, userDomainID: String, scope: Scope, roles: [String]) -> [String: JSON] {
         var creds: [String: JSON] = [
             "user_id": .string(userID),
             "user_domain_id": .string(userDomainID),

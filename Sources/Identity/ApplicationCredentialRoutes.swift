@@ -109,7 +109,6 @@ extension IdentityService {
     }
 
     static func newSecret() -> String {
-        var rng = SystemRandomNumberGenerator()
-        return Data((0..<64).map { _ in UInt8.random(in: 0...255, using: &rng) }).base64URLEncodedString(padded: false)
+        Data(randomBytes(64)).base64URLEncodedString(padded: false)
     }
 }

@@ -16,10 +16,7 @@ public struct FernetKey: Sendable, Equatable {
 
     /// A new random key.
     public static func generate() -> FernetKey {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var rng = SystemRandomNumberGenerator()
-        for i in bytes.indices { bytes[i] = rng.next() }
-        return FernetKey(base64: Data(bytes).base64URLEncodedString(padded: true))!
+        FernetKey(base64: Data(randomBytes(32)).base64URLEncodedString(padded: true))!
     }
 
     public var base64: String { raw.base64URLEncodedString(padded: true) }
@@ -34,9 +31,7 @@ public enum Fernet {
     public struct InvalidToken: Error, Sendable {}
 
     public static func encrypt(_ plaintext: [UInt8], key: FernetKey, at time: Date = Date()) throws -> String {
-        var iv = [UInt8](repeating: 0, count: 16)
-        var rng = SystemRandomNumberGenerator()
-        for i in iv.indices { iv[i] = rng.next() }
+        let iv = randomBytes(16)
         let ciphertext = try AES._CBC.encrypt(plaintext, using: key.encryption, iv: AES._CBC.IV(ivBytes: iv))
         var token: [UInt8] = [0x80]
         token.reserveCapacity(57 + ciphertext.count)
@@ -78,8 +73,29 @@ extension Data {
     }
 
     func base64URLEncodedString(padded: Bool) -> String {
-        var s = base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        if !padded { while s.hasSuffix("=") { s.removeLast() } }
-        return s
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity((count + 2) / 3 * 4)
+        var it = makeIterator()
+        while let a = it.next() {
+            let b = it.next(), c = it.next()
+            out.append(alphabet[Int(a >> 2)])
+            out.append(alphabet[Int((a & 0x03) << 4 | (b ?? 0) >> 4)])
+            if let b { out.append(alphabet[Int((b & 0x0F) << 2 | (c ?? 0) >> 6)]) } else if padded { out.append(UInt8(ascii: "=")) }
+            if let c { out.append(alphabet[Int(c & 0x3F)]) } else if padded { out.append(UInt8(ascii: "=")) }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
+}
+
+/// `n` random bytes from the system CSPRNG, eight at a time (one `getrandom` per 8 bytes, not per byte).
+func randomBytes(_ n: Int) -> [UInt8] {
+    var rng = SystemRandomNumberGenerator()
+    var out = [UInt8]()
+    out.reserveCapacity(n + 8)
+    while out.count < n {
+        let v = rng.next()
+        for shift in stride(from: 0, to: 64, by: 8) { out.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
+    }
+    return Array(out.prefix(n))
 }

@@ -37,8 +37,7 @@ public struct TokenPayload: Sendable, Equatable {
 
     /// A new audit id: 16 random bytes, URL-safe base64 without padding (keystone's format).
     public static func newAuditID() -> String {
-        var rng = SystemRandomNumberGenerator()
-        return Data((0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }).base64URLEncodedString(padded: false)
+        Data(randomBytes(16)).base64URLEncodedString(padded: false)
     }
 
     public func encoded() -> [UInt8] {

@@ -44,18 +44,10 @@ public enum JSON: Sendable, Equatable {
         }
     }
 
-    /// Parses a request body. Throws `JSONParseError` with a human-readable reason.
-    public static func parse(_ data: some Collection<UInt8>) throws -> JSON {
-        do {
-            return try JSONDecoder().decode(JSON.self, from: Data(data))
-        } catch let error as DecodingError {
-            switch error {
-            case .dataCorrupted(let ctx): throw JSONParseError(reason: ctx.underlyingError.map { "\($0)" } ?? ctx.debugDescription)
-            default: throw JSONParseError(reason: "\(error)")
-            }
-        } catch {
-            throw JSONParseError(reason: "\(error)")
-        }
+    /// Parses a request body. Throws `JSONParseError` saying what is wrong and where.
+    public static func parse(_ data: some Collection<UInt8>) throws(JSONParseError) -> JSON {
+        var parser = JSONParser(Array(data))
+        return try parser.parseDocument()
     }
 
     /// Serializes compactly.
@@ -119,19 +111,6 @@ public enum JSON: Sendable, Equatable {
 /// A body that is not JSON.
 public struct JSONParseError: Error, Sendable {
     public let reason: String
-}
-
-extension JSON: Decodable {
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int64.self) { self = .int(i) }
-        else if let d = try? c.decode(Double.self) { self = .double(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSON].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSON].self)) }
-    }
 }
 
 extension JSON: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,

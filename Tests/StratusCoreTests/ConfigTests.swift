@@ -110,9 +110,28 @@ struct JSONTests {
         #expect(v.serialized().contains(#""q\"uote\n""#))
     }
 
-    @Test("malformed JSON is an error with a reason")
+    @Test("malformed JSON is an error saying what and where")
     func malformed() {
-        #expect(throws: JSONParseError.self) { try JSON.parse(Array("{nope".utf8)) }
+        for (text, reason) in [("{nope", "expected a string key, found 'n' at byte 1"), ("[1, 2", "unterminated array"),
+                               ("{\"a\": 1} x", "after the JSON value"), ("01", "leading zero"), ("\"\\q\"", "invalid escape"),
+                               ("", "unexpected end of input"), (String(repeating: "[", count: 200), "nesting deeper")] {
+            do {
+                _ = try JSON.parse(Array(text.utf8))
+                Issue.record("\(text) parsed")
+            } catch {
+                #expect(error.reason.contains(reason), "\(text): \(error.reason)")
+            }
+        }
+    }
+
+    @Test("escapes, surrogate pairs, numbers")
+    func scalars() throws {
+        let v = try JSON.parse(Array(#"["\u00e9\ud83d\ude00\t", 1.5e3, -0, 9007199254740993, 1e400, false]"#.utf8))
+        #expect(v.arrayValue?[0] == "é😀\t")
+        #expect(v.arrayValue?[1] == .double(1500))
+        #expect(v.arrayValue?[2] == .int(0))
+        #expect(v.arrayValue?[3] == .int(9_007_199_254_740_993))
+        #expect(v.arrayValue?[5] == false)
     }
 }
 

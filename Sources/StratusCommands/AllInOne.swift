@@ -23,7 +23,7 @@ struct AllInOne: AsyncParsableCommand {
     @Option(name: .customLong("port-offset"), help: "Added to every port (5000 → 5000+N).") var portOffset = 0
     @Option(name: .customLong("admin-password"), help: "Admin password (else OS_PASSWORD, else generated on first start).")
     var adminPassword: String?
-    @Option(name: .customLong("config-file"), help: "Extra keystone.conf-style options (e.g. [identity] password_hash_rounds).")
+    @Option(name: .customLong("config-file"), help: "Extra keystone.conf-style options (e.g. [identity] password_hash_rounds, [database] connection).")
     var configFiles: [String] = []
 
     static func defaultDataDir() -> String {
@@ -38,12 +38,13 @@ struct AllInOne: AsyncParsableCommand {
         let advertised = (bind == "0.0.0.0" || bind == "::") ? "127.0.0.1" : bind
         let identityPort = 5000 + portOffset
         let identityURL = "http://\(advertised):\(identityPort)/v3"
-        let conf = try ConfigArguments.load(project: "keystone", files: configFiles, dirs: [], options: IdentityOptions.all, overrides: [
-            ("database", "connection", "sqlite:///" + dir + "/keystone.db"),
+        var conf = try ConfigArguments.load(project: "keystone", files: configFiles, dirs: [], options: IdentityOptions.all, overrides: [
             ("fernet_tokens", "key_repository", dir + "/fernet-keys"),
             ("credential", "key_repository", dir + "/credential-keys"),
             ("oslo_policy", "policy_file", dir + "/policy.yaml"),
         ], searchDefaultFiles: false)
+        // SQLite in DIR unless --config-file names a database (e.g. PostgreSQL).
+        if !conf.isSet("database", "connection") { conf.set("database", "connection", "sqlite:///" + dir + "/keystone.db") }
         Logs.setUp(debug: conf.bool("DEFAULT", "debug"))
         let logger = Logger(label: "stratus.all-in-one")
 

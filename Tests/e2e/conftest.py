@@ -8,12 +8,28 @@ sys.path.insert(0, os.path.dirname(__file__))
 from framework.cloud import Cloud  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def cloud():
-    """One all-in-one cloud per test module (admin password 'admin-secret', bcrypt cost 4)."""
-    c = Cloud(conf="[security_compliance]\nlockout_failure_attempts = 3\nlockout_duration = 600\n").start()
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def cloud(request):
+    """One all-in-one cloud per test module and database (admin password 'admin-secret',
+    bcrypt cost 4); the PostgreSQL run is skipped, loudly, without STRATUS_TEST_POSTGRES_URL."""
+    conf = "[security_compliance]\nlockout_failure_attempts = 3\nlockout_duration = 600\n"
+    database = None
+    if request.param == "postgresql":
+        database = new_postgres_database(postgres_url_or_skip())
+        conf += f"[database]\nconnection = {database}\n"
+    c = Cloud(conf=conf, database=database).start()
     yield c
     c.destroy()
+
+
+def new_postgres_database(base_url):
+    """A fresh database on the test server (root only), owned by the test role."""
+    import uuid
+    from framework.cloud import run
+    name = "stratus_" + uuid.uuid4().hex[:10]
+    owner = base_url.split("//", 1)[1].split(":", 1)[0]
+    run(["su", "postgres", "-c", f"createdb -O {owner} {name}"])
+    return base_url.rsplit("/", 1)[0] + "/" + name
 
 
 def postgres_url_or_skip():

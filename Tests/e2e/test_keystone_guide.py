@@ -16,17 +16,9 @@ import uuid
 import pytest
 
 from framework.cloud import OPENSTACK, STRATUS, Process, clean_env, free_offset, run, sourced
-from conftest import postgres_url_or_skip
+from conftest import new_postgres_database, postgres_url_or_skip
 
 IS_ROOT = os.geteuid() == 0
-
-
-def new_postgres_database(base_url):
-    """A fresh database on the test server (root only): postgresql://user:pw@host/NEW."""
-    name = "keystone_" + uuid.uuid4().hex[:10]
-    owner = base_url.split("//", 1)[1].split(":", 1)[0]
-    run(["su", "postgres", "-c", f"createdb -O {owner} {name}"])
-    return base_url.rsplit("/", 1)[0] + "/" + name
 
 
 class GuideController:

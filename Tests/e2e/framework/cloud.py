@@ -92,7 +92,8 @@ class Process:
 class Cloud:
     """`stratus all-in-one` on free ports, state in a temp dir."""
 
-    def __init__(self, conf="", password="admin-secret", data_dir=None, rounds=4):
+    def __init__(self, conf="", password="admin-secret", data_dir=None, rounds=4, database=None):
+        self.database = database
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="stratus-aio-")
         self.offset = free_offset()
         self.password = password
@@ -124,6 +125,31 @@ class Cloud:
     def destroy(self):
         self.stop()
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def sql(self, statement, params=()):
+        """Runs one SQL statement on the cloud's database, behind its back (for test set-up)."""
+        if self.database:
+            literal = statement
+            for p in params:
+                literal = literal.replace("?", "'" + str(p).replace("'", "''") + "'", 1)
+            dbname = self.database.rsplit("/", 1)[1]
+            run(["su", "postgres", "-c", f'psql -q -d {dbname} -c "{literal}"'])
+        else:
+            import sqlite3
+            db = sqlite3.connect(os.path.join(self.data_dir, "keystone.db"))
+            db.execute(statement, params)
+            db.commit()
+            db.close()
+
+    def sql_value(self, query):
+        if self.database:
+            dbname = self.database.rsplit("/", 1)[1]
+            return run(["su", "postgres", "-c", f'psql -tA -d {dbname} -c "{query}"']).stdout.strip()
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.data_dir, "keystone.db"))
+        (value,) = db.execute(query).fetchone()
+        db.close()
+        return value
 
     def env(self, user="admin", password=None, project="admin", **extra):
         env = {

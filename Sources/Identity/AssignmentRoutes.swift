@@ -70,6 +70,8 @@ extension IdentityService {
             }
             if !exists {
                 try await write { db in
+                    // Idempotent under concurrency: a parallel PUT of the same grant is not a conflict.
+                    try await db.raw("DELETE FROM assignment WHERE type = \(bind: type) AND actor_id = \(bind: actorID) AND target_id = \(bind: targetID) AND role_id = \(bind: roleID) AND inherited = \(bind: false)").run()
                     try await db.raw("INSERT INTO assignment (type, actor_id, target_id, role_id, inherited) VALUES (\(bind: type), \(bind: actorID), \(bind: targetID), \(bind: roleID), \(bind: false))").run()
                 }
             }

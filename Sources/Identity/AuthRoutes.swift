@@ -13,6 +13,9 @@ extension IdentityService {
         r.delete("/v3/auth/tokens") { req, _ in try await self.revokeToken(req) }
         r.get("/v3/auth/catalog") { req, _ in
             let caller = try await self.authorize(req, "identity:get_auth_catalog")
+            guard caller.scope != .unscoped else {
+                throw OpenStackError.forbidden("A project-scoped token is required to produce a service catalog.")
+            }
             let catalog = try await self.db.read { db in try await self.catalog(db: db, projectID: caller.projectID) }
             return .json(["catalog": catalog, "links": ["self": .string(req.selfURL), "previous": nil, "next": nil]])
         }
@@ -75,7 +78,8 @@ extension IdentityService {
         let validated: ValidatedToken
         do { validated = try await validate(subject) } catch let e as TokenInvalid { throw OpenStackError.notFound(e.reason) }
         try enforcer.authorize("identity:revoke_token", target: ["target": ["token": ["user_id": .string(validated.caller.userID)]]], caller: caller)
-        let audit = validated.payload.auditIDs.last ?? validated.payload.auditIDs.first
+        // The token's own audit id: its parent and siblings from the same chain stay valid.
+        let audit = validated.payload.auditIDs.first
         try await write { db in try await self.revoke(db: db, auditID: audit) }
         return .empty()
     }
@@ -113,7 +117,8 @@ extension IdentityService {
             }
             userID = prior.caller.userID
             expiresAt = prior.payload.expiresAt
-            auditIDs = [TokenPayload.newAuditID(), prior.payload.auditIDs.first ?? TokenPayload.newAuditID()]
+            // keystone's audit chain: [own id, id of the chain's original token]
+            auditIDs = [TokenPayload.newAuditID(), prior.payload.auditIDs.last ?? TokenPayload.newAuditID()]
             inheritedScope = prior.payload.scope
         } else {
             throw OpenStackError.unauthorized("Attempted to authenticate with an unsupported method.")
@@ -171,30 +176,52 @@ extension IdentityService {
         } else {
             throw invalid("user", "either 'id' or 'name' with 'domain' is required")
         }
+        let userID = try await checkPassword(password, row: row)
+        if let row, let exp = row.int("password_expires_at"), exp <= Clock.micros() {
+            throw OpenStackError.unauthorized("The password is expired and needs to be changed for user: \(userID).")
+        }
+        return userID
+    }
+
+    /// The password check shared by login and password change: the user and its domain must be
+    /// enabled, the account not locked; a failure is counted (a lock expires after
+    /// `lockout_duration` and the count starts again), a success resets the count. Unknown and
+    /// disabled users cost a hash too, so timing does not tell who exists.
+    func checkPassword(_ password: String, row: (any SQLRow)?) async throws -> String {
         guard let row, row.bool("enabled"), row.bool("denabled") else {
-            _ = try? await hasher.verify(password, hash: "$2b$04$invalidinvalidinvalidinuCTXvbXhXqyB8x4mU1iZtZkBmJ9kGJ2")
+            _ = try? await hasher.verify(password, hash: try await dummyHash())
             throw OpenStackError.unauthorized()
         }
         let userID = row.str("id")
         let now = Clock.micros()
-        if let attempts = settings.lockoutFailureAttempts, (row.int("failed_auth_count") ?? 0) >= Int64(attempts),
-            let last = row.int("last_failed_auth_at"), now - last < settings.lockoutDuration * 1_000_000
-        {
+        let window = settings.lockoutDuration * 1_000_000
+        let lastFailure = row.int("last_failed_auth_at") ?? 0
+        if let attempts = settings.lockoutFailureAttempts, (row.int("failed_auth_count") ?? 0) >= Int64(attempts), now - lastFailure < window {
             throw OpenStackError.unauthorized("The account is locked for user: \(userID).")
         }
+        // These counters never change what a token resolves to, so they bypass `write` and leave the caches alone.
         guard let hash = row.optStr("password_hash"), try await hasher.verify(password, hash: hash) else {
-            try await write { db in
-                try await db.raw("UPDATE identity_user SET failed_auth_count = failed_auth_count + 1, last_failed_auth_at = \(bind: now) WHERE id = \(bind: userID)").run()
+            try await db.write { db in
+                try await db.raw("""
+                    UPDATE identity_user SET last_failed_auth_at = \(bind: now), failed_auth_count =
+                      CASE WHEN last_failed_auth_at IS NULL OR last_failed_auth_at < \(bind: now - window) THEN 1 ELSE failed_auth_count + 1 END
+                    WHERE id = \(bind: userID)
+                    """).run()
             }
             throw OpenStackError.unauthorized()
         }
-        if let exp = row.int("password_expires_at"), exp <= now {
-            throw OpenStackError.unauthorized("The password is expired and needs to be changed for user: \(userID).")
-        }
         if (row.int("failed_auth_count") ?? 0) > 0 {
-            try await write { db in try await db.raw("UPDATE identity_user SET failed_auth_count = 0 WHERE id = \(bind: userID)").run() }
+            try await db.write { db in try await db.raw("UPDATE identity_user SET failed_auth_count = 0 WHERE id = \(bind: userID)").run() }
         }
         return userID
+    }
+
+    /// A hash at the configured cost of a random password, made once, for checks against users that do not exist.
+    func dummyHash() async throws -> String {
+        if let h = dummy.withLock({ $0 }) { return h }
+        let h = try await hasher.hash(IdentityService.newSecret())
+        dummy.withLock { $0 = h }
+        return h
     }
 
     /// The `application_credential` method: by id, or by name with its user; checks the secret and expiry.
@@ -255,6 +282,8 @@ extension IdentityService {
     func defaultScope(userID: String) async throws -> TokenPayload.Scope {
         try await db.read { db in
             guard let project = try await db.raw("SELECT default_project_id FROM identity_user WHERE id = \(bind: userID)").first()?.optStr("default_project_id"),
+                let enabled = try await db.raw("SELECT p.enabled AS pe, d.enabled AS de FROM project p JOIN domain d ON d.id = p.domain_id WHERE p.id = \(bind: project)").first(),
+                enabled.bool("pe"), enabled.bool("de"),
                 !(try await self.effectiveRoles(db: db, userID: userID, scope: .project(project))).isEmpty
             else { return .unscoped }
             return .project(project)

@@ -110,6 +110,11 @@ public struct IdentityBootstrap: Sendable {
 }
 
 extension IdentityService {
+    /// The schema version of the database and the newest this code knows (`db_sync --check`).
+    public static func schemaVersion(_ db: Database) async throws -> (current: Int, latest: Int) {
+        (try await IdentityMigrations.migrator.currentVersion(db), IdentityMigrations.migrator.latest)
+    }
+
     /// Applies the identity schema migrations (`keystone-manage db_sync`).
     public static func migrate(_ db: Database) async throws -> (from: Int, to: Int) {
         let from = try await IdentityMigrations.migrator.currentVersion(db)

@@ -43,10 +43,11 @@ extension IdentityService {
             _ = try await self.fetch("region", id)
             _ = try await self.authorize(req, "identity:delete_region")
             try await self.write { db in
-                if try await db.raw("SELECT id FROM region WHERE parent_region_id = \(bind: id)").first() != nil {
+                let child = try await db.raw("SELECT id FROM region WHERE parent_region_id = \(bind: id)").first()
+                let endpoint = try await db.raw("SELECT id FROM endpoint WHERE region_id = \(bind: id)").first()
+                if child != nil || endpoint != nil {
                     throw OpenStackError.forbidden("Unable to delete region \(id) because it or its child regions have associated endpoints.")
                 }
-                try await db.raw("UPDATE endpoint SET region_id = NULL WHERE region_id = \(bind: id)").run()
                 try await db.raw("DELETE FROM region WHERE id = \(bind: id)").run()
             }
             return .empty()
@@ -82,14 +83,16 @@ extension IdentityService {
         }
         r.patch("/v3/services/{service_id}") { req, ctx in
             let id = ctx.parameters.get("service_id")!
-            let current = try await self.fetch("service", id)
+            _ = try await self.fetch("service", id)
             _ = try await self.authorize(req, "identity:update_service")
             let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "service")
             let type = try b.string("type", maxLength: 255, minLength: 1)
             let enabled = try b.bool("enabled")
             _ = try b.string("name", nullable: true)
-            let extra = current.json("extra").merging(b.extra(excluding: ["type", "enabled", "id"])) { _, n in n }
+            let changes = b.extra(excluding: ["type", "enabled", "id"])
             let row = try await self.write { db in
+                let stored = try await db.raw("SELECT extra FROM service WHERE id = \(bind: id)").first()?.json("extra") ?? [:]
+                let extra = stored.merging(changes) { _, n in n }
                 if let type { try await db.raw("UPDATE service SET type = \(bind: type) WHERE id = \(bind: id)").run() }
                 if let enabled { try await db.raw("UPDATE service SET enabled = \(bind: enabled) WHERE id = \(bind: id)").run() }
                 try await db.raw("UPDATE service SET extra = \(bind: JSON.object(extra).serialized()) WHERE id = \(bind: id)").run()

@@ -73,7 +73,7 @@ extension IdentityService {
         let id = ctx.parameters.get("credential_id")!
         let caller = try await authenticate(req)
         let row = try await db.read { db in try await db.raw("SELECT * FROM credential WHERE id = \(bind: id)").first() }
-        // An unknown id and someone else's credential look the same to the caller.
+        // Someone else's credential is refused (403) without its content, as keystone does.
         guard let row, enforcer.allows(action, target: ["target": ["credential": ["user_id": .string(row.str("user_id"))]]],
                                        credentials: caller.policyCredentials)
         else {

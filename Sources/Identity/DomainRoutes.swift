@@ -54,12 +54,14 @@ extension IdentityService {
         }
         r.delete("/v3/domains/{domain_id}") { req, ctx in
             let id = ctx.parameters.get("domain_id")!
-            let row = try await self.fetch("domain", id)
+            _ = try await self.fetch("domain", id)
             _ = try await self.authorize(req, "identity:delete_domain", target: ["target": ["domain": ["id": .string(id)]]])
-            if row.bool("enabled") {
-                throw OpenStackError.forbidden("Cannot delete a domain that is enabled, please disable it first.")
-            }
             try await self.write { db in
+                if try await db.raw("SELECT enabled FROM domain WHERE id = \(bind: id)").first()?.bool("enabled") != false {
+                    throw OpenStackError.forbidden("Cannot delete a domain that is enabled, please disable it first.")
+                }
+                try await db.raw("DELETE FROM credential WHERE user_id IN (SELECT id FROM identity_user WHERE domain_id = \(bind: id))").run()
+                try await db.raw("DELETE FROM assignment WHERE actor_id IN (SELECT id FROM identity_user WHERE domain_id = \(bind: id)) OR actor_id IN (SELECT id FROM identity_group WHERE domain_id = \(bind: id))").run()
                 for table in ["identity_user", "identity_group"] {
                     try await db.raw("DELETE FROM \(unsafeRaw: table) WHERE domain_id = \(bind: id)").run()
                 }

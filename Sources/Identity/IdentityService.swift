@@ -50,6 +50,7 @@ public final class IdentityService: Sendable {
     let generation = Atomic<Int>(0)
     let tokenCache = Mutex<[String: CachedValidation]>([:])
     let scopeCache = Mutex<[String: (generation: Int, at: Date, scope: ResolvedScope)]>([:])
+    let dummy = Mutex<String?>(nil)
     let catalogCache = Mutex<[String: (generation: Int, at: Date, catalog: JSON)]>([:])
 
     public init(db: Database, settings: IdentitySettings, enforcer: PolicyEnforcer, keys: KeyRing, credentialKeys: KeyRing?,
@@ -113,6 +114,10 @@ public final class IdentityService: Sendable {
             return try await db.write(body)
         } catch StorageError.uniqueViolation {
             throw OpenStackError.conflict("Conflict occurred attempting to store the resource: a resource with the same unique attributes exists.")
+        } catch StorageError.foreignKeyViolation {
+            throw OpenStackError.conflict("Conflict occurred attempting to store the resource: a resource it refers to changed meanwhile.")
+        } catch StorageError.conflict {
+            throw OpenStackError.conflict("Conflict occurred attempting to store the resource: a concurrent change; retry.")
         }
     }
 

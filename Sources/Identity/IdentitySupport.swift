@@ -54,7 +54,7 @@ enum Clock {
             text = String(text[..<dot])
         }
         let parts = text.split(whereSeparator: { "-T: ".contains($0) }).compactMap { Int($0) }
-        guard parts.count == 6 || parts.count == 3 else { return nil }
+        guard parts.count == 6 || parts.count == 3, (1970...9999).contains(parts[0]) else { return nil }
         var tmv = tm()
         tmv.tm_year = Int32(parts[0] - 1900)
         tmv.tm_mon = Int32(parts[1] - 1)
@@ -95,8 +95,9 @@ struct EntityBody {
         }
         if v.isNull, nullable { return nil }
         guard case .string(let s) = v else { throw invalid(key, "\(v.serialized()) is not of type 'string'") }
-        if s.count > maxLength { throw invalid(key, "'\(s.prefix(32))…' is too long (maximum \(maxLength) characters)") }
-        if s.count < minLength { throw invalid(key, "'\(s)' is too short (minimum \(minLength) characters)") }
+        // The value is not echoed: it may be a password or a secret.
+        if s.count > maxLength { throw invalid(key, "the value is too long (maximum \(maxLength) characters)") }
+        if s.count < minLength { throw invalid(key, "the value is too short (minimum \(minLength) characters)") }
         return s
     }
 

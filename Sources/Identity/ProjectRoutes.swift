@@ -36,8 +36,8 @@ extension IdentityService {
             }
             if domainID == nil { domainID = parentRow?.str("domain_id") ?? (parentID ?? self.settings.defaultDomainID) }
             let domain = domainID!
-            if let parentRow, parentRow.str("domain_id") != domain {
-                throw invalid("parent_id", "the parent project is in another domain")
+            if let parentID, (parentRow?.str("domain_id") ?? parentID) != domain {
+                throw invalid("parent_id", "the parent is in another domain than domain_id \(domain)")
             }
             _ = try await self.fetch("domain", domain)
             _ = try await self.authorize(req, "identity:create_project", target: ["target": ["project": ["domain_id": .string(domain)]]])
@@ -48,7 +48,11 @@ extension IdentityService {
             let description = try b.string("description", nullable: true, maxLength: 65535)
             let enabled = try b.bool("enabled") ?? true
             let parent = parentID ?? domain
+            let parentIsProject = parentRow != nil
             let row = try await self.write { db in
+                if parentIsProject, try await db.raw("SELECT id FROM project WHERE id = \(bind: parent)").first() == nil {
+                    throw OpenStackError.notFound("Could not find project: \(parent).")
+                }
                 try await db.raw("""
                     INSERT INTO project (id, name, domain_id, parent_id, description, enabled, extra)
                     VALUES (\(bind: id), \(bind: name), \(bind: domain), \(bind: parent), \(bind: description), \(bind: enabled), \(bind: JSON.object(extra).serialized()))
@@ -81,7 +85,8 @@ extension IdentityService {
                     if !enabled { try await self.revoke(db: db, projectID: id) }
                 }
                 if !extra.isEmpty {
-                    try await db.raw("UPDATE project SET extra = \(bind: JSON.object(row.json("extra").merging(extra) { _, b in b }).serialized()) WHERE id = \(bind: id)").run()
+                    let current = try await db.raw("SELECT extra FROM project WHERE id = \(bind: id)").first()?.json("extra") ?? [:]
+                    try await db.raw("UPDATE project SET extra = \(bind: JSON.object(current.merging(extra) { _, b in b }).serialized()) WHERE id = \(bind: id)").run()
                 }
                 if let tags {
                     try await db.raw("DELETE FROM project_tag WHERE project_id = \(bind: id)").run()
@@ -117,6 +122,8 @@ extension IdentityService {
             let id = row.str("id")
             try await self.write { db in
                 try await db.raw("DELETE FROM project_tag WHERE project_id = \(bind: id) AND name = \(bind: tag)").run()
+                let count = try await db.raw("SELECT COUNT(*) AS n FROM project_tag WHERE project_id = \(bind: id)").first()?.int("n") ?? 0
+                if count >= 80 { throw invalid("tags", "a project may have at most 80 tags") }
                 try await db.raw("INSERT INTO project_tag (project_id, name) VALUES (\(bind: id), \(bind: tag))").run()
             }
             return .empty(.created)

@@ -54,13 +54,13 @@ extension IdentityService {
     func isRevoked(_ p: TokenPayload, db: any SQLDatabase) async throws -> Bool {
         var projectID = ""
         if case .project(let id) = p.scope { projectID = id }
-        let audits = p.auditIDs.isEmpty ? [""] : p.auditIDs
+        let ownAudit = p.auditIDs.first ?? ""
         let row = try await db.raw("""
             SELECT COUNT(*) AS n FROM revocation_event WHERE issued_before >= \(bind: p.issuedAt) AND (
               (user_id = \(bind: p.userID) AND project_id IS NULL AND audit_id IS NULL)
               OR (project_id = \(bind: projectID) AND user_id IS NULL)
               OR (user_id = \(bind: p.userID) AND project_id = \(bind: projectID))
-              OR audit_id IN (\(binds: audits)))
+              OR audit_id = \(bind: ownAudit))
             """).first()
         return (row?.int("n") ?? 0) > 0
     }
@@ -196,7 +196,9 @@ extension IdentityService {
         }
         let all = try await impliedClosure(db: db, direct)
         guard !all.isEmpty else { return [] }
-        return try await db.raw("SELECT id, name FROM role WHERE id IN (\(binds: Array(all))) ORDER BY name").all()
+        // Domain-specific roles only carry the global roles they imply (keystone's rule): a domain
+        // role named "admin" must not pass `role:admin`.
+        return try await db.raw("SELECT id, name FROM role WHERE id IN (\(binds: Array(all))) AND domain_id = \(bind: IdentityService.globalRoleDomain) ORDER BY name").all()
             .map { (id: $0.str("id"), name: $0.str("name")) }
     }
 
@@ -273,9 +275,13 @@ extension IdentityService {
         })
     }
 
-    /// Records a revocation event and drops cached validations.
+    /// Records a revocation event (callers run it inside `write`, which drops cached
+    /// validations) and prunes events older than any token can live, so the check on every
+    /// validation stays small.
     func revoke(db: any SQLDatabase, userID: String? = nil, projectID: String? = nil, auditID: String? = nil) async throws {
         let now = Clock.micros()
+        let horizon = now - 2 * (settings.tokenExpiration + 3600) * 1_000_000
+        try await db.raw("DELETE FROM revocation_event WHERE issued_before < \(bind: horizon)").run()
         try await db.raw("""
             INSERT INTO revocation_event (id, user_id, project_id, audit_id, issued_before, revoked_at)
             VALUES (\(bind: newID()), \(bind: userID), \(bind: projectID), \(bind: auditID), \(bind: now), \(bind: now))

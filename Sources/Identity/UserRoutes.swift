@@ -72,7 +72,8 @@ extension IdentityService {
                     try await self.revoke(db: db, userID: id)
                 }
                 if !extra.isEmpty {
-                    try await db.raw("UPDATE identity_user SET extra = \(bind: JSON.object(row.json("extra").merging(extra) { _, b in b }).serialized()) WHERE id = \(bind: id)").run()
+                    let current = try await db.raw("SELECT extra FROM identity_user WHERE id = \(bind: id)").first()?.json("extra") ?? [:]
+                    try await db.raw("UPDATE identity_user SET extra = \(bind: JSON.object(current.merging(extra) { _, b in b }).serialized()) WHERE id = \(bind: id)").run()
                 }
                 return try await db.raw("SELECT * FROM identity_user WHERE id = \(bind: id)").first()!
             }
@@ -95,12 +96,12 @@ extension IdentityService {
             let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "user")
             let original = try b.string("original_password", required: true, maxLength: self.settings.maxPasswordLength)!
             let password = try b.string("password", required: true, maxLength: self.settings.maxPasswordLength)!
-            guard let row = try await self.db.read({ db in try await db.raw("SELECT * FROM identity_user WHERE id = \(bind: id)").first() }) else {
-                throw OpenStackError.notFound("Could not find user: \(id).")
+            // The original password is the proof of identity: same checks, lockout and failure
+            // counting as a login (an expired password may be changed, that is the point).
+            let row = try await self.db.read { db in
+                try await db.raw("SELECT u.*, d.enabled AS denabled FROM identity_user u JOIN domain d ON d.id = u.domain_id WHERE u.id = \(bind: id)").first()
             }
-            guard let hash = row.optStr("password_hash"), try await self.hasher.verify(original, hash: hash) else {
-                throw OpenStackError.unauthorized("The request you have made requires authentication.")
-            }
+            _ = try await self.checkPassword(original, row: row)
             let newHash = try await self.hasher.hash(password)
             let expires = self.settings.passwordExpiresDays.map { Clock.micros() + Int64($0) * 86_400_000_000 }
             try await self.write { db in

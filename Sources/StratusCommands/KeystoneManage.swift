@@ -20,7 +20,13 @@ struct KeystoneManage: AsyncParsableCommand {
         func run() async throws {
             let conf = try config.load(project: "keystone", options: IdentityOptions.all)
             let db = try await openDatabase(conf)
-            defer { Task { await db.close() } }
+            if check {
+                let (current, latest) = try await IdentityService.schemaVersion(db)
+                await db.close()
+                if current == latest { print("Database is up to date at version \(latest).") ; return }
+                print("Database is at version \(current); db_sync would migrate it to \(latest).")
+                throw ExitCode(2)
+            }
             let (from, to) = try await IdentityService.migrate(db)
             print(from == to ? "Database is up to date at version \(to)." : "Database migrated from version \(from) to \(to).")
             await db.close()

@@ -39,6 +39,7 @@ public final class Database: Sendable {
         switch url {
         case .sqliteMemory:
             let c = try await SQLiteConnection.open(storage: .memory, logger: logger)
+            try await c.sql().raw("PRAGMA foreign_keys=ON").run()
             return Database(dialect: .sqlite, backend: .sqlite(writer: c, readers: [c]), logger: logger)
         case .sqliteFile(let path):
             let dir = (path as NSString).deletingLastPathComponent

@@ -70,6 +70,20 @@ def test_domain_specific_role(cloud, api):
     assert [r["Name"] for r in os_("role", "list", "--domain", "labs", "-f", "json")] == ["lab-operator"]
     # the same name may exist globally and in another domain
     os_("role", "create", "lab-operator", "-f", "json")
+    # a domain role named "admin" grants nothing by itself: it never reaches the token
+    os_("role", "create", "--domain", "labs", "admin", "-f", "json")
+    os_("project", "create", "--domain", "labs", "lab1", "-f", "json")
+    os_("user", "create", "--domain", "labs", "--password", "l-pw", "labber", "-f", "json")
+    os_("role", "add", "--project", "lab1", "--project-domain", "labs", "--user", "labber", "--user-domain", "labs",
+        "--role-domain", "labs", "admin")
+    os_("role", "add", "--project", "lab1", "--project-domain", "labs", "--user", "labber", "--user-domain", "labs", "reader")
+    env = cloud.env(user="labber", password="l-pw", project="lab1", OS_USER_DOMAIN_NAME="labs", OS_PROJECT_DOMAIN_NAME="labs")
+    token = api.requests.post(api.base + "/v3/auth/tokens", json={"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {"name": "labber", "domain": {"name": "labs"}, "password": "l-pw"}}},
+        "scope": {"project": {"name": "lab1", "domain": {"name": "labs"}}}}})
+    assert [r["name"] for r in token.json()["token"]["roles"]] == ["reader"]
+    r = os_("user", "list", env=env, check=False)
+    assert r.returncode != 0 and "403" in r.stderr
 
 
 def test_regions_services_endpoints_lifecycle(cloud):

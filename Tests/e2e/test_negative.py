@@ -91,6 +91,19 @@ def test_unknown_ids_are_404_and_unknown_methods_405(api, world):
     error(api.call("PUT", "/v3/projects", world["admin"], json={}), 405)
 
 
+def test_absurd_dates_are_400_and_the_server_lives(api, world, cloud):
+    for when in ("99999999999-01-01T00:00:00", "3000000-01-01T00:00:00", "tomorrow"):
+        r = api.call("POST", f"/v3/users/{world['alpha_user']}/application_credentials", world["alpha"],
+                     json={"application_credential": {"name": "c-" + when[:4], "expires_at": when}})
+        assert "'expires_at'" in error(r, 400)
+    assert api.call("GET", "/v3", None).status_code == 200
+
+
+def test_too_long_secret_is_not_echoed(api, world):
+    r = api.call("POST", "/v3/users", world["admin"], json={"user": {"name": "long", "password": "S3CRET" * 1000}})
+    assert "'password'" in error(r, 400) and "S3CRET" not in r.text
+
+
 def test_body_size_limit_is_413(api, world):
     r = api.call("POST", "/v3/projects", world["admin"], json={"project": {"name": "big", "description": "x" * 200_000}})
     error(r, 413)

@@ -107,6 +107,14 @@ def test_rescoping_keeps_expiry_and_audit_chain(cloud, api):
     scoped = r.json()["token"]
     assert scoped["expires_at"] == unscoped.json()["token"]["expires_at"]
     assert scoped["audit_ids"][1] == unscoped.json()["token"]["audit_ids"][0]
+    child = r.headers["X-Subject-Token"]
+    # an unscoped token has no catalog to give
+    assert api.call("GET", "/v3/auth/catalog", t).status_code == 403
+    # revoking the child leaves its parent valid
+    admin, _ = api.issue("admin", cloud.password, project="admin")
+    assert api.call("DELETE", "/v3/auth/tokens", admin, headers={"X-Subject-Token": child}).status_code == 204
+    assert api.call("GET", "/v3/auth/tokens", admin, headers={"X-Subject-Token": child}).status_code == 404
+    assert api.call("GET", "/v3/auth/tokens", admin, headers={"X-Subject-Token": t}).status_code == 200
 
 
 def keystone_manage(cloud, command):
@@ -174,6 +182,17 @@ def test_expired_password_is_refused(cloud, api):
     cloud.sql("UPDATE identity_user SET password_expires_at = ? WHERE id = ?", (int((time.time() - 60) * 1e6), user["id"]))
     r = api.token("expiring", "old-pass")
     assert r.status_code == 401 and "expired" in r.json()["error"]["message"]
+
+
+def test_password_change_counts_towards_lockout(cloud, api):
+    user = cloud.openstack("user", "create", "--domain", "default", "--password", "keep-me", "guessed", "-f", "json")
+    body = lambda original: {"user": {"original_password": original, "password": "new-one"}}
+    for _ in range(3):
+        r = api.call("POST", f"/v3/users/{user['id']}/password", json=body("wrong"))
+        assert r.status_code == 401
+    r = api.call("POST", f"/v3/users/{user['id']}/password", json=body("keep-me"))
+    assert r.status_code == 401 and "locked" in r.json()["error"]["message"]
+    assert api.call("POST", "/v3/users/no-such-user/password", json=body("x")).status_code == 401, "unknown users look the same"
 
 
 def test_change_own_password_revokes_old_tokens(cloud, api):

@@ -132,7 +132,8 @@ public struct Config: Sendable {
 
     func interpolate(_ raw: String, group: String, depth: Int) throws(InterpolationError) -> String {
         guard raw.contains("$") else { return raw }
-        guard depth < 10 else { throw InterpolationError(message: "interpolation loop in '\(raw)'") }
+        // Messages never quote the value: it may hold a password (`connection`, `password`).
+        guard depth < 10 else { throw InterpolationError(message: "the value's $ references loop") }
         var out = ""
         var i = raw.startIndex
         while i < raw.endIndex {
@@ -142,7 +143,7 @@ public struct Config: Sendable {
             if next < raw.endIndex, raw[next] == "$" { out.append("$"); i = raw.index(after: next); continue }
             var ref: String
             if next < raw.endIndex, raw[next] == "{" {
-                guard let close = raw[next...].firstIndex(of: "}") else { throw InterpolationError(message: "unterminated ${ in '\(raw)'") }
+                guard let close = raw[next...].firstIndex(of: "}") else { throw InterpolationError(message: "the value has an unterminated ${ (write $$ for a literal $)") }
                 ref = String(raw[raw.index(after: next)..<close])
                 i = raw.index(after: close)
             } else {
@@ -158,7 +159,7 @@ public struct Config: Sendable {
             }
             let candidates = [Config.key(refGroup, ref), Config.key("DEFAULT", ref)]
             guard let k = candidates.first(where: { values[$0] != nil || options[$0]?.defaultValue != nil }) else {
-                throw InterpolationError(message: "'$\(ref)' refers to an option that has no value")
+                throw InterpolationError(message: "$\(ref) refers to an option that has no value (write $$ for a literal $)")
             }
             let target = values[k]?.raw ?? options[k]!.defaultValue!
             out += try interpolate(target, group: String(k.split(separator: ".")[0]), depth: depth + 1)

@@ -64,10 +64,8 @@ extension IdentityService {
         var headers = HTTPFields()
         headers[HTTPField.Name("X-Subject-Token")!] = subject
         if head { return .empty(.ok, headers: headers) }
-        var body = validated.body
         let wantsCatalog = req.query("nocatalog") == nil && validated.payload.scope != .unscoped
-        if wantsCatalog { body["catalog"] = try await db.read { db in try await self.catalog(db: db, projectID: validated.caller.projectID) } }
-        return .json(["token": .object(body)], headers: headers)
+        return .json(text: try await renderedValidation(subject, validated, withCatalog: wantsCatalog), headers: headers)
     }
 
     func revokeToken(_ req: Request) async throws -> Response {

@@ -51,6 +51,7 @@ public final class IdentityService: Sendable {
     let tokenCache = Mutex<[String: CachedValidation]>([:])
     let scopeCache = Mutex<[String: (generation: Int, at: Date, scope: ResolvedScope)]>([:])
     let dummy = Mutex<String?>(nil)
+    let renderCache = Mutex<[String: (generation: Int, at: Date, text: String)]>([:])
     let catalogCache = Mutex<[String: (generation: Int, at: Date, catalog: JSON)]>([:])
 
     public init(db: Database, settings: IdentitySettings, enforcer: PolicyEnforcer, keys: KeyRing, credentialKeys: KeyRing?,

@@ -228,6 +228,25 @@ extension IdentityService {
         return result
     }
 
+    /// The serialized `GET /v3/auth/tokens` document; cached like validations (services
+    /// validate the same tokens over and over, so the body is built once per change).
+    func renderedValidation(_ token: String, _ validated: ValidatedToken, withCatalog: Bool) async throws -> String {
+        let key = withCatalog ? token : token + "#nocatalog"
+        let gen = generation.load(ordering: .relaxed)
+        let now = Date()
+        if let hit = renderCache.withLock({ $0[key] }), hit.generation == gen, now.timeIntervalSince(hit.at) < settings.cacheSeconds {
+            return hit.text
+        }
+        var body = validated.body
+        if withCatalog { body["catalog"] = try await db.read { db in try await self.catalog(db: db, projectID: validated.caller.projectID) } }
+        let text = JSON.object(["token": .object(body)]).serialized()
+        renderCache.withLock { c in
+            if c.count > 50_000 { c.removeAll() }
+            c[key] = (gen, now, text)
+        }
+        return text
+    }
+
     /// The service catalog as it appears in tokens and `/v3/auth/catalog`; cached per project
     /// until anything is written through this process (it is read on every validation).
     func catalog(db: any SQLDatabase, projectID: String?) async throws -> JSON {

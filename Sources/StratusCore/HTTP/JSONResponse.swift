@@ -5,10 +5,14 @@ import NIOCore
 extension Response {
     /// A JSON response with `Content-Type: application/json`.
     public static func json(_ body: JSON, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        json(text: body.serialized(), status: status, headers: headers)
+    }
+
+    /// A JSON response from an already serialized document.
+    public static func json(text: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        let buffer = ByteBuffer(string: body.serialized())
-        return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// An empty response (204 No Content by default).

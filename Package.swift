@@ -1,9 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Settings for Stratus's own targets (not dependencies).
+/// Settings for Stratus's own targets (not dependencies): they stay warning-free.
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    .unsafeFlags(["-warnings-as-errors"]),
 ]
 
 let package = Package(

@@ -66,7 +66,9 @@ public struct FernetKeyRepository: Sendable {
 
     func write(index: Int, key: FernetKey, owner: FileOwner?) throws {
         let tmp = "\(path)/.\(index).tmp"
-        FileManager.default.createFile(atPath: tmp, contents: Data(key.base64.utf8), attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: tmp, contents: Data(key.base64.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw KeyRepositoryError("cannot write key \(tmp)")
+        }
         try owner?.apply(to: tmp)
         guard rename(tmp, "\(path)/\(index)") == 0 else { throw KeyRepositoryError("cannot write key \(path)/\(index)") }
     }

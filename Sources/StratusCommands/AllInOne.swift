@@ -85,7 +85,9 @@ struct AllInOne: AsyncParsableCommand {
             return (stored, false)
         }
         let value = given ?? Self.generatePassword()
-        FileManager.default.createFile(atPath: path, contents: Data((value + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: path, contents: Data((value + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw Terminal.fail("cannot write \(path)")
+        }
         return (value, true)
     }
 
@@ -134,7 +136,9 @@ struct AllInOne: AsyncParsableCommand {
 
             """
         for (name, text) in [("admin-openrc", openrc), ("clouds.yaml", clouds)] {
-            FileManager.default.createFile(atPath: "\(dir)/\(name)", contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+            guard FileManager.default.createFile(atPath: "\(dir)/\(name)", contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw Terminal.fail("cannot write \(dir)/\(name)")
+            }
         }
     }
 

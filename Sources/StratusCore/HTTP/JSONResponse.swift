@@ -37,7 +37,7 @@ extension Request {
         }
         do {
             return try JSON.parse(buffer.readableBytesView)
-        } catch let error as JSONParseError {
+        } catch {
             throw OpenStackError.badRequest("Malformed request body: the body is not valid JSON (\(error.reason)).")
         }
     }

@@ -221,3 +221,22 @@ def test_default_bcrypt_cost_and_stored_password():
         assert api.token("admin", "something-else", project="admin").status_code == 401
     finally:
         c.destroy()
+
+
+def test_policy_yaml_overrides_a_default():
+    c = Cloud()
+    with open(os.path.join(c.data_dir, "policy.yaml"), "w") as f:
+        f.write('# members may list users here\n"identity:list_users": "role:member"\n')
+    c.start()
+    try:
+        c.openstack("project", "create", "--domain", "default", "p", "-f", "json")
+        c.openstack("user", "create", "--domain", "default", "--password", "m-pw", "m", "-f", "json")
+        c.openstack("role", "add", "--project", "p", "--user", "m", "member")
+        users = c.openstack("user", "list", "-f", "json", env=c.env(user="m", password="m-pw", project="p"))
+        assert {"admin", "m"} <= {u["Name"] for u in users}
+        api = API(c)
+        token, _ = api.issue("m", "m-pw", project="p")
+        assert api.call("GET", "/v3/users", token).status_code == 200
+        assert api.call("GET", "/v3/projects", token).status_code == 403, "other rules keep their defaults"
+    finally:
+        c.destroy()

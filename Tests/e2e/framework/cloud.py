@@ -178,10 +178,11 @@ def sourced(path):
 class API:
     """Raw HTTP against the Identity API, for status codes, headers and error bodies."""
 
-    def __init__(self, cloud):
+    def __init__(self, cloud_or_url):
         import requests
         self.requests = requests
-        self.base = cloud.auth_url.rsplit("/v3", 1)[0]
+        url = cloud_or_url if isinstance(cloud_or_url, str) else cloud_or_url.auth_url
+        self.base = url.rsplit("/v3", 1)[0]
 
     def token(self, user, password, project=None, domain=None, system=False):
         scope = None

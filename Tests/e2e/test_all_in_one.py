@@ -1,0 +1,51 @@
+"""`stratus all-in-one`'s interface: addresses, ports and the admin password's origin."""
+import os
+import shutil
+import tempfile
+
+import yaml
+
+from framework.cloud import API, STRATUS, Process, clean_env, free_offset, sourced
+
+
+def start(data_dir, *args, env=None):
+    offset = free_offset()
+    p = Process([STRATUS, "all-in-one", "--data-dir", data_dir, "--port-offset", str(offset), *args], env=clean_env(env))
+    p.wait_for("stratus: ready")
+    return p, offset
+
+
+def test_bind_address_and_port_offset_reach_the_client_files():
+    d = tempfile.mkdtemp(prefix="stratus-bind-")
+    try:
+        p, offset = start(d, "--bind", "127.0.0.2", "--admin-password", "pw-bind")
+        url = f"http://127.0.0.2:{5000 + offset}/v3"
+        lines = p.output().split("stratus: ready", 1)[1].strip().splitlines()
+        assert lines[0] == f"identity {url}"
+        assert sourced(os.path.join(d, "admin-openrc"))["OS_AUTH_URL"] == url
+        clouds = yaml.safe_load(open(os.path.join(d, "clouds.yaml")))["clouds"]
+        assert clouds["stratus"]["auth"]["auth_url"] == url
+        assert clouds["stratus"]["auth"]["project_name"] == "admin"
+        assert clouds["stratus-system"]["auth"]["system_scope"] == "all"
+        assert API(url).token("admin", "pw-bind", project="admin").status_code == 201
+        p.stop()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_admin_password_from_os_password_else_generated():
+    d1, d2 = tempfile.mkdtemp(prefix="stratus-pw-"), tempfile.mkdtemp(prefix="stratus-pw-")
+    try:
+        p, _ = start(d1, env={"OS_PASSWORD": "from-env"})
+        assert open(os.path.join(d1, "admin-password")).read().strip() == "from-env"
+        assert sourced(os.path.join(d1, "admin-openrc"))["OS_PASSWORD"] == "from-env"
+        p.stop()
+        p, _ = start(d2)
+        generated = open(os.path.join(d2, "admin-password")).read().strip()
+        assert len(generated) >= 16
+        assert oct(os.stat(os.path.join(d2, "admin-password")).st_mode & 0o777) == "0o600"
+        assert sourced(os.path.join(d2, "admin-openrc"))["OS_PASSWORD"] == generated
+        p.stop()
+    finally:
+        shutil.rmtree(d1, ignore_errors=True)
+        shutil.rmtree(d2, ignore_errors=True)

@@ -159,7 +159,7 @@ extension IdentityService {
                     }
                 }
             }
-            result = Array(NSOrderedSetLike(withImplied))
+            result = uniqued(withImplied)
         }
         result = result.filter { a in
             if let u = userFilter, !(a.type.hasPrefix("User") && a.actorID == u) { return false }
@@ -201,7 +201,7 @@ extension IdentityService {
 }
 
 /// Order-preserving de-duplication.
-func NSOrderedSetLike<T: Hashable>(_ items: [T]) -> [T] {
+func uniqued<T: Hashable>(_ items: [T]) -> [T] {
     var seen = Set<T>()
     return items.filter { seen.insert($0).inserted }
 }

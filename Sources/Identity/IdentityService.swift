@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import SQLKit
 import StratusAuth
 import StratusCore
 import StratusStorage
@@ -109,7 +110,7 @@ public final class IdentityService: Sendable {
     }
 
     /// A write transaction; invalidates this process's cached validations afterwards.
-    func write<T: Sendable>(_ body: @Sendable (any SQLDatabaseAlias) async throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         defer { generation.add(1, ordering: .relaxed) }
         do {
             return try await db.write(body)
@@ -139,9 +140,6 @@ public final class IdentityService: Sendable {
         return caller
     }
 }
-
-import SQLKit
-typealias SQLDatabaseAlias = SQLDatabase
 
 extension IdentityService: TokenValidator {
     /// In-process validation for services running beside Identity (all-in-one).

@@ -250,8 +250,24 @@ extension IdentityService {
         guard let ref = ref?.objectValue else { throw invalid(field, "'\(field)' with 'id' or 'name' is required") }
         if let id = ref["id"]?.stringValue { return id }
         guard let name = ref["name"]?.stringValue else { throw invalid(field, "'\(field)' needs 'id' or 'name'") }
-        guard let id = try await db.read({ db in try await db.raw("SELECT id FROM domain WHERE name = \(bind: name)").first()?.str("id") }) else {
+        guard let id = try await lookupID("SELECT id FROM domain WHERE name = \(bind: name)", key: "domain|\(name)") else {
             throw OpenStackError.unauthorized()
+        }
+        return id
+    }
+
+    /// A name → id lookup for token requests, cached until anything is written here (renames
+    /// and deletes go through `write`); misses are not cached.
+    func lookupID(_ query: SQLQueryString, key: String) async throws -> String? {
+        let gen = generation.load(ordering: .relaxed)
+        let now = Date()
+        if let hit = idCache.withLock({ $0[key] }), hit.generation == gen, now.timeIntervalSince(hit.at) < settings.cacheSeconds {
+            return hit.id
+        }
+        guard let id = try await db.read({ db in try await db.raw(query).first()?.str("id") }) else { return nil }
+        idCache.withLock { c in
+            if c.count > 10_000 { c.removeAll() }
+            c[key] = (gen, now, id)
         }
         return id
     }
@@ -261,7 +277,8 @@ extension IdentityService {
             if let id = project["id"]?.stringValue { return .project(id) }
             guard let name = project["name"]?.stringValue else { throw invalid("project", "'project' needs 'id' or 'name'") }
             let domain = try await resolveDomainRef(project["domain"], field: "domain")
-            guard let id = try await db.read({ db in try await db.raw("SELECT id FROM project WHERE name = \(bind: name) AND domain_id = \(bind: domain)").first()?.str("id") }) else {
+            guard let id = try await lookupID("SELECT id FROM project WHERE name = \(bind: name) AND domain_id = \(bind: domain)",
+                                              key: "project|\(domain)|\(name)") else {
                 throw OpenStackError.unauthorized("Could not find project: \(name).")
             }
             return .project(id)

@@ -65,11 +65,32 @@ public enum Fernet {
 }
 
 extension Data {
-    /// Decodes URL-safe base64, with or without `=` padding.
+    /// Decodes URL-safe base64, with or without `=` padding; nil on any other character.
     init?(base64URL s: String) {
-        var b = s.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while b.count % 4 != 0 { b += "=" }
-        self.init(base64Encoded: b)
+        var out = [UInt8]()
+        out.reserveCapacity(s.utf8.count * 3 / 4)
+        var acc: UInt32 = 0
+        var bits = 0
+        for c in s.utf8 {
+            let v: UInt8
+            switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): v = c - UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): v = c - UInt8(ascii: "a") + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0") + 52
+            case UInt8(ascii: "-"), UInt8(ascii: "+"): v = 62
+            case UInt8(ascii: "_"), UInt8(ascii: "/"): v = 63
+            case UInt8(ascii: "="): continue
+            default: return nil
+            }
+            acc = acc << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
+            }
+        }
+        if bits >= 6 { return nil }  // a lone trailing character is not base64
+        self.init(out)
     }
 
     func base64URLEncodedString(padded: Bool) -> String {

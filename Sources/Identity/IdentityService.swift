@@ -52,6 +52,7 @@ public final class IdentityService: Sendable {
     let tokenCache = Mutex<[String: CachedValidation]>([:])
     let scopeCache = Mutex<[String: (generation: Int, at: Date, scope: ResolvedScope)]>([:])
     let dummy = Mutex<String?>(nil)
+    let idCache = Mutex<[String: (generation: Int, at: Date, id: String)]>([:])
     let renderCache = Mutex<[String: (generation: Int, at: Date, text: String)]>([:])
     let catalogCache = Mutex<[String: (generation: Int, at: Date, catalog: JSON)]>([:])
 

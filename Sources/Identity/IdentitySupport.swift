@@ -30,8 +30,12 @@ enum Clock {
         var t = time_t(seconds)
         var tmv = tm()
         gmtime_r(&t, &tmv)
-        let s = String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06d", Int(tmv.tm_year) + 1900, Int(tmv.tm_mon) + 1, Int(tmv.tm_mday),
-                       Int(tmv.tm_hour), Int(tmv.tm_min), Int(tmv.tm_sec), Int(fraction))
+        func pad(_ v: Int, _ width: Int) -> String {
+            let digits = String(v)
+            return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        }
+        let s = pad(Int(tmv.tm_year) + 1900, 4) + "-" + pad(Int(tmv.tm_mon) + 1, 2) + "-" + pad(Int(tmv.tm_mday), 2) + "T"
+            + pad(Int(tmv.tm_hour), 2) + ":" + pad(Int(tmv.tm_min), 2) + ":" + pad(Int(tmv.tm_sec), 2) + "." + pad(Int(fraction), 6)
         return zulu ? s + "Z" : s
     }
 

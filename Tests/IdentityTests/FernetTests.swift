@@ -63,3 +63,28 @@ struct FernetTests {
         #expect(TokenPayload(decoding: [9, 9, 9]) == nil)
     }
 }
+
+@Suite("time and encoding helpers")
+struct HelperTests {
+    @Test("keystone's time format, and parsing of what clients send")
+    func times() {
+        #expect(Clock.iso(micros: 1_700_000_000_123_456) == "2023-11-14T22:13:20.123456Z")
+        #expect(Clock.iso(micros: 5, zulu: false) == "1970-01-01T00:00:00.000005")
+        #expect(Clock.parse("2023-11-14T22:13:20.123456Z") == 1_700_000_000_123_456)
+        #expect(Clock.parse("2023-11-14T23:13:20+01:00") == 1_700_000_000_000_000)
+        #expect(Clock.parse("99999999999-01-01T00:00:00") == nil)
+        #expect(Clock.parse("soon") == nil)
+    }
+
+    @Test("base64url round trip, with and without padding; junk is refused")
+    func base64() {
+        for n in 0..<40 {
+            let bytes = Data(randomBytes(n))
+            #expect(Data(base64URL: bytes.base64URLEncodedString(padded: false)) == bytes)
+            #expect(Data(base64URL: bytes.base64URLEncodedString(padded: true)) == bytes)
+            #expect(bytes.base64URLEncodedString(padded: true) == bytes.base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_"))
+        }
+        #expect(Data(base64URL: "ab$d") == nil)
+    }
+}

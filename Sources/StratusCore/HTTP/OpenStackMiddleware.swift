@@ -36,8 +36,8 @@ public struct OpenStackMiddleware: RouterMiddleware {
         }
         response.headers[HTTPField.Name("x-openstack-request-id")!] = context.requestID
         let elapsed = ContinuousClock.now - start
-        let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
-        let line: Logger.Message = "\(request.method) \(request.uri.path) \(response.status.code) \(String(format: "%.1f", ms))ms"
+        let tenths = Int(elapsed.components.seconds) * 10_000 + Int(elapsed.components.attoseconds / 100_000_000_000_000)
+        let line: Logger.Message = "\(request.method) \(request.uri.path) \(response.status.code) \(tenths / 10).\(tenths % 10)ms"
         if response.status.code >= 500 {
             context.logger.error(line)
         } else {

@@ -93,6 +93,9 @@ extension IdentityService {
         }
         let now = Clock.micros()
         var userID: String
+        // Only the method that was verified goes into the token (plus, when rescoping, the
+        // prior token's methods, as keystone records them).
+        var usedMethods: [String]
         var expiresAt = now / 1_000_000 + settings.tokenExpiration
         var auditIDs = [TokenPayload.newAuditID()]
         var appCred: (id: String, projectID: String, expires: Int64?)?
@@ -101,11 +104,13 @@ extension IdentityService {
             guard let ac = identity["application_credential"]?.objectValue else { throw invalid("application_credential", "'application_credential' is a required property") }
             let found = try await authenticateApplicationCredential(ac)
             userID = found.userID
+            usedMethods = ["application_credential"]
             appCred = (found.id, found.projectID, found.expiresAt)
             if let exp = found.expiresAt { expiresAt = min(expiresAt, exp / 1_000_000) }
         } else if methods.contains("password") {
             guard let pw = identity["password"]?["user"]?.objectValue else { throw invalid("user", "'user' is a required property of 'password'") }
             userID = try await authenticatePassword(pw)
+            usedMethods = ["password"]
         } else if methods.contains("token") {
             guard let t = identity["token"]?["id"]?.stringValue else { throw invalid("id", "'id' is a required property of 'token'") }
             let prior: ValidatedToken
@@ -114,6 +119,7 @@ extension IdentityService {
                 throw OpenStackError.forbidden("Cannot rescope a token issued by an application credential.")
             }
             userID = prior.caller.userID
+            usedMethods = ["token"] + prior.payload.methods.filter { $0 != "token" }
             expiresAt = prior.payload.expiresAt
             // keystone's audit chain: [own id, id of the chain's original token]
             auditIDs = [TokenPayload.newAuditID(), prior.payload.auditIDs.last ?? TokenPayload.newAuditID()]
@@ -133,11 +139,9 @@ extension IdentityService {
         if let appCred, scope != .project(appCred.projectID) {
             throw OpenStackError.unauthorized("Application credentials cannot request a scope.")
         }
-        var payload = TokenPayload(userID: userID, methods: methods.filter { TokenPayload.methodNames.contains($0) }, scope: scope,
-                                   expiresAt: expiresAt, issuedAt: now, auditIDs: auditIDs, applicationCredentialID: appCred?.id)
-        if payload.methods.isEmpty { payload.methods = ["password"] }
-        let token = try issue(payload)
-        let issued = payload
+        let issued = TokenPayload(userID: userID, methods: usedMethods, scope: scope, expiresAt: expiresAt, issuedAt: now,
+                                  auditIDs: auditIDs, applicationCredentialID: appCred?.id)
+        let token = try issue(issued)
         let validated: ValidatedToken
         do {
             validated = try await db.read { db in try await self.resolve(issued, token: token, db: db, fresh: true) }

@@ -105,6 +105,7 @@ def test_rescoping_keeps_expiry_and_audit_chain(cloud, api):
                                                                         "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}})
     assert r.status_code == 201, r.text
     scoped = r.json()["token"]
+    assert scoped["methods"] == ["token", "password"]
     assert scoped["expires_at"] == unscoped.json()["token"]["expires_at"]
     assert scoped["audit_ids"][1] == unscoped.json()["token"]["audit_ids"][0]
     child = r.headers["X-Subject-Token"]

@@ -45,44 +45,42 @@ struct KeystoneManage: AsyncParsableCommand {
         }
     }
 
-    struct FernetSetup: AsyncParsableCommand {
+    /// `fernet_setup`, `fernet_rotate`, `credential_setup`, `credential_rotate`: one command
+    /// shape over the two key repositories.
+    protocol KeyRepositoryCommand: AsyncParsableCommand {
+        var config: ConfigArguments { get }
+        var owner: KeyOwnerArguments { get }
+        /// The config group naming the repository: `fernet_tokens` or `credential`.
+        static var group: String { get }
+        static var rotates: Bool { get }
+    }
+
+    struct FernetSetup: KeyRepositoryCommand {
         static let configuration = CommandConfiguration(commandName: "fernet_setup", abstract: "Create the Fernet token key repository.")
+        static let group = "fernet_tokens", rotates = false
         @OptionGroup var config: ConfigArguments
         @OptionGroup var owner: KeyOwnerArguments
-        func run() async throws {
-            let conf = try config.load(project: "keystone", options: IdentityOptions.all)
-            try setupRepository(conf.string("fernet_tokens", "key_repository")!, owner: owner.owner())
-        }
     }
 
-    struct FernetRotate: AsyncParsableCommand {
+    struct FernetRotate: KeyRepositoryCommand {
         static let configuration = CommandConfiguration(commandName: "fernet_rotate", abstract: "Rotate the Fernet token keys.")
+        static let group = "fernet_tokens", rotates = true
         @OptionGroup var config: ConfigArguments
         @OptionGroup var owner: KeyOwnerArguments
-        func run() async throws {
-            let conf = try config.load(project: "keystone", options: IdentityOptions.all)
-            try rotateRepository(conf.string("fernet_tokens", "key_repository")!, max: conf.int("fernet_tokens", "max_active_keys") ?? 3, owner: owner.owner())
-        }
     }
 
-    struct CredentialSetup: AsyncParsableCommand {
+    struct CredentialSetup: KeyRepositoryCommand {
         static let configuration = CommandConfiguration(commandName: "credential_setup", abstract: "Create the credential encryption key repository.")
+        static let group = "credential", rotates = false
         @OptionGroup var config: ConfigArguments
         @OptionGroup var owner: KeyOwnerArguments
-        func run() async throws {
-            let conf = try config.load(project: "keystone", options: IdentityOptions.all)
-            try setupRepository(conf.string("credential", "key_repository")!, owner: owner.owner())
-        }
     }
 
-    struct CredentialRotate: AsyncParsableCommand {
+    struct CredentialRotate: KeyRepositoryCommand {
         static let configuration = CommandConfiguration(commandName: "credential_rotate", abstract: "Rotate the credential encryption keys.")
+        static let group = "credential", rotates = true
         @OptionGroup var config: ConfigArguments
         @OptionGroup var owner: KeyOwnerArguments
-        func run() async throws {
-            let conf = try config.load(project: "keystone", options: IdentityOptions.all)
-            try rotateRepository(conf.string("credential", "key_repository")!, max: 3, owner: owner.owner())
-        }
     }
 
     struct Bootstrap: AsyncParsableCommand {
@@ -134,6 +132,20 @@ func openDatabase(_ conf: Config) async throws -> Database {
         return try await Database.open(url)
     } catch let e as ConfigError {
         throw Terminal.fail("\(conf.origin("database", "connection")): \(e.message)")
+    }
+}
+
+extension KeystoneManage.KeyRepositoryCommand {
+    func run() async throws {
+        let conf = try config.load(project: "keystone", options: IdentityOptions.all)
+        let path = conf.string(Self.group, "key_repository")!
+        if Self.rotates {
+            // credential keys keep keystone's fixed three
+            let max = Self.group == "fernet_tokens" ? conf.int("fernet_tokens", "max_active_keys") ?? 3 : 3
+            try rotateRepository(path, max: max, owner: owner.owner())
+        } else {
+            try setupRepository(path, owner: owner.owner())
+        }
     }
 }
 

@@ -52,15 +52,21 @@ extension IdentityService {
 
     // MARK: Validation
 
-    func validateToken(_ req: Request, head: Bool) async throws -> Response {
+    /// The token named by `X-Subject-Token`, validated (404 when it does not), after the caller
+    /// passes `action` on it — what GET, HEAD and DELETE /v3/auth/tokens share.
+    func subjectToken(_ req: Request, _ action: String) async throws -> (token: String, validated: ValidatedToken) {
         let caller = try await authenticate(req)
         guard let subject = req.header("X-Subject-Token"), !subject.isEmpty else {
             throw OpenStackError.notFound("Could not find token: X-Subject-Token header is missing.")
         }
         let validated: ValidatedToken
         do { validated = try await validate(subject) } catch let e as TokenInvalid { throw OpenStackError.notFound(e.reason) }
-        let action = head ? "identity:check_token" : "identity:validate_token"
         try enforcer.authorize(action, target: ["target": ["token": ["user_id": .string(validated.caller.userID)]]], caller: caller)
+        return (subject, validated)
+    }
+
+    func validateToken(_ req: Request, head: Bool) async throws -> Response {
+        let (subject, validated) = try await subjectToken(req, head ? "identity:check_token" : "identity:validate_token")
         var headers = HTTPFields()
         headers[HTTPField.Name("X-Subject-Token")!] = subject
         if head { return .empty(.ok, headers: headers) }
@@ -69,13 +75,7 @@ extension IdentityService {
     }
 
     func revokeToken(_ req: Request) async throws -> Response {
-        let caller = try await authenticate(req)
-        guard let subject = req.header("X-Subject-Token"), !subject.isEmpty else {
-            throw OpenStackError.notFound("Could not find token: X-Subject-Token header is missing.")
-        }
-        let validated: ValidatedToken
-        do { validated = try await validate(subject) } catch let e as TokenInvalid { throw OpenStackError.notFound(e.reason) }
-        try enforcer.authorize("identity:revoke_token", target: ["target": ["token": ["user_id": .string(validated.caller.userID)]]], caller: caller)
+        let (_, validated) = try await subjectToken(req, "identity:revoke_token")
         // The token's own audit id: its parent and siblings from the same chain stay valid.
         let audit = validated.payload.auditIDs.first
         try await write { db in try await self.revoke(db: db, auditID: audit) }
@@ -263,16 +263,10 @@ extension IdentityService {
     /// A name → id lookup for token requests, cached until anything is written here (renames
     /// and deletes go through `write`); misses are not cached.
     func lookupID(_ query: SQLQueryString, key: String) async throws -> String? {
-        let gen = generation.load(ordering: .relaxed)
-        let now = Date()
-        if let hit = idCache.withLock({ $0[key] }), hit.generation == gen, now.timeIntervalSince(hit.at) < settings.cacheSeconds {
-            return hit.id
-        }
+        let stamp = cacheStamp
+        if let hit = lookups.value(key, stamp: stamp, ttl: settings.cacheSeconds) { return hit }
         guard let id = try await db.read({ db in try await db.raw(query).first()?.str("id") }) else { return nil }
-        idCache.withLock { c in
-            if c.count > 10_000 { c.removeAll() }
-            c[key] = (gen, now, id)
-        }
+        lookups.store(key, id, stamp: stamp)
         return id
     }
 

@@ -110,6 +110,12 @@ public struct IdentityBootstrap: Sendable {
 }
 
 extension IdentityService {
+    /// Runs `keystone-manage bootstrap` against this service's database with its own hasher.
+    @discardableResult
+    public func bootstrap(_ b: IdentityBootstrap) async throws -> [String] {
+        try await b.run(db: db, hasher: hasher)
+    }
+
     /// The schema version of the database and the newest this code knows (`db_sync --check`).
     public static func schemaVersion(_ db: Database) async throws -> (current: Int, latest: Int) {
         (try await IdentityMigrations.migrator.currentVersion(db), IdentityMigrations.migrator.latest)

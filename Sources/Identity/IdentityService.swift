@@ -49,12 +49,12 @@ public final class IdentityService: Sendable {
     /// Bumped on every write made through this process: cached validations older than the
     /// current generation are recomputed.
     let generation = Atomic<Int>(0)
-    let tokenCache = Mutex<[String: CachedValidation]>([:])
-    let scopeCache = Mutex<[String: (generation: Int, at: Date, scope: ResolvedScope)]>([:])
+    let validations = LocalCache<ValidatedToken>(capacity: 50_000)
+    let scopes = LocalCache<ResolvedScope>(capacity: 50_000)
     let dummy = Mutex<String?>(nil)
-    let idCache = Mutex<[String: (generation: Int, at: Date, id: String)]>([:])
-    let renderCache = Mutex<[String: (generation: Int, at: Date, text: String)]>([:])
-    let catalogCache = Mutex<[String: (generation: Int, at: Date, catalog: JSON)]>([:])
+    let lookups = LocalCache<String>(capacity: 10_000)
+    let rendered = LocalCache<String>(capacity: 50_000)
+    let catalogs = LocalCache<JSON>(capacity: 10_000)
 
     public init(db: Database, settings: IdentitySettings, enforcer: PolicyEnforcer, keys: KeyRing, credentialKeys: KeyRing?,
                 hasher: PasswordHasher, logger: Logger) {
@@ -108,6 +108,11 @@ public final class IdentityService: Sendable {
         addCredentialRoutes(&routes)
         routes.finish()
         return router
+    }
+
+    /// The stamp cached entries are checked against (see `LocalCache`).
+    var cacheStamp: CacheStamp {
+        CacheStamp(generation: generation.load(ordering: .relaxed), keyVersion: keys.current().version)
     }
 
     /// A write transaction; invalidates this process's cached validations afterwards.

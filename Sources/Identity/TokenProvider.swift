@@ -8,13 +8,6 @@ struct TokenInvalid: Error {
     var reason: String
 }
 
-struct CachedValidation: Sendable {
-    var generation: Int
-    var keyVersion: Int
-    var at: Date
-    var validated: ValidatedToken
-}
-
 /// A validated token: the caller and keystone's token body.
 struct ValidatedToken: Sendable {
     var caller: Caller
@@ -31,23 +24,20 @@ extension IdentityService {
     /// Validates a token: signature, expiry, revocation, and the current state of its user,
     /// scope and roles. Cached in process until anything is written here.
     func validate(_ token: String) async throws -> ValidatedToken {
-        let gen = generation.load(ordering: .relaxed)
         let now = Date()
         let ring = keys.current()
-        if let hit = tokenCache.withLock({ $0[token] }), hit.generation == gen, hit.keyVersion == ring.version,
-            now.timeIntervalSince(hit.at) < settings.cacheSeconds, hit.validated.payload.expiresAt > Int64(now.timeIntervalSince1970)
+        let stamp = CacheStamp(generation: generation.load(ordering: .relaxed), keyVersion: ring.version)
+        if let hit = validations.value(token, stamp: stamp, ttl: settings.cacheSeconds, now: now),
+            hit.payload.expiresAt > Int64(now.timeIntervalSince1970)
         {
-            return hit.validated
+            return hit
         }
         guard let (plain, _) = try? Fernet.decrypt(token, keys: ring.keys), let payload = TokenPayload(decoding: plain) else {
             throw TokenInvalid(reason: "Could not recognize Fernet token")
         }
         guard payload.expiresAt > Int64(now.timeIntervalSince1970) else { throw TokenInvalid(reason: "Failed to validate token") }
         let validated = try await db.read { db in try await self.resolve(payload, token: token, db: db) }
-        tokenCache.withLock { cache in
-            if cache.count > 50_000 { cache.removeAll() }
-            cache[token] = CachedValidation(generation: gen, keyVersion: ring.version, at: now, validated: validated)
-        }
+        validations.store(token, validated, stamp: stamp, now: now)
         return validated
     }
 
@@ -91,17 +81,7 @@ extension IdentityService {
 
     func resolvedScope(_ p: TokenPayload, db: any SQLDatabase) async throws -> ResolvedScope {
         let key = "\(p.userID)|\(p.scope)|\(p.applicationCredentialID ?? "")"
-        let gen = generation.load(ordering: .relaxed)
-        let now = Date()
-        if let hit = scopeCache.withLock({ $0[key] }), hit.generation == gen, now.timeIntervalSince(hit.at) < settings.cacheSeconds {
-            return hit.scope
-        }
-        let fresh = try await loadScope(p, db: db)
-        scopeCache.withLock { c in
-            if c.count > 50_000 { c.removeAll() }
-            c[key] = (gen, now, fresh)
-        }
-        return fresh
+        return try await scopes.get(key, stamp: cacheStamp, ttl: settings.cacheSeconds) { try await loadScope(p, db: db) }
     }
 
     func loadScope(_ p: TokenPayload, db: any SQLDatabase) async throws -> ResolvedScope {
@@ -232,36 +212,19 @@ extension IdentityService {
     /// validate the same tokens over and over, so the body is built once per change).
     func renderedValidation(_ token: String, _ validated: ValidatedToken, withCatalog: Bool) async throws -> String {
         let key = withCatalog ? token : token + "#nocatalog"
-        let gen = generation.load(ordering: .relaxed)
-        let now = Date()
-        if let hit = renderCache.withLock({ $0[key] }), hit.generation == gen, now.timeIntervalSince(hit.at) < settings.cacheSeconds {
-            return hit.text
+        return try await rendered.get(key, stamp: cacheStamp, ttl: settings.cacheSeconds) {
+            var body = validated.body
+            if withCatalog { body["catalog"] = try await db.read { db in try await self.catalog(db: db, projectID: validated.caller.projectID) } }
+            return JSON.object(["token": .object(body)]).serialized()
         }
-        var body = validated.body
-        if withCatalog { body["catalog"] = try await db.read { db in try await self.catalog(db: db, projectID: validated.caller.projectID) } }
-        let text = JSON.object(["token": .object(body)]).serialized()
-        renderCache.withLock { c in
-            if c.count > 50_000 { c.removeAll() }
-            c[key] = (gen, now, text)
-        }
-        return text
     }
 
     /// The service catalog as it appears in tokens and `/v3/auth/catalog`; cached per project
     /// until anything is written through this process (it is read on every validation).
     func catalog(db: any SQLDatabase, projectID: String?) async throws -> JSON {
-        let gen = generation.load(ordering: .relaxed)
-        let key = projectID ?? ""
-        let now = Date()
-        if let hit = catalogCache.withLock({ $0[key] }), hit.generation == gen, now.timeIntervalSince(hit.at) < settings.cacheSeconds {
-            return hit.catalog
+        try await catalogs.get(projectID ?? "", stamp: cacheStamp, ttl: settings.cacheSeconds) {
+            try await buildCatalog(db: db, projectID: projectID)
         }
-        let fresh = try await buildCatalog(db: db, projectID: projectID)
-        catalogCache.withLock { c in
-            if c.count > 10_000 { c.removeAll() }
-            c[key] = (gen, now, fresh)
-        }
-        return fresh
     }
 
     func buildCatalog(db: any SQLDatabase, projectID: String?) async throws -> JSON {

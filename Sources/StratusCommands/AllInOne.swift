@@ -58,7 +58,7 @@ struct AllInOne: AsyncParsableCommand {
         bootstrap.internalURL = identityURL
         bootstrap.adminURL = identityURL
         bootstrap.resetPassword = password.isNew
-        try await bootstrap.run(db: identity.db, hasher: PasswordHasher(cost: conf.int("identity", "password_hash_rounds") ?? 12, threads: 1))
+        try await identity.bootstrap(bootstrap)
         try writeClientFiles(dir: dir, authURL: identityURL, password: password.value)
 
         let services: [(type: String, url: String)] = [("identity", identityURL)]

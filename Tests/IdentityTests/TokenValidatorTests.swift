@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Hummingbird
 import Logging
 import NIOCore
@@ -10,7 +13,7 @@ import Testing
 
 @Suite("keystonemiddleware-style validation against a live Identity service")
 struct TokenValidatorTests {
-    @Test("a service validates callers' tokens over HTTP, rejects bad ones with 401, and caches results")
+    @Test("a service behind AuthMiddleware validates callers' tokens over HTTP, answers 401 in its own format, and caches results")
     func remoteValidation() async throws {
         let dir = FileManager.default.temporaryDirectory.path + "/stratus-validator-\(UUID().uuidString)"
         try FernetKeyRepository(path: dir + "/fernet").setup(owner: nil)
@@ -19,18 +22,30 @@ struct TokenValidatorTests {
             ("credential", "key_repository", dir + "/none"), ("identity", "password_hash_rounds", "4"),
         ])
         let identity = try await IdentityService.open(config: config, logger: Logger(label: "test"))
-        try await IdentityBootstrap(password: "pw").run(db: identity.db, hasher: identity.hasher)
+        try await identity.bootstrap(IdentityBootstrap(password: "pw"))
 
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let app = Application(router: identity.router(logger: Logger(label: "test")),
                               configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) })
-        let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "test")))
-        let server = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
+        let identityServer = Task { try await app.runService(gracefulShutdownSignals: []) }
         let port = try #require(await iterator.next())
 
         let validator = KeystoneTokenValidator(settings: .init(authURL: "http://127.0.0.1:\(port)", username: "admin", password: "pw", projectName: "admin"))
+
+        // Another service behind AuthMiddleware, answering in its own (nova's) error format.
+        let serviceRouter = Router(context: StratusContext.self)
+        serviceRouter.add(middleware: OpenStackMiddleware(format: .compute, bodyLimit: 1024, logger: Logger(label: "test")))
+        serviceRouter.add(middleware: AuthMiddleware(validator: validator))
+        serviceRouter.get("/whoami") { _, context -> String in
+            let caller = try context.requireCaller()
+            return "\(caller.userName)@\(caller.projectID ?? "-")"
+        }
+        let service = Application(router: serviceRouter, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                                  onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) })
+        let serviceServer = Task { try await service.runService(gracefulShutdownSignals: []) }
+        let servicePort = try #require(await iterator.next())
         let serviceToken = try await validator.currentServiceToken()
         let caller = try await validator.caller(for: serviceToken)
         #expect(caller.userName == "admin")
@@ -39,10 +54,28 @@ struct TokenValidatorTests {
 
         await #expect(throws: OpenStackError.self) { try await validator.caller(for: "gAAAAAB-not-a-token") }
 
-        await group.triggerGracefulShutdown()
-        _ = try? await server.value
+        func whoami(_ token: String?) async throws -> (Int, String) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(servicePort)/whoami")!)
+            if let token { request.setValue(token, forHTTPHeaderField: "X-Auth-Token") }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        }
+        let (ok, name) = try await whoami(serviceToken)
+        #expect(ok == 200 && name == "admin@\(caller.projectID!)")
+        let (missing, missingBody) = try await whoami(nil)
+        #expect(missing == 401 && missingBody.contains(#""unauthorized""#))
+        #expect(try await whoami("gAAAAAB-not-a-token").0 == 401)
+
+        identityServer.cancel()
+        _ = try? await identityServer.value
+        await #expect(throws: (any Error).self, "Identity is really down") {
+            _ = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/v3")!)
+        }
         // Identity is gone; the cached validation still answers.
         #expect(try await validator.caller(for: serviceToken).userName == "admin")
+        #expect(try await whoami(serviceToken).0 == 200)
+        serviceServer.cancel()
+        _ = try? await serviceServer.value
         await identity.close()
     }
 }

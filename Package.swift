@@ -80,9 +80,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "StratusCoreTests", dependencies: ["StratusCore"]),
+        .testTarget(
+            name: "StratusCoreTests",
+            dependencies: ["StratusCore", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
         .testTarget(name: "StratusStorageTests", dependencies: ["StratusStorage"]),
         .testTarget(name: "StratusAuthTests", dependencies: ["StratusAuth"]),
-        .testTarget(name: "IdentityTests", dependencies: ["Identity", "StratusStorage", "StratusAuth"]),
+        .testTarget(
+            name: "IdentityTests",
+            dependencies: ["Identity", "StratusStorage", "StratusAuth", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
     ]
 )

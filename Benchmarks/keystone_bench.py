@@ -76,7 +76,8 @@ def wrk(url, method="GET", headers=None, body=None, duration=DURATION, connectio
 
 
 class Stratus:
-    def __init__(self, rounds):
+    def __init__(self, rounds, binary=None):
+        self.binary = binary or STRATUS
         self.dir = tempfile.mkdtemp(prefix="stratus-bench-")
         self.port = free_port()
         self.offset = self.port - 5000
@@ -91,7 +92,7 @@ class Stratus:
 
     def start(self):
         t0 = time.monotonic()
-        self.proc = subprocess.Popen([STRATUS, "all-in-one", "--data-dir", self.dir, "--port-offset", str(self.offset),
+        self.proc = subprocess.Popen([self.binary, "all-in-one", "--data-dir", self.dir, "--port-offset", str(self.offset),
                                       "--admin-password", "bench-pass", "--config-file", os.path.join(self.dir, "bench.conf")],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         for line in self.proc.stdout:
@@ -207,9 +208,33 @@ def row(name, ours, theirs, unit, better="higher"):
     print(f"  {name:<44} {ours:>10.1f} {unit:<6} | keystone {theirs:>9.1f} {unit:<6} | ratio {ratio:6.1f}x")
 
 
+def compare(binaries, runs=3):
+    """A/B: token validations/s and rescopes/s of several Stratus builds, runs interleaved
+    (A, B, A, B, …) so drift on the machine hits both; prints each run and the medians."""
+    results = {b: ([], []) for b in binaries}
+    for run in range(runs):
+        for b in binaries:
+            s = Stratus(rounds=4, binary=b)
+            s.start()
+            validate, rescope = token_figures(s.base)
+            s.destroy()
+            results[b][0].append(validate[0])
+            results[b][1].append(rescope[0])
+            print(f"  run {run + 1} {b}: validations {validate[0]:.0f}/s, rescopes {rescope[0]:.0f}/s", flush=True)
+    base = binaries[0]
+    for b in binaries:
+        v, r = sorted(results[b][0])[runs // 2], sorted(results[b][1])[runs // 2]
+        bv, br = sorted(results[base][0])[runs // 2], sorted(results[base][1])[runs // 2]
+        print(f"  median {b}: validations {v:.0f}/s ({v / bv:.3f} of first), rescopes {r:.0f}/s ({r / br:.3f} of first)")
+
+
 def main():
     if len(sys.argv) > 2 and sys.argv[1] == "--probe":
         probe(sys.argv[2])
+        return
+    if len(sys.argv) > 2 and sys.argv[1] == "--compare":
+        # Benchmarks/keystone_bench.py --compare OLD_BINARY NEW_BINARY: no reference keystone needed.
+        compare(sys.argv[2:])
         return
     print(f"== Stratus vs keystone (PyPI), {os.cpu_count()} cores, wrk -t2 -c{CONNECTIONS} -d{DURATION}s")
     s = Stratus(rounds=4)

@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# make install: the release binary, the guide's tool names as symlinks to it, the systemd
-# units, and the keystone system user, under PREFIX (default /usr/local). Run as root.
+# make install: the release binary, every registered service's program names as symlinks to it
+# (keystone-manage, glance-manage, …), the systemd units, and for each service its system user,
+# /etc/<project> and /var/lib/<project>, under PREFIX (default /usr/local). Run as root.
+# The services come from `stratus modules` (one line each: project type port programs…).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PREFIX=${PREFIX:-/usr/local}
 install -D -m 0755 .build/release/stratus "$PREFIX/bin/stratus"
-for name in keystone-manage; do
-    ln -sf stratus "$PREFIX/bin/$name"
-done
+names=()
+while read -r project _type _port programs; do
+    for name in $programs; do
+        [ "$name" = "$project" ] && [ "$project" = keystone ] && continue # `keystone` is the daemon: `stratus keystone`
+        ln -sf stratus "$PREFIX/bin/$name"
+        names+=("$name")
+    done
+    if [ "$(id -u)" = 0 ] && ! id "$project" >/dev/null 2>&1; then
+        useradd --system --user-group --home-dir "/var/lib/$project" --shell /sbin/nologin "$project"
+    fi
+    install -d -m 0755 "/etc/$project"
+    install -d -m 0750 "/var/lib/$project"
+    if [ "$(id -u)" = 0 ]; then chown "$project:$project" "/var/lib/$project"; fi
+done < <("$PREFIX/bin/stratus" modules)
 if [ -d /etc/systemd/system ]; then
     install -m 0644 etc/systemd/*.service /etc/systemd/system/
     command -v systemctl >/dev/null && systemctl daemon-reload || true
 fi
-if [ "$(id -u)" = 0 ] && ! id keystone >/dev/null 2>&1; then
-    useradd --system --user-group --home-dir /var/lib/keystone --shell /sbin/nologin keystone
-fi
-install -d -m 0755 /etc/keystone
-echo "installed $PREFIX/bin/stratus (+ keystone-manage) and the systemd units"
+echo "installed $PREFIX/bin/stratus (+ ${names[*]}) and the systemd units"

@@ -1,4 +1,5 @@
 import SQLKit
+import StratusCore
 import StratusStorage
 
 /// `keystone-manage bootstrap`: what keystone 30's bootstrap creates, idempotently — the
@@ -24,82 +25,85 @@ public struct IdentityBootstrap: Sendable {
     /// Returns lines describing what was created.
     @discardableResult
     public func run(db: Database, hasher: PasswordHasher) async throws -> [String] {
-        let existing = try await db.read { sql in
-            try await sql.raw("SELECT id FROM identity_user WHERE name = \(bind: self.username) AND domain_id = 'default'").first()
-        }
+        let (users, domains, projects, roles, assignments) = (UserStore(), DomainStore(), ProjectStore(), RoleStore(), AssignmentStore())
+        let existing = try await db.read { sql in try await users.find(name: self.username, domainID: "default", in: sql) }
         let hash: String? = existing == nil || resetPassword ? try await hasher.hash(password) : nil
         let now = Clock.micros()
         let me = self
         return try await db.write { sql in
             var log: [String] = []
-            func one(_ q: SQLQueryString) async throws -> (any SQLRow)? { try await sql.raw(q).first() }
-            if try await one("SELECT id FROM domain WHERE id = 'default'") == nil {
-                try await sql.raw("INSERT INTO domain (id, name, description, enabled) VALUES ('default', 'Default', 'The default domain', \(bind: true))").run()
+            if try await !domains.exists("default", in: sql) {
+                try await domains.create(DomainRecord(id: "default", name: "Default", description: "The default domain", enabled: true, extra: [:]),
+                                         in: sql)
                 log.append("Created domain default")
             }
-            var projectID = try await one("SELECT id FROM project WHERE name = \(bind: me.projectName) AND domain_id = 'default'")?.str("id")
+            var projectID = try await projects.find(name: me.projectName, domainID: "default", in: sql)?.id
             if projectID == nil {
-                let id = newID()
-                try await sql.raw("INSERT INTO project (id, name, domain_id, parent_id, description, enabled) VALUES (\(bind: id), \(bind: me.projectName), 'default', 'default', 'Bootstrap project for initializing the cloud.', \(bind: true))").run()
-                projectID = id
+                let project = ProjectRecord(id: newID(), name: me.projectName, domainID: "default", parentID: "default",
+                                            description: "Bootstrap project for initializing the cloud.", enabled: true, extra: [:])
+                projectID = try await projects.create(project, in: sql).id
                 log.append("Created project \(me.projectName)")
             }
-            var userID = try await one("SELECT id FROM identity_user WHERE name = \(bind: me.username) AND domain_id = 'default'")?.str("id")
+            var userID = try await users.find(name: me.username, domainID: "default", in: sql)?.id
             if let userID, let hash {
-                try await sql.raw("UPDATE identity_user SET password_hash = \(bind: hash), enabled = \(bind: true), failed_auth_count = 0 WHERE id = \(bind: userID)").run()
+                let current = try await users.get(userID, in: sql)
+                try await users.setPassword(userID, hash: hash, expiresAt: current.passwordExpiresAt, in: sql)
+                _ = try await users.update(userID, UserChanges(enabled: true), in: sql)
                 log.append("Reset password of user \(me.username)")
             } else if userID == nil {
-                let id = newID()
-                try await sql.raw("INSERT INTO identity_user (id, name, domain_id, enabled, password_hash, created_at, default_project_id) VALUES (\(bind: id), \(bind: me.username), 'default', \(bind: true), \(bind: hash), \(bind: now), NULL)").run()
-                userID = id
+                let user = UserRecord(id: newID(), name: me.username, domainID: "default", enabled: true, defaultProjectID: nil,
+                                      passwordHash: hash, passwordExpiresAt: nil, createdAt: now)
+                try await users.create(user, in: sql)
+                userID = user.id
                 log.append("Created user \(me.username)")
             }
             var roleIDs: [String: String] = [:]
             for name in Set(["reader", "member", "manager", "service", me.roleName]).sorted() {
-                if let id = try await one("SELECT id FROM role WHERE name = \(bind: name) AND domain_id = '<<null>>'")?.str("id") {
-                    roleIDs[name] = id
+                if let role = try await roles.find(name: name, domainID: nil, in: sql) {
+                    roleIDs[name] = role.id
                 } else {
-                    let id = newID()
-                    try await sql.raw("INSERT INTO role (id, name, domain_id) VALUES (\(bind: id), \(bind: name), '<<null>>')").run()
-                    roleIDs[name] = id
+                    roleIDs[name] = try await roles.create(RoleRecord(id: newID(), name: name), in: sql).id
                     log.append("Created role \(name)")
                 }
             }
             for (prior, implied) in [(me.roleName, "manager"), ("manager", "member"), ("member", "reader")] where prior != implied {
-                let p = roleIDs[prior]!, i = roleIDs[implied]!
-                if try await one("SELECT prior_role_id FROM implied_role WHERE prior_role_id = \(bind: p) AND implied_role_id = \(bind: i)") == nil {
-                    try await sql.raw("INSERT INTO implied_role (prior_role_id, implied_role_id) VALUES (\(bind: p), \(bind: i))").run()
+                let rule = RoleImplication(prior: roleIDs[prior]!, implied: roleIDs[implied]!)
+                if try await !roles.exists(rule, in: sql) {
+                    try await roles.add(rule, in: sql)
                     log.append("Created implied role \(prior) => \(implied)")
                 }
             }
-            let adminRole = roleIDs[me.roleName]!
-            for (type, target) in [("UserProject", projectID!), ("UserSystem", "system")] {
-                if try await one("SELECT role_id FROM assignment WHERE type = \(bind: type) AND actor_id = \(bind: userID!) AND target_id = \(bind: target) AND role_id = \(bind: adminRole)") == nil {
-                    try await sql.raw("INSERT INTO assignment (type, actor_id, target_id, role_id, inherited) VALUES (\(bind: type), \(bind: userID!), \(bind: target), \(bind: adminRole), \(bind: false))").run()
-                    log.append("Granted \(me.roleName) on \(type == "UserSystem" ? "system" : me.projectName) to \(me.username)")
+            for target in [RoleGrant.Target.project(projectID!), .system] {
+                let grant = RoleGrant(actor: .user(userID!), target: target, roleID: roleIDs[me.roleName]!)
+                if try await !assignments.exists(grant, in: sql) {
+                    try await assignments.add(grant, in: sql)
+                    log.append("Granted \(me.roleName) on \(target == .system ? "system" : me.projectName) to \(me.username)")
                 }
             }
-            if let region = me.regionID, try await one("SELECT id FROM region WHERE id = \(bind: region)") == nil {
-                try await sql.raw("INSERT INTO region (id, description) VALUES (\(bind: region), '')").run()
+            let catalog = CatalogStore()
+            if let region = me.regionID, try await !catalog.regionExists(region, in: sql) {
+                try await catalog.create(RegionRecord(id: region, description: "", parentRegionID: nil), in: sql)
                 log.append("Created region \(region)")
             }
             let urls = [("public", me.publicURL), ("internal", me.internalURL), ("admin", me.adminURL)].compactMap { i, u in u.map { (i, $0) } }
             if !urls.isEmpty {
-                var serviceID = try await one("SELECT id FROM service WHERE type = 'identity'")?.str("id")
+                var serviceID = try await catalog.services(type: "identity", in: sql).first?.id
                 if serviceID == nil {
-                    let id = newID()
-                    try await sql.raw("INSERT INTO service (id, type, enabled, extra) VALUES (\(bind: id), 'identity', \(bind: true), \(bind: "{\"name\": \"\(me.serviceName)\"}"))").run()
-                    serviceID = id
+                    let service = ServiceRecord(id: newID(), type: "identity", enabled: true, extra: ["name": .string(me.serviceName)])
+                    serviceID = try await catalog.create(service, in: sql).id
                     log.append("Created service \(me.serviceName)")
                 }
                 for (interface, url) in urls {
-                    if let existing = try await one("SELECT id, url FROM endpoint WHERE service_id = \(bind: serviceID!) AND interface = \(bind: interface) AND (region_id = \(bind: me.regionID) OR (region_id IS NULL AND \(bind: me.regionID == nil)))") {
-                        if existing.str("url") != url {
-                            try await sql.raw("UPDATE endpoint SET url = \(bind: url) WHERE id = \(bind: existing.str("id"))").run()
+                    let existing = try await catalog.endpoints(interface: interface, serviceID: serviceID!, in: sql).first { $0.regionID == me.regionID }
+                    if let existing {
+                        if existing.url != url {
+                            _ = try await catalog.updateEndpoint(existing.id, url: url, in: sql)
                             log.append("Updated \(interface) endpoint to \(url)")
                         }
                     } else {
-                        try await sql.raw("INSERT INTO endpoint (id, service_id, interface, region_id, url, enabled) VALUES (\(bind: newID()), \(bind: serviceID!), \(bind: interface), \(bind: me.regionID), \(bind: url), \(bind: true))").run()
+                        let endpoint = EndpointRecord(id: newID(), serviceID: serviceID!, interface: interface, regionID: me.regionID, url: url,
+                                                      enabled: true)
+                        try await catalog.create(endpoint, in: sql)
                         log.append("Created \(interface) endpoint \(url)")
                     }
                 }

@@ -85,5 +85,5 @@ enum IdentityMigrations {
         ])
     ]
 
-    static let migrator = Migrator(all)
+    static let migrator = Migrator(service: "identity", all)
 }

@@ -1,10 +1,13 @@
+import StratusAuth
 import StratusCore
+import StratusStorage
 
 /// keystone.conf options Stratus understands (names, groups and defaults as keystone's).
 public enum IdentityOptions {
-    public static let all: [ConfigOption] = CommonOptions.all + [
-        .string("database", "connection", default: "sqlite:////var/lib/keystone/keystone.db", secret: true,
-                "The SQLAlchemy-style URL of the identity database (sqlite:///… or postgresql://…)."),
+    public static let all: [ConfigOption] = CommonOptions.all + OsloPolicyOptions.all
+        + DatabaseOptions.options(
+            defaultConnection: "sqlite:////var/lib/keystone/keystone.db",
+            help: "The SQLAlchemy-style URL of the identity database (sqlite:///… or postgresql://…).") + [
         .choice("token", "provider", ["fernet"], default: "fernet", "Token provider; only fernet exists."),
         .int("token", "expiration", default: 3600, min: 1, max: 315_360_000, "Seconds a token stays valid."),
         .bool("token", "revoke_by_id", default: true, "Accepted for compatibility."),
@@ -23,9 +26,6 @@ public enum IdentityOptions {
         .int("security_compliance", "password_expires_days", default: nil, min: 0, max: 36_500, "Days a new password stays valid."),
         .bool("security_compliance", "change_password_upon_first_use", default: false, "Accepted; not enforced yet."),
         .int("security_compliance", "unique_last_password_count", default: 0, min: 0, "Accepted; not enforced yet."),
-        .string("oslo_policy", "policy_file", default: "policy.yaml", "Policy overrides (oslo.policy syntax), relative to the config file's directory."),
-        .bool("oslo_policy", "enforce_scope", default: true, "Accepted; scope is always enforced."),
-        .bool("oslo_policy", "enforce_new_defaults", default: true, "Accepted; the new defaults are always used."),
         .bool("cache", "enabled", default: false, "With true, validated tokens are cached for expiration_time."),
         .string("cache", "backend", default: "dogpile.cache.null", "Accepted; caching is in process."),
         .int("cache", "expiration_time", default: 600, min: 1, max: 86_400, "Seconds a cached validation is reused."),

@@ -69,17 +69,11 @@ public final class IdentityService: Sendable {
 
     /// Opens everything keystone.conf names: database (migrated), key repositories, policy.
     public static func open(config: Config, logger: Logger) async throws -> IdentityService {
-        let url = try DatabaseURL(config.string("database", "connection") ?? "")
-        let db = try await Database.open(url, logger: logger)
+        let db = try await DatabaseOptions.open(config, logger: logger)
         try await IdentityMigrations.migrator.migrate(db)
         let keys = try KeyRing(repository: FernetKeyRepository(path: config.string("fernet_tokens", "key_repository")!))
         let credentialKeys = try? KeyRing(repository: FernetKeyRepository(path: config.string("credential", "key_repository")!))
-        var policyFile = config.string("oslo_policy", "policy_file") ?? "policy.yaml"
-        if !policyFile.hasPrefix("/") {
-            let dir = config.files.last.map { ($0 as NSString).deletingLastPathComponent } ?? "/etc/keystone"
-            policyFile = "\(dir)/\(policyFile)"
-        }
-        let enforcer = try PolicyEnforcer(defaults: IdentityPolicyDefaults.rules, policyFile: policyFile)
+        let enforcer = try PolicyEnforcer(defaults: IdentityPolicy.defaults, config: config, defaultDirectory: "/etc/keystone")
         let hasher = PasswordHasher(cost: config.int("identity", "password_hash_rounds") ?? 12)
         return IdentityService(db: db, settings: IdentitySettings(config: config), enforcer: enforcer, keys: keys,
                                credentialKeys: credentialKeys, hasher: hasher, logger: logger)
@@ -95,17 +89,17 @@ public final class IdentityService: Sendable {
         let router = Router(context: StratusContext.self)
         router.add(middleware: OpenStackMiddleware(format: .identity, bodyLimit: settings.bodyLimit, logger: logger))
         var routes = RouteTable(router: router)
-        addVersionRoutes(&routes)
-        addAuthRoutes(&routes)
-        addDomainRoutes(&routes)
-        addProjectRoutes(&routes)
-        addUserRoutes(&routes)
-        addGroupRoutes(&routes)
-        addRoleRoutes(&routes)
-        addAssignmentRoutes(&routes)
-        addCatalogRoutes(&routes)
-        addApplicationCredentialRoutes(&routes)
-        addCredentialRoutes(&routes)
+        VersionRoutes(service: self).add(to: &routes)
+        AuthRoutes(service: self).add(to: &routes)
+        DomainRoutes(service: self).add(to: &routes)
+        ProjectRoutes(service: self).add(to: &routes)
+        UserRoutes(service: self).add(to: &routes)
+        GroupRoutes(service: self).add(to: &routes)
+        RoleRoutes(service: self).add(to: &routes)
+        AssignmentRoutes(service: self).add(to: &routes)
+        CatalogRoutes(service: self).add(to: &routes)
+        ApplicationCredentialRoutes(service: self).add(to: &routes)
+        CredentialRoutes(service: self).add(to: &routes)
         routes.finish()
         return router
     }
@@ -115,17 +109,23 @@ public final class IdentityService: Sendable {
         CacheStamp(generation: generation.load(ordering: .relaxed), keyVersion: keys.current().version)
     }
 
-    /// A write transaction; invalidates this process's cached validations afterwards.
+    /// One write transaction: committed when `body` returns, rolled back when it throws. Storage
+    /// failures become `IdentityError`s; this process's cached validations are invalidated after.
     func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         defer { generation.add(1, ordering: .relaxed) }
         do {
             return try await db.write(body)
-        } catch StorageError.uniqueViolation {
-            throw OpenStackError.conflict("Conflict occurred attempting to store the resource: a resource with the same unique attributes exists.")
-        } catch StorageError.foreignKeyViolation {
-            throw OpenStackError.conflict("Conflict occurred attempting to store the resource: a resource it refers to changed meanwhile.")
-        } catch StorageError.conflict {
-            throw OpenStackError.conflict("Conflict occurred attempting to store the resource: a concurrent change; retry.")
+        } catch {
+            throw IdentityError.translating(error)
+        }
+    }
+
+    /// Reads outside a transaction (no snapshot needed); storage failures become `IdentityError`s.
+    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        do {
+            return try await db.read(body)
+        } catch {
+            throw IdentityError.translating(error)
         }
     }
 
@@ -134,7 +134,7 @@ public final class IdentityService: Sendable {
         guard let token = request.header("X-Auth-Token"), !token.isEmpty else { throw OpenStackError.unauthorized() }
         do {
             return try await validate(token).caller
-        } catch is TokenInvalid {
+        } catch IdentityError.invalidToken {
             throw OpenStackError.unauthorized()
         }
     }
@@ -150,6 +150,6 @@ public final class IdentityService: Sendable {
 extension IdentityService: TokenValidator {
     /// In-process validation for services running beside Identity (all-in-one).
     public func caller(for token: String) async throws -> Caller {
-        do { return try await validate(token).caller } catch is TokenInvalid { throw OpenStackError.unauthorized() }
+        do { return try await validate(token).caller } catch IdentityError.invalidToken { throw OpenStackError.unauthorized() }
     }
 }

@@ -3,26 +3,53 @@ import StratusCore
 
 /// oslo.policy's enforcer: a table of named rules (defaults overridden by a `policy.yaml` or
 /// `policy.json`) evaluated against the caller's credentials and a target.
+///
+/// As oslo.policy 6: a token whose scope is not in the enforced rule's `scope_types` is refused
+/// before the check string is read (always: 6.0 has no `enforce_scope` switch), and with
+/// `[oslo_policy] enforce_new_defaults = false` a default that has a deprecated check string
+/// accepts either (unless the policy file overrides that rule, which then applies as written).
 public struct PolicyEnforcer: Sendable {
     public private(set) var rules: [String: PolicyRule]
+    /// Scope types of the registered defaults, by rule name.
+    public private(set) var scopes: [String: Set<PolicyDefault.Scope>]
 
-    /// Builds from default rule strings, then applies the overrides in `policyFile` when it exists.
-    public init(defaults: [String: String], policyFile: String? = nil) throws {
+    /// Builds from a service's registered defaults, then applies the overrides in `policyFile`
+    /// when it exists.
+    public init(defaults: [PolicyDefault], policyFile: String? = nil, enforceNewDefaults: Bool = true) throws {
         var rules: [String: PolicyRule] = [:]
-        for (name, text) in defaults { rules[name] = try PolicyRule(parsing: text) }
+        var scopes: [String: Set<PolicyDefault.Scope>] = [:]
+        var overridden: Set<String> = []
         if let policyFile, FileManager.default.fileExists(atPath: policyFile) {
             for (name, text) in try PolicyEnforcer.readOverrides(policyFile) {
                 do { rules[name] = try PolicyRule(parsing: text) } catch {
                     throw ConfigError(file: policyFile, message: error.description)
                 }
+                overridden.insert(name)
             }
         }
+        for rule in defaults {
+            if !rule.scopes.isEmpty { scopes[rule.name] = rule.scopes }
+            guard !overridden.contains(rule.name) else { continue }
+            var check = rule.check
+            if !enforceNewDefaults, let deprecated = rule.deprecated, deprecated != rule.check {
+                check = "(\(rule.check.isEmpty ? "@" : rule.check)) or (\(deprecated.isEmpty ? "@" : deprecated))"
+            }
+            rules[rule.name] = try PolicyRule(parsing: check)
+        }
         self.rules = rules
+        self.scopes = scopes
     }
 
-    /// Whether `action` is allowed. An action with no rule is denied.
+    /// Builds from plain `name: check string` defaults (no scope types, nothing deprecated).
+    public init(defaults: [String: String], policyFile: String? = nil) throws {
+        try self.init(defaults: defaults.map { PolicyDefault($0.key, $0.value) }, policyFile: policyFile)
+    }
+
+    /// Whether `action` is allowed. An action with no rule is denied, and so is a token whose
+    /// scope the rule does not accept.
     public func allows(_ action: String, target: [String: JSON], credentials: [String: JSON]) -> Bool {
         guard let rule = rules[action] else { return false }
+        if let accepted = scopes[action], !accepted.contains(PolicyDefault.scope(of: credentials)) { return false }
         let flat = PolicyEnforcer.flatten(target)
         return evaluate(rule, target: flat, creds: credentials, depth: 0)
     }

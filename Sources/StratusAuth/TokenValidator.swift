@@ -18,73 +18,61 @@ public protocol TokenValidator: Sendable {
 /// `X-Subject-Token`), caching results in process for `token_cache_time` seconds.
 public final class KeystoneTokenValidator: TokenValidator {
     public struct Settings: Sendable {
-        public var authURL: String
-        public var username: String
-        public var password: String
-        public var projectName: String
-        public var userDomainName: String
-        public var projectDomainName: String
+        public var credentials: PasswordCredentials
         public var cacheSeconds: Double
 
-        public init(authURL: String, username: String, password: String, projectName: String = "service",
-                    userDomainName: String = "Default", projectDomainName: String = "Default", cacheSeconds: Double = 300) {
-            self.authURL = authURL.hasSuffix("/") ? String(authURL.dropLast()) : authURL
-            self.username = username
-            self.password = password
-            self.projectName = projectName
-            self.userDomainName = userDomainName
-            self.projectDomainName = projectDomainName
+        public init(
+            authURL: String, username: String, password: String, projectName: String = "service", userDomainName: String = "Default",
+            projectDomainName: String = "Default", cacheSeconds: Double = 300
+        ) {
+            credentials = PasswordCredentials(
+                authURL: authURL, username: username, password: password, projectName: projectName, userDomainName: userDomainName,
+                projectDomainName: projectDomainName)
             self.cacheSeconds = cacheSeconds
         }
 
         /// From a service's `[keystone_authtoken]` section.
         public init(config: Config) {
-            self.init(authURL: config.string("keystone_authtoken", "auth_url") ?? "http://localhost:5000",
-                      username: config.string("keystone_authtoken", "username") ?? "",
-                      password: config.string("keystone_authtoken", "password") ?? "",
-                      projectName: config.string("keystone_authtoken", "project_name") ?? "service",
-                      userDomainName: config.string("keystone_authtoken", "user_domain_name") ?? "Default",
-                      projectDomainName: config.string("keystone_authtoken", "project_domain_name") ?? "Default",
-                      cacheSeconds: Double(config.int("keystone_authtoken", "token_cache_time") ?? 300))
+            credentials = PasswordCredentials(config: config, group: "keystone_authtoken")
+            cacheSeconds = Double(config.int("keystone_authtoken", "token_cache_time") ?? 300)
         }
     }
 
     struct Entry { var caller: Caller; var until: Date }
 
     let settings: Settings
-    let session: URLSession
-    let serviceToken = Mutex<(token: String, until: Date)?>(nil)
+    /// The service's own token (and catalog), shared with its `ServiceClient`s when they use the same user.
+    public let session: KeystoneSession
     let cache = Mutex<[String: Entry]>([:])
 
     public init(settings: Settings) {
         self.settings = settings
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 10
-        session = URLSession(configuration: configuration)
+        session = KeystoneSession(credentials: settings.credentials, timeout: 10)
     }
 
     public func caller(for token: String) async throws -> Caller {
         let now = Date()
         if let hit = cache.withLock({ $0[token] }), hit.until > now { return hit.caller }
-        let service = try await currentServiceToken()
-        var request = URLRequest(url: URL(string: settings.authURL + "/v3/auth/tokens?nocatalog")!)
+        let service = try await session.token()
+        var request = URLRequest(url: URL(string: settings.credentials.authURL + "/v3/auth/tokens?nocatalog")!)
         request.setValue(service, forHTTPHeaderField: "X-Auth-Token")
         request.setValue(token, forHTTPHeaderField: "X-Subject-Token")
-        let (data, response) = try await session.data(for: request)
+        let (data, response) = try await session.http.data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         switch status {
         case 200:
             guard let body = try? JSON.parse(Array(data)), let caller = KeystoneTokenValidator.caller(from: body, token: token) else {
                 throw OpenStackError(.serviceUnavailable, "The identity service returned an unreadable token.")
             }
-            let expires = body["token"]?["expires_at"]?.stringValue.flatMap(KeystoneTokenValidator.parseTime) ?? now.addingTimeInterval(60)
+            let expires =
+                body["token"]?["expires_at"]?.stringValue.flatMap(KeystoneTokenValidator.parseTime) ?? now.addingTimeInterval(60)
             cache.withLock { c in
                 if c.count > 50_000 { c.removeAll() }
                 c[token] = Entry(caller: caller, until: min(expires, now.addingTimeInterval(settings.cacheSeconds)))
             }
             return caller
         case 401:
-            serviceToken.withLock { $0 = nil }  // our own token went stale: fetch a new one next time
+            session.invalidate()  // our own token went stale: fetch a new one next time
             throw OpenStackError(.serviceUnavailable, "The service could not authenticate to the identity service.")
         case 404, 403:
             throw OpenStackError.unauthorized()
@@ -93,29 +81,8 @@ public final class KeystoneTokenValidator: TokenValidator {
         }
     }
 
-    /// The service's own token, fetched with its [keystone_authtoken] credentials and renewed before it expires.
-    public func currentServiceToken() async throws -> String {
-        if let t = serviceToken.withLock({ $0 }), t.until > Date() { return t.token }
-        let body: JSON = ["auth": [
-            "identity": ["methods": ["password"], "password": ["user": [
-                "name": .string(settings.username), "password": .string(settings.password),
-                "domain": ["name": .string(settings.userDomainName)]]]],
-            "scope": ["project": ["name": .string(settings.projectName), "domain": ["name": .string(settings.projectDomainName)]]],
-        ]]
-        var request = URLRequest(url: URL(string: settings.authURL + "/v3/auth/tokens?nocatalog")!)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(body.serialized().utf8)
-        let (data, response) = try await session.data(for: request)
-        guard let http = response as? HTTPURLResponse, http.statusCode == 201,
-            let token = http.value(forHTTPHeaderField: "X-Subject-Token")
-        else {
-            throw OpenStackError(.serviceUnavailable, "The service could not authenticate to the identity service as \(settings.username).")
-        }
-        let expires = (try? JSON.parse(Array(data)))?["token"]?["expires_at"]?.stringValue.flatMap(KeystoneTokenValidator.parseTime)
-        serviceToken.withLock { $0 = (token, (expires ?? Date().addingTimeInterval(600)).addingTimeInterval(-60)) }
-        return token
-    }
+    /// The service's own token, fetched with its `[keystone_authtoken]` credentials and renewed before it expires.
+    public func currentServiceToken() async throws -> String { try await session.token() }
 
     /// Reads keystone's token document into a `Caller`.
     public static func caller(from body: JSON, token: String) -> Caller? {

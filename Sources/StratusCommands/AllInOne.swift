@@ -5,15 +5,18 @@ import Identity
 import Logging
 import NIOCore
 import ServiceLifecycle
+import StratusAuth
 import StratusCore
 import StratusStorage
 
 /// `stratus all-in-one`: the whole cloud in one process, state in one directory.
 ///
-/// First start: creates DIR, migrates, sets up Fernet and credential keys, bootstraps the admin
-/// (password from `--admin-password`, else `OS_PASSWORD`, else generated and kept in
-/// DIR/admin-password), writes DIR/admin-openrc and DIR/clouds.yaml. Later starts reuse all of it.
-/// Prints `stratus: ready` and one `<service-type> <url>` line per service once they listen.
+/// First start: creates DIR, migrates every service's database, sets up Fernet and credential
+/// keys, bootstraps the admin (password from `--admin-password`, else `OS_PASSWORD`, else
+/// generated and kept in DIR/admin-password), registers every other service in the catalog
+/// with its own service user, and writes DIR/admin-openrc and DIR/clouds.yaml. Later starts
+/// reuse all of it. Prints `stratus: ready` and one `<service-type> <url>` line per service
+/// once they all listen.
 struct AllInOne: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "all-in-one", abstract: "Run every Stratus service in one process.")
 
@@ -23,7 +26,12 @@ struct AllInOne: AsyncParsableCommand {
     @Option(name: .customLong("port-offset"), help: "Added to every port (5000 → 5000+N).") var portOffset = 0
     @Option(name: .customLong("admin-password"), help: "Admin password (else OS_PASSWORD, else generated on first start).")
     var adminPassword: String?
-    @Option(name: .customLong("config-file"), help: "Extra keystone.conf-style options (e.g. [identity] password_hash_rounds, [database] connection).")
+    @Option(
+        name: .customLong("config-file"),
+        help: """
+            Extra options: FILE applies to every service (e.g. [DEFAULT] debug, [database] connection for keystone's database, \
+            from which the others' are derived); SERVICE:FILE only to that one (e.g. glance:glance.conf or image:glance.conf).
+            """)
     var configFiles: [String] = []
 
     static func defaultDataDir() -> String {
@@ -36,22 +44,19 @@ struct AllInOne: AsyncParsableCommand {
         let dir = URL(fileURLWithPath: dataDir ?? AllInOne.defaultDataDir()).standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let advertised = (bind == "0.0.0.0" || bind == "::") ? "127.0.0.1" : bind
-        let identityPort = 5000 + portOffset
-        let identityURL = "http://\(advertised):\(identityPort)/v3"
-        var conf = try ConfigArguments.load(project: "keystone", files: configFiles, dirs: [], options: IdentityOptions.all, overrides: [
-            ("fernet_tokens", "key_repository", dir + "/fernet-keys"),
-            ("credential", "key_repository", dir + "/credential-keys"),
-            ("oslo_policy", "policy_file", dir + "/policy.yaml"),
-        ], searchDefaultFiles: false)
-        // SQLite in DIR unless --config-file names a database (e.g. PostgreSQL).
-        if !conf.isSet("database", "connection") { conf.set("database", "connection", "sqlite:///" + dir + "/keystone.db") }
-        Logs.setUp(debug: conf.bool("DEFAULT", "debug"))
+        let files = try AllInOneConfigFiles(configFiles)
+        let configs = try ServiceModules.all.map { try config(for: $0, dataDir: dir, files: files) }
+        let identityConf = configs[0]
+        Logs.setUp(debug: identityConf.bool("DEFAULT", "debug"))
         let logger = Logger(label: "stratus.all-in-one")
+        let offset = portOffset
+        let url: @Sendable (any ServiceModule.Type) -> String = { "http://\(advertised):\($0.defaultPort + offset)\($0.endpointPath)" }
 
         let password = try resolvePassword(dir: dir)
         try FernetKeyRepository(path: dir + "/fernet-keys").setup(owner: nil)
         try FernetKeyRepository(path: dir + "/credential-keys").setup(owner: nil)
-        let identity = try await IdentityService.open(config: conf, logger: Logger(label: "stratus.identity"))
+        let identity = try await IdentityService.open(config: identityConf, logger: Logger(label: "stratus.identity"))
+        let identityURL = url(IdentityModule.self)
         var bootstrap = IdentityBootstrap(password: password.value)
         bootstrap.regionID = "RegionOne"
         bootstrap.publicURL = identityURL
@@ -61,40 +66,70 @@ struct AllInOne: AsyncParsableCommand {
         try await identity.bootstrap(bootstrap)
         try writeClientFiles(dir: dir, authURL: identityURL, password: password.value)
 
-        let services: [(type: String, url: String)] = [("identity", identityURL)]
-        let ready = ReadyLatch(expected: services.count) {
-            let lines = ["stratus: ready"] + services.map { "\($0.type) \($0.url)" }
+        var running: [(module: any ServiceModule.Type, service: any RunningService)] = [(IdentityModule.self, identity)]
+        for (module, conf) in zip(ServiceModules.all, configs).dropFirst() {
+            for slot in module.databases { try await Database.createIfMissing(DatabaseOptions.url(conf, group: slot.group)) }
+            running.append((module, try await module.open(config: conf, validator: identity, logger: Logger(label: "stratus.\(module.serviceType)"))))
+        }
+
+        let others = running.dropFirst().map(\.module)
+        let lines = ["stratus: ready"] + running.map { "\($0.module.serviceType) \(url($0.module))" }
+        let ready = ReadyLatch(expected: running.count + (others.isEmpty ? 0 : 1)) {
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
-        let app = Application(router: identity.router(logger: Logger(label: "stratus.identity.api")),
-                              configuration: .init(address: .hostname(bind, port: identityPort), serverName: nil),
-                              onServerRunning: { _ in await ready.arrive() }, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [any Service] = running.map { entry in
+            Application(
+                router: entry.service.router(),
+                configuration: .init(address: .hostname(bind, port: entry.module.defaultPort + portOffset), serverName: nil),
+                onServerRunning: { _ in await ready.arrive() }, logger: logger)
+        }
+        let registrar = ServiceRegistrar(
+            admin: PasswordCredentials(authURL: identityURL, username: "admin", password: password.value, projectName: "admin"),
+            dataDir: dir, region: "RegionOne")
+        if !others.isEmpty {
+            // Registration talks to Identity over HTTP, as an operator following the guide would:
+            // it runs once Identity listens, and the cloud is ready only after it.
+            services.append(OneShot {
+                try await registrar.register(others, url: url)
+                await ready.arrive()
+            })
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        await identity.close()
+        for entry in running.reversed() { await entry.service.close() }
+    }
+
+    /// One module's configuration: the shared files, then its own, then what the data
+    /// directory decides (unless its own files say otherwise), then the derived databases.
+    func config(for module: any ServiceModule.Type, dataDir: String, files: AllInOneConfigFiles) throws -> Config {
+        let own = files.files(for: module)
+        let ownOnly = try ConfigArguments.load(
+            project: module.project, files: own, dirs: [], options: module.options, overrides: [], searchDefaultFiles: false)
+        let shared = try ConfigArguments.load(
+            project: module.project, files: files.shared, dirs: [], options: IdentityModule.options, overrides: [], searchDefaultFiles: false)
+        let base = shared.isSet("database", "connection") ? shared.string("database", "connection")! : "sqlite:///" + dataDir + "/keystone.db"
+        var overrides = module.allInOneSettings(dataDir: dataDir).filter { !ownOnly.isSet($0.0, $0.1) }
+        for slot in module.databases where !ownOnly.isSet(slot.group, "connection") {
+            overrides.append((slot.group, "connection", try DatabaseURL.derived(from: base, name: slot.name, primary: "keystone")))
+        }
+        return try ConfigArguments.load(
+            project: module.project, files: files.shared + own, dirs: [], options: module.options, overrides: overrides,
+            searchDefaultFiles: false)
     }
 
     /// The admin password: the stored one wins; otherwise the given one or a generated one, stored.
     func resolvePassword(dir: String) throws -> (value: String, isNew: Bool) {
-        let path = dir + "/admin-password"
         let given = adminPassword ?? ProcessInfo.processInfo.environment["OS_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
-        if let stored = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !stored.isEmpty {
+        let path = dir + "/admin-password"
+        if let stored = StoredSecret.read(path) {
             if let given, given != stored {
                 Terminal.warn("keeping the admin password stored in \(path); the one given now is ignored")
             }
             return (stored, false)
         }
-        let value = given ?? Self.generatePassword()
-        guard FileManager.default.createFile(atPath: path, contents: Data((value + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw Terminal.fail("cannot write \(path)")
-        }
+        let value = given ?? StoredSecret.generate()
+        try StoredSecret.write(value, to: path)
         return (value, true)
-    }
-
-    static func generatePassword() -> String {
-        let alphabet = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
-        var rng = SystemRandomNumberGenerator()
-        return String((0..<20).map { _ in alphabet.randomElement(using: &rng)! })
     }
 
     func writeClientFiles(dir: String, authURL: String, password: String) throws {
@@ -136,13 +171,63 @@ struct AllInOne: AsyncParsableCommand {
 
             """
         for (name, text) in [("admin-openrc", openrc), ("clouds.yaml", clouds)] {
-            guard FileManager.default.createFile(atPath: "\(dir)/\(name)", contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            guard FileManager.default.createFile(atPath: "\(dir)/\(name)", contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+            else {
                 throw Terminal.fail("cannot write \(dir)/\(name)")
             }
         }
     }
 
     func shellQuote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+}
+
+/// all-in-one's `--config-file` values: `FILE` for every service, `SERVICE:FILE` for one
+/// (SERVICE is a project, daemon or service type name; anything else is a path with a colon).
+struct AllInOneConfigFiles {
+    var shared: [String] = []
+    var perModule: [(project: String, file: String)] = []
+
+    init(_ values: [String]) throws {
+        for value in values {
+            if let colon = value.firstIndex(of: ":"), let module = ServiceModules.named(String(value[..<colon])) {
+                perModule.append((module.project, String(value[value.index(after: colon)...])))
+            } else {
+                shared.append(value)
+            }
+        }
+    }
+
+    func files(for module: any ServiceModule.Type) -> [String] { perModule.filter { $0.project == module.project }.map(\.file) }
+}
+
+/// A secret kept in the data directory, readable by its owner only (0600).
+enum StoredSecret {
+    static func read(_ path: String) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return value.isEmpty ? nil : value
+    }
+
+    static func write(_ value: String, to path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: Data((value + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw Terminal.fail("cannot write \(path)")
+        }
+    }
+
+    /// 20 characters from an alphabet without look-alikes.
+    static func generate() -> String {
+        let alphabet = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        var rng = SystemRandomNumberGenerator()
+        return String((0..<20).map { _ in alphabet.randomElement(using: &rng)! })
+    }
+
+    /// The stored secret, or a new one stored now.
+    static func readOrCreate(_ path: String) throws -> String {
+        if let existing = read(path) { return existing }
+        let value = generate()
+        try write(value, to: path)
+        return value
+    }
 }
 
 /// Calls `action` once `expected` servers have reported that they listen.

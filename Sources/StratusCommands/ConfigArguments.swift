@@ -11,13 +11,14 @@ struct ConfigArguments: ParsableArguments {
     var configDirs: [String] = []
 
     /// Loads the project's configuration, printing warnings; exits with the problem on a bad value.
-    func load(project: String, options: [ConfigOption], overrides: [(String, String, String)] = []) throws -> Config {
-        try ConfigArguments.load(project: project, files: configFiles, dirs: configDirs, options: options, overrides: overrides)
-    }
-
-    static func load(project: String, files: [String], dirs: [String], options: [ConfigOption], overrides: [(String, String, String)], searchDefaultFiles: Bool = true) throws -> Config {
+    static func load(
+        project: String, prog: String? = nil, files: [String], dirs: [String], options: [ConfigOption], overrides: [(String, String, String)],
+        searchDefaultFiles: Bool = true
+    ) throws -> Config {
         do {
-            let config = try Config.load(project: project, configFiles: files, configDirs: dirs, options: options, overrides: overrides, searchDefaultFiles: searchDefaultFiles)
+            let config = try Config.load(
+                project: project, prog: prog, configFiles: files, configDirs: dirs, options: options, overrides: overrides,
+                searchDefaultFiles: searchDefaultFiles)
             for w in config.warnings { Terminal.warn(w) }
             return config
         } catch {

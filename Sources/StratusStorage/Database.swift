@@ -35,7 +35,15 @@ public final class Database: Sendable {
     }
 
     /// Opens the database named by a `[database] connection` URL.
-    public static func open(_ url: DatabaseURL, logger: Logger = Logger(label: "stratus.storage")) async throws -> Database {
+    ///
+    /// - Parameters:
+    ///   - maxPoolSize: oslo.db's `[database] max_pool_size`: the most PostgreSQL connections
+    ///     this process holds open to the database (SQLite keeps one writer and two readers).
+    ///   - schema: PostgreSQL only: create this schema if needed and make it the connections'
+    ///     `search_path`, so a test gets an empty database of its own cheaply.
+    public static func open(
+        _ url: DatabaseURL, maxPoolSize: Int = 5, schema: String? = nil, logger: Logger = Logger(label: "stratus.storage")
+    ) async throws -> Database {
         switch url {
         case .sqliteMemory:
             let c = try await SQLiteConnection.open(storage: .memory, logger: logger)
@@ -54,8 +62,15 @@ public final class Database: Sendable {
             }
             return Database(dialect: .sqlite, backend: .sqlite(writer: writer, readers: readers), logger: logger)
         case .postgres(let host, let port, let user, let password, let database):
-            var config = PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: .disable)
-            config.options.maximumConnections = 10
+            if let schema {
+                let admin = try await open(url, maxPoolSize: 1, logger: logger)
+                try await admin.write { sql in try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run() }
+                await admin.close()
+            }
+            var config = PostgresClient.Configuration(
+                host: host, port: port, username: user, password: password, database: database, tls: .disable)
+            config.options.maximumConnections = max(1, maxPoolSize)
+            if let schema { config.options.additionalStartupParameters = [("search_path", schema)] }
             let client = PostgresClient(configuration: config, backgroundLogger: logger)
             let runner = Task { await client.run() }
             let db = Database(dialect: .postgres, backend: .postgres(client, runner: runner), logger: logger)
@@ -64,9 +79,32 @@ public final class Database: Sendable {
                 _ = try await db.read { try await $0.raw("SELECT 1").all() }
             } catch {
                 runner.cancel()
-                throw ConfigError(message: "cannot connect to PostgreSQL at \(host):\(port)/\(database) as \(user): \(String(describing: error).prefix(200))")
+                throw ConfigError(
+                    message: "cannot connect to PostgreSQL at \(host):\(port)/\(database) as \(user): \(String(describing: error).prefix(200))")
             }
             return db
+        }
+    }
+
+    /// Creates the database `url` names when it does not exist yet (PostgreSQL: through the
+    /// `postgres` maintenance database, so the role needs CREATEDB; SQLite files are created on
+    /// open). all-in-one uses it for the databases it derives from keystone's.
+    public static func createIfMissing(_ url: DatabaseURL, logger: Logger = Logger(label: "stratus.storage")) async throws {
+        guard case .postgres(let host, let port, let user, let password, let database) = url else { return }
+        let maintenance = try await open(.postgres(host: host, port: port, user: user, password: password, database: "postgres"), maxPoolSize: 1,
+            logger: logger)
+        defer { Task { await maintenance.close() } }
+        struct Row: Decodable { var n: Int }
+        let exists = try await maintenance.read { sql in
+            try await sql.raw("SELECT COUNT(*) AS n FROM pg_database WHERE datname = \(bind: database)").first(decoding: Row.self)
+        }
+        guard (exists?.n ?? 0) == 0 else { return }
+        do {
+            // CREATE DATABASE cannot run inside a transaction block.
+            try await maintenance.read { sql in try await sql.raw("CREATE DATABASE \(ident: database)").run() }
+        } catch {
+            // A concurrent start may have created it first.
+            if StorageError.classify(error) != .uniqueViolation { throw error }
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import StratusCore
 
 /// A `[database] connection` URL, read with SQLAlchemy's rules.
@@ -76,3 +77,24 @@ public enum DatabaseURL: Sendable, Equatable {
 }
 
 import Foundation
+
+extension DatabaseURL {
+    /// The URL of database `name` beside `base` (all-in-one's naming): `base` itself when
+    /// `name` is `primary`; else, for SQLite, `<name>.db` in the same directory; for PostgreSQL,
+    /// database `<D>_<name>` on the same server with the same credentials and options; an
+    /// in-memory SQLite base gives in-memory databases.
+    public static func derived(from base: String, name: String, primary: String) throws(ConfigError) -> String {
+        guard name != primary else { return base }
+        switch try DatabaseURL(base) {
+        case .sqliteMemory:
+            return "sqlite://"
+        case .sqliteFile(let path):
+            let dir = (path as NSString).deletingLastPathComponent
+            return "sqlite:///" + (dir.isEmpty ? "" : dir + "/") + name + ".db"
+        case .postgres:
+            // The database is the URL's last path segment: append to it, keep the query.
+            let queryStart = base.firstIndex(of: "?") ?? base.endIndex
+            return base[..<queryStart] + "_" + name + base[queryStart...]
+        }
+    }
+}

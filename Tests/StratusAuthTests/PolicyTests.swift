@@ -74,3 +74,56 @@ struct PolicyTests {
         #expect(!p.allows("get_project", target: ["target": ["project": ["id": "p1"]]], credentials: creds(roles: ["admin"])))
     }
 }
+
+@Suite("oslo.policy scope types and deprecated rules")
+struct PolicyScopeTests {
+    let defaults = [
+        PolicyDefault("admin_required", "role:admin or is_admin:1"),
+        PolicyDefault("create_domain", "rule:admin_required", scopes: [.system, .project]),
+        PolicyDefault("list_things", "role:reader and system_scope:all", scopes: [.system, .domain, .project], deprecated: "role:member"),
+        PolicyDefault("unscoped_ok", ""),
+    ]
+
+    func creds(_ roles: [String], project: String? = nil, domain: String? = nil, system: Bool = false) -> [String: JSON] {
+        ["roles": .array(roles.map(JSON.string)), "project_id": .optional(project), "domain_id": .optional(domain),
+         "system_scope": system ? "all" : nil]
+    }
+
+    @Test("a token's scope: system_scope, else domain_id, else project (unscoped counts as project)")
+    func classification() {
+        #expect(PolicyDefault.scope(of: creds([], system: true)) == .system)
+        #expect(PolicyDefault.scope(of: creds([], domain: "d")) == .domain)
+        #expect(PolicyDefault.scope(of: creds([], project: "p")) == .project)
+        #expect(PolicyDefault.scope(of: creds([])) == .project)
+        #expect(PolicyDefault.scope(of: creds([], domain: "")) == .project, "an empty domain_id is not a domain scope")
+    }
+
+    @Test("a domain-scoped admin is refused by a rule whose scope_types exclude domain; project and system admins pass")
+    func scopeRefusal() throws {
+        let p = try PolicyEnforcer(defaults: defaults)
+        #expect(!p.allows("create_domain", target: [:], credentials: creds(["admin"], domain: "d1")))
+        #expect(p.allows("create_domain", target: [:], credentials: creds(["admin"], project: "p1")))
+        #expect(p.allows("create_domain", target: [:], credentials: creds(["admin"], system: true)))
+        #expect(p.allows("unscoped_ok", target: [:], credentials: creds([], domain: "d1")), "no scope_types: any scope")
+    }
+
+    @Test("enforce_new_defaults = false also accepts the deprecated check string; true does not")
+    func deprecated() throws {
+        let member = creds(["member"], project: "p1")
+        #expect(!(try PolicyEnforcer(defaults: defaults)).allows("list_things", target: [:], credentials: member))
+        let legacy = try PolicyEnforcer(defaults: defaults, enforceNewDefaults: false)
+        #expect(legacy.allows("list_things", target: [:], credentials: member))
+        #expect(legacy.allows("list_things", target: [:], credentials: creds(["reader"], system: true)))
+        #expect(!legacy.allows("list_things", target: [:], credentials: creds(["reader"], project: "p1")))
+    }
+
+    @Test("a policy file's override wins over the deprecated fallback, but scope types still apply")
+    func overrideBeatsDeprecated() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("policy-\(UUID().uuidString).yaml").path
+        try "\"list_things\": \"role:auditor\"\n\"create_domain\": \"@\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let p = try PolicyEnforcer(defaults: defaults, policyFile: path, enforceNewDefaults: false)
+        #expect(!p.allows("list_things", target: [:], credentials: creds(["member"], project: "p1")))
+        #expect(p.allows("list_things", target: [:], credentials: creds(["auditor"], project: "p1")))
+        #expect(!p.allows("create_domain", target: [:], credentials: creds([], domain: "d1")), "scope is checked before the rule")
+    }
+}

@@ -39,3 +39,16 @@ def postgres_url_or_skip():
               file=sys.stderr)
         pytest.skip("PostgreSQL not available: run make test as root (CI does) to test against PostgreSQL")
     return url
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "postgresql: runs against PostgreSQL (scripts/test.sh runs these in their own phase)")
+
+
+def pytest_collection_modifyitems(items):
+    """Marks every PostgreSQL variant (the `cloud` fixture's postgresql param, or a test named
+    for PostgreSQL) so `-m postgresql` / `-m "not postgresql"` split the suite by database."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("cloud") == "postgresql" or "postgres" in item.name:
+            item.add_marker(pytest.mark.postgresql)

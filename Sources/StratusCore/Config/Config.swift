@@ -26,21 +26,19 @@ public struct Config: Sendable {
     static func key(_ group: String, _ name: String) -> String { "\(group.lowercased() == "default" ? "DEFAULT" : group).\(name)" }
 
     /// Loads and validates. `overrides` are applied after the files (command-line flags).
+    ///
+    /// With no `--config-file`/`--config-dir`, oslo's default search runs for `<project>.conf`
+    /// and then `<prog>.conf` (so `glance-api` reads `/etc/glance/glance.conf` and
+    /// `/etc/glance/glance-api.conf`): for each name the first of `~/.<project>/`, `~/`,
+    /// `/etc/<project>/`, `/etc/` that has it, plus its `.conf.d` directory.
     public static func load(
-        project: String, configFiles: [String], configDirs: [String], options: [ConfigOption],
+        project: String, prog: String? = nil, configFiles: [String], configDirs: [String], options: [ConfigOption],
         overrides: [(String, String, String)] = [], searchDefaultFiles: Bool = true
     ) throws(ConfigError) -> Config {
         var paths = configFiles
         var dirs = configDirs
         if configFiles.isEmpty && configDirs.isEmpty && searchDefaultFiles {
-            let home = FileManager.default.homeDirectoryForCurrentUser.path
-            let candidates = ["\(home)/.\(project)/\(project).conf", "\(home)/\(project).conf", "/etc/\(project)/\(project).conf", "/etc/\(project).conf"]
-            if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) {
-                paths = [found]
-                let dotD = found + ".d"
-                var isDir: ObjCBool = false
-                if FileManager.default.fileExists(atPath: dotD, isDirectory: &isDir), isDir.boolValue { dirs = [dotD] }
-            }
+            (paths, dirs) = defaultFiles(project: project, prog: prog)
         }
         for file in paths where !FileManager.default.fileExists(atPath: file) {
             throw ConfigError(file: file, message: "config file not found")
@@ -73,6 +71,21 @@ public struct Config: Sendable {
         }
         try config.validate()
         return config
+    }
+
+    /// oslo.config's `find_config_files` and `find_config_dirs` for `project` and `prog`.
+    static func defaultFiles(project: String, prog: String?) -> (files: [String], dirs: [String]) {
+        let home = FileManager.default.homeDirectoryForCurrentUser.path
+        var files: [String] = []
+        var dirs: [String] = []
+        for name in [project] + (prog.map { $0 == project ? [] : [$0] } ?? []) {
+            let candidates = ["\(home)/.\(project)/\(name).conf", "\(home)/\(name).conf", "/etc/\(project)/\(name).conf", "/etc/\(name).conf"]
+            guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else { continue }
+            files.append(found)
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: found + ".d", isDirectory: &isDir), isDir.boolValue { dirs.append(found + ".d") }
+        }
+        return (files, dirs)
     }
 
     /// A configuration with only defaults and the given values (tests, all-in-one).
@@ -120,7 +133,7 @@ public struct Config: Sendable {
         values[Config.key(group, name)] = Value(raw: value)
     }
 
-    static func parseBool(_ s: String) -> Bool? {
+    public static func parseBool(_ s: String) -> Bool? {
         switch s.lowercased() {
         case "true", "1", "yes", "on": return true
         case "false", "0", "no", "off": return false

@@ -6,7 +6,7 @@ import Hummingbird
 ///
 /// Messages never carry secrets or SQL; unexpected errors become a generic 500 whose details
 /// go to the log only (see `OpenStackMiddleware`).
-public struct OpenStackError: Error, Sendable {
+public struct OpenStackError: OpenStackErrorConvertible {
     public var status: HTTPResponse.Status
     public var message: String
     /// Service-specific error type name (neutron `type`, placement `code`); nil for most.
@@ -33,6 +33,17 @@ public struct OpenStackError: Error, Sendable {
 
     /// The `title` of an HTTP status as webob spells it ("Not Found", "Bad Request", …).
     public var title: String { status.reasonPhrase }
+
+    public var openStackError: OpenStackError { self }
+}
+
+/// The error protocol `OpenStackMiddleware` renders: every service's domain error (`IdentityError`,
+/// `PlacementError`, …) conforms with one `switch` that gives the status, the message, the
+/// optional stable code (placement's `code`, neutron's `type`) and optional headers
+/// (`Retry-After`, `WWW-Authenticate`). Anything else thrown becomes a generic 500.
+public protocol OpenStackErrorConvertible: Error, Sendable {
+    /// What the caller is told.
+    var openStackError: OpenStackError { get }
 }
 
 /// How a service shapes its error bodies. Each OpenStack service has its own; clients parse them.
@@ -61,24 +72,29 @@ public enum ErrorFormat: Sendable {
             if let code = error.code { e["code"] = .string(code) }
             return ["errors": [.object(e)]]
         case .compute:
-            let name: String
-            switch error.status.code {
-            case 400: name = "badRequest"
-            case 401: name = "unauthorized"
-            case 403: name = "forbidden"
-            case 404: name = "itemNotFound"
-            case 405: name = "HTTPMethodNotAllowed"
-            case 409: name = "conflictingRequest"
-            case 413: name = "overLimit"
-            case 500...: name = "computeFault"
-            default: name = "badRequest"
-            }
-            return .object([name: ["code": .int(status), "message": .string(error.message)]])
+            return .object([ErrorFormat.novaFaultName(error.status.code): ["code": .int(status), "message": .string(error.message)]])
         case .network:
             return ["NeutronError": ["type": .string(error.code ?? error.title.replacingOccurrences(of: " ", with: "")),
                                      "message": .string(error.message), "detail": ""]]
         case .image:
             return ["code": .string("\(status) \(error.title)"), "title": .string(error.title), "message": .string(error.message)]
+        }
+    }
+
+    /// nova's `Fault._fault_names` (nova/api/openstack/wsgi.py): the key of a compute error body.
+    public static func novaFaultName(_ status: Int) -> String {
+        switch status {
+        case 400: "badRequest"
+        case 401: "unauthorized"
+        case 403: "forbidden"
+        case 404: "itemNotFound"
+        case 405: "badMethod"
+        case 409: "conflictingRequest"
+        case 413, 429: "overLimit"
+        case 415: "badMediaType"
+        case 501: "notImplemented"
+        case 503: "serviceUnavailable"
+        default: "computeFault"
         }
     }
 }

@@ -49,8 +49,8 @@ public struct OpenStackMiddleware: RouterMiddleware {
     func render(_ error: any Error, request: Request, context: StratusContext) -> Response {
         let apiError: OpenStackError
         switch error {
-        case let e as OpenStackError:
-            apiError = e
+        case let e as any OpenStackErrorConvertible:
+            apiError = e.openStackError
         case let e as HTTPError:
             switch e.status {
             case .notFound: apiError = .notFound("The resource could not be found.")

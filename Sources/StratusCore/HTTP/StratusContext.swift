@@ -12,6 +12,8 @@ public struct StratusContext: RequestContext {
     public var bodyLimit: Int = 114_688
     /// The caller, set by the service's auth middleware; nil on unauthenticated routes.
     public var caller: Caller?
+    /// The negotiated microversion, for services that have them (set by `MicroversionMiddleware`).
+    public var microversion: Microversion?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)

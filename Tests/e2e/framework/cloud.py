@@ -29,12 +29,35 @@ def port_free(port):
             return False
 
 
+_MODULES = None
+
+
+def modules():
+    """The registered services, from `stratus modules`: [(project, service_type, port, programs)]."""
+    global _MODULES
+    if _MODULES is None:
+        out = subprocess.run([STRATUS, "modules"], capture_output=True, text=True, check=True).stdout
+        _MODULES = []
+        for line in out.splitlines():
+            project, service_type, port, *programs = line.split()
+            _MODULES.append((project, service_type, int(port), programs))
+    return _MODULES
+
+
+# Every service port + offset stays below 32768, where Linux's ephemeral ports begin, so a
+# client's outgoing connection can never take a port a cloud is about to listen on.
+EPHEMERAL_START = 32768
+
+
 def free_offset():
-    for _ in range(200):
-        offset = random.randrange(10000, 50000, 10)
-        if port_free(5000 + offset):
+    """A port offset (multiple of 10) at which every registered service's port is free."""
+    ports = [port for _, _, port, _ in modules()]
+    highest = EPHEMERAL_START - max(ports) - 1
+    for _ in range(500):
+        offset = random.randrange(1000, highest, 10)
+        if all(port_free(p + offset) for p in ports):
             return offset
-    raise RuntimeError("no free port")
+    raise RuntimeError("no offset at which every service port is free")
 
 
 def clean_env(extra=None):
@@ -101,16 +124,27 @@ class Cloud:
         with open(self.conf_path, "w") as f:
             f.write((f"[identity]\npassword_hash_rounds = {rounds}\n" if rounds else "") + conf)
         self.process = None
+        self.urls = {}
 
     @property
     def auth_url(self):
-        return f"http://127.0.0.1:{5000 + self.offset}/v3"
+        return self.url("identity")
+
+    def url(self, service_type):
+        """The endpoint all-in-one reported for `service_type` in its ready lines."""
+        if service_type not in self.urls:
+            raise KeyError(f"no {service_type!r} service: the cloud reported {sorted(self.urls)}")
+        return self.urls[service_type]
 
     def start(self, extra_args=()):
         args = [STRATUS, "all-in-one", "--data-dir", self.data_dir, "--port-offset", str(self.offset),
                 "--admin-password", self.password, "--config-file", self.conf_path, *extra_args]
         self.process = Process(args, env=clean_env())
         self.process.wait_for("stratus: ready")
+        output = self.process.output()
+        ready = output[output.rindex("stratus: ready"):].splitlines()[1:]
+        known = {service_type for _, service_type, _, _ in modules()}
+        self.urls = dict(line.split(" ", 1) for line in ready if line.split(" ", 1)[0] in known)
         return self
 
     def stop(self, sig=signal.SIGTERM):

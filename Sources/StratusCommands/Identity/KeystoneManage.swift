@@ -18,7 +18,7 @@ struct KeystoneManage: AsyncParsableCommand {
         @Flag(name: .customLong("check"), help: "Only report whether an upgrade is needed.") var check = false
 
         func run() async throws {
-            let conf = try config.load(project: "keystone", options: IdentityOptions.all)
+            let conf = try IdentityModule.loadConfig(config, prog: "keystone-manage")
             let db = try await openDatabase(conf)
             if check {
                 let (current, latest) = try await IdentityService.schemaVersion(db)
@@ -100,7 +100,7 @@ struct KeystoneManage: AsyncParsableCommand {
             guard let pw = password ?? ProcessInfo.processInfo.environment["OS_BOOTSTRAP_PASSWORD"], !pw.isEmpty else {
                 throw Terminal.fail("either --bootstrap-password argument or OS_BOOTSTRAP_PASSWORD must be set")
             }
-            let conf = try config.load(project: "keystone", options: IdentityOptions.all)
+            let conf = try IdentityModule.loadConfig(config, prog: "keystone-manage")
             let db = try await openDatabase(conf)
             let hasher = PasswordHasher(cost: conf.int("identity", "password_hash_rounds") ?? 12)
             var b = IdentityBootstrap(password: pw)
@@ -126,18 +126,17 @@ struct KeystoneManage: AsyncParsableCommand {
     }
 }
 
-func openDatabase(_ conf: Config) async throws -> Database {
+func openDatabase(_ conf: Config, group: String = "database") async throws -> Database {
     do {
-        let url = try DatabaseURL(conf.string("database", "connection") ?? "")
-        return try await Database.open(url)
+        return try await DatabaseOptions.open(conf, group: group, logger: Logger(label: "stratus.manage"))
     } catch let e as ConfigError {
-        throw Terminal.fail("\(conf.origin("database", "connection")): \(e.message)")
+        throw Terminal.fail(e.message)
     }
 }
 
 extension KeystoneManage.KeyRepositoryCommand {
     func run() async throws {
-        let conf = try config.load(project: "keystone", options: IdentityOptions.all)
+        let conf = try IdentityModule.loadConfig(config, prog: "keystone-manage")
         let path = conf.string(Self.group, "key_repository")!
         if Self.rotates {
             // credential keys keep keystone's fixed three

@@ -1,0 +1,191 @@
+import Hummingbird
+import SQLKit
+import StratusCore
+
+/// Role grants on projects, domains and the system, for users and groups, and
+/// `GET /v3/role_assignments` with `effective`, `include_names` and the `scope.*`, `user.id`,
+/// `group.id`, `role.id` filters.
+struct AssignmentRoutes: Sendable {
+    let service: IdentityService
+    let assignments = AssignmentStore()
+    let roles = RoleStore()
+    let projects = ProjectStore()
+    let domains = DomainStore()
+    let users = UserStore()
+    let groups = GroupStore()
+
+    /// Where a grant is made, as its URL names it.
+    enum TargetKind: String, CaseIterable, Sendable { case project, domain, system }
+    /// Who holds a grant, as its URL names it.
+    enum ActorKind: String, CaseIterable, Sendable { case user, group }
+
+    func add(to r: inout RouteTable) {
+        for target in TargetKind.allCases {
+            for actor in ActorKind.allCases {
+                let base = target == .system ? "/v3/system/\(actor.rawValue)s/{actor_id}/roles"
+                    : "/v3/\(target.rawValue)s/{\(target.rawValue)_id}/\(actor.rawValue)s/{actor_id}/roles"
+                r.get(base) { req, ctx in try await listGrants(req, ctx, target, actor) }
+                r.put(base + "/{role_id}") { req, ctx in try await createGrant(req, ctx, target, actor) }
+                r.head(base + "/{role_id}") { req, ctx in try await checkGrant(req, ctx, target, actor) }
+                r.get(base + "/{role_id}") { req, ctx in try await checkGrant(req, ctx, target, actor) }
+                r.delete(base + "/{role_id}") { req, ctx in try await revokeGrant(req, ctx, target, actor) }
+            }
+        }
+        r.get("/v3/role_assignments", listAssignments)
+    }
+
+    /// GET the roles granted to the actor on the target: 200. 404 unknown target or actor; 403 by policy.
+    @Sendable func listGrants(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind) async throws -> Response {
+        let action = target == .system ? "identity:list_system_grants_for_\(actor.rawValue)" : "identity:list_grants"
+        let resolved = try await resolve(req, ctx, target, actor, action: action, withRole: false)
+        let found = try await service.read { sql in try await roles.granted(to: resolved.actor, on: resolved.target, in: sql) }
+        return .json(["roles": .array(found.map { RoleRoutes.json($0, req) }), "links": collectionLinks(req)])
+    }
+
+    /// PUT a grant (idempotent): 204. 404 unknown target, actor or role; 403 for a domain role
+    /// outside its domain, or by policy.
+    @Sendable func createGrant(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind) async throws -> Response {
+        let action = target == .system ? "identity:create_system_grant_for_\(actor.rawValue)" : "identity:create_grant"
+        let resolved = try await resolve(req, ctx, target, actor, action: action, withRole: true)
+        let role = resolved.role!
+        if let roleDomain = role.domainID, target == .project, resolved.targetDomainID != roleDomain {
+            throw OpenStackError.forbidden("Domain-specific role \(role.id) can only be granted within its domain.")
+        }
+        let grant = RoleGrant(actor: resolved.actor, target: resolved.target, roleID: role.id)
+        // NOTE: an existing grant is not rewritten, so it does not drop this process's cached validations.
+        if try await !service.read({ sql in try await assignments.exists(grant, in: sql) }) {
+            try await service.write { sql in try await assignments.add(grant, in: sql) }
+        }
+        return .empty()
+    }
+
+    /// GET or HEAD a grant: 204. 404 unknown target, actor or role, or no such grant; 403 by policy.
+    @Sendable func checkGrant(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind) async throws -> Response {
+        let action = target == .system ? "identity:check_system_grant_for_\(actor.rawValue)" : "identity:check_grant"
+        let resolved = try await resolve(req, ctx, target, actor, action: action, withRole: true)
+        try await requireGrant(resolved, target, actor)
+        return .empty()
+    }
+
+    /// DELETE a grant: 204. 404 unknown target, actor or role, or no such grant; 403 by policy.
+    @Sendable func revokeGrant(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind) async throws -> Response {
+        let action = target == .system ? "identity:revoke_system_grant_for_\(actor.rawValue)" : "identity:revoke_grant"
+        let resolved = try await resolve(req, ctx, target, actor, action: action, withRole: true)
+        let grant = try await requireGrant(resolved, target, actor)
+        try await service.write { sql in try await assignments.remove(grant, in: sql) }
+        return .empty()
+    }
+
+    /// GET `/v3/role_assignments`: 200. 400 `effective` with `group.id`; 403 by policy.
+    @Sendable func listAssignments(_ req: Request, _ ctx: StratusContext) async throws -> Response {
+        let scopeDomain = req.query("scope.domain.id")
+        _ = try await service.authorize(req, "identity:list_role_assignments",
+                                        target: scopeDomain.map { ["target": ["domain_id": .string($0)]] } ?? [:])
+        let effective = req.query("effective") != nil
+        let includeNames = req.query("include_names").map(queryBool) ?? false
+        let filter = AssignmentStore.Filter(userID: req.query("user.id"), groupID: req.query("group.id"), roleID: req.query("role.id"),
+                                            projectID: req.query("scope.project.id"), domainID: scopeDomain,
+                                            system: req.query("scope.system") != nil)
+        if effective && filter.groupID != nil {
+            throw OpenStackError.badRequest("Combining effective and group filter will always result in an empty list.")
+        }
+        let (rows, names) = try await service.read { sql in
+            let rows = effective ? try await assignments.listEffective(filter, in: sql)
+                : try await assignments.list(filter, in: sql).map { EffectiveRoles.Assignment(grant: $0) }
+            return (rows, includeNames ? try await assignments.names(for: rows, in: sql) : [:])
+        }
+        let list = rows.map { Self.json($0, names: names, includeNames: includeNames, base: req.baseURL + "/v3") }
+        return .json(["role_assignments": .array(list), "links": collectionLinks(req)])
+    }
+
+    // MARK: Helpers
+
+    /// What a grant URL names, resolved.
+    struct Resolved: Sendable {
+        var actor: RoleGrant.Actor
+        var target: RoleGrant.Target
+        /// The project's domain, or the domain itself; nil for the system.
+        var targetDomainID: String?
+        var role: RoleRecord?
+    }
+
+    /// Resolves target, actor (and role) with 404s, then enforces keystone's grant policy.
+    func resolve(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind, action: String, withRole: Bool)
+        async throws -> Resolved
+    {
+        let targetID = target == .system ? nil : try ctx.parameters.require("\(target.rawValue)_id")
+        let actorID = try ctx.parameters.require("actor_id")
+        let roleID = withRole ? try ctx.parameters.require("role_id") : nil
+        let (targetDomain, actorDomain, role) = try await service.read { sql -> (String?, String, RoleRecord?) in
+            var targetDomain: String?
+            switch target {
+            case .project: targetDomain = try await projects.get(targetID!, in: sql).domainID
+            case .domain: targetDomain = try await domains.get(targetID!, in: sql).id
+            case .system: targetDomain = nil
+            }
+            let actorDomain = actor == .user ? try await users.get(actorID, in: sql).domainID : try await groups.get(actorID, in: sql).domainID
+            let role = roleID == nil ? nil : try await roles.get(roleID!, in: sql)
+            return (targetDomain, actorDomain, role)
+        }
+        var policyTarget: [String: JSON] = [actor.rawValue: ["id": .string(actorID), "domain_id": .string(actorDomain)]]
+        if let targetID, let targetDomain {
+            policyTarget[target.rawValue] = ["id": .string(targetID), "domain_id": .string(targetDomain)]
+        }
+        if let role { policyTarget["role"] = RoleRoutes.policyTarget(role) }
+        _ = try await service.authorize(req, action, target: ["target": .object(policyTarget)])
+        let grantTarget: RoleGrant.Target = switch target {
+        case .project: .project(targetID!)
+        case .domain: .domain(targetID!)
+        case .system: .system
+        }
+        return Resolved(actor: actor == .user ? .user(actorID) : .group(actorID), target: grantTarget, targetDomainID: targetDomain, role: role)
+    }
+
+    /// The grant `resolved` names; keystone's 404 when it does not exist.
+    @discardableResult
+    func requireGrant(_ resolved: Resolved, _ target: TargetKind, _ actor: ActorKind) async throws -> RoleGrant {
+        let grant = RoleGrant(actor: resolved.actor, target: resolved.target, roleID: resolved.role!.id)
+        guard try await service.read({ sql in try await assignments.exists(grant, in: sql) }) else {
+            let key = AssignmentStore.Key(actor: grant.actor, target: grant.target)
+            throw OpenStackError.notFound("Could not find role assignment with role: \(grant.roleID), \(actor.rawValue): \(key.actorID), "
+                + "\(target.rawValue): \(key.targetID).")
+        }
+        return grant
+    }
+
+    /// One `role_assignments` entry with keystone's `links` (and names when asked for).
+    static func json(_ a: EffectiveRoles.Assignment, names: [String: (name: String, domainID: String?)], includeNames: Bool,
+                     base: String) -> JSON {
+        let (actor, actorID): (String, String) = switch a.grant.actor {
+        case .user(let id): ("user", id)
+        case .group(let id): ("group", id)
+        }
+        func named(_ kind: String, _ id: String) -> JSON {
+            var o: [String: JSON] = ["id": .string(id)]
+            if includeNames, let (name, domain) = names["\(kind):\(id)"] {
+                o["name"] = .string(name)
+                if let domain, domain != RoleStore.globalDomain {
+                    o["domain"] = ["id": .string(domain), "name": .optional(names["domain:" + domain]?.name)]
+                }
+            }
+            return .object(o)
+        }
+        let scope: JSON
+        let targetPath: String
+        switch a.grant.target {
+        case .project(let id): (scope, targetPath) = (["project": named("project", id)], "projects/\(id)")
+        case .domain(let id): (scope, targetPath) = (["domain": named("domain", id)], "domains/\(id)")
+        case .system: (scope, targetPath) = (["system": ["all": true]], "system")
+        }
+        var links: [String: JSON] = [:]
+        if let g = a.viaGroup {
+            links["assignment"] = .string("\(base)/\(targetPath)/groups/\(g)/roles/\(a.priorRole ?? a.grant.roleID)")
+            links["membership"] = .string("\(base)/groups/\(g)/users/\(actorID)")
+        } else {
+            links["assignment"] = .string("\(base)/\(targetPath)/\(actor)s/\(actorID)/roles/\(a.priorRole ?? a.grant.roleID)")
+        }
+        if let p = a.priorRole { links["prior_role"] = .string("\(base)/roles/\(p)") }
+        return ["role": named("role", a.grant.roleID), actor: named(actor, actorID), "scope": scope,
+                "links": .object(links)]
+    }
+}

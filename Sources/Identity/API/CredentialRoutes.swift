@@ -1,0 +1,119 @@
+import Crypto
+import Foundation
+import Hummingbird
+import StratusCore
+
+/// `/v3/credentials`: blobs (EC2 keys, TOTP secrets, …) encrypted at rest with the primary key
+/// of `[credential] key_repository`; users see only their own unless an admin or system reader.
+struct CredentialRoutes: Sendable {
+    let service: IdentityService
+    let credentials = CredentialStore()
+    let users = UserStore()
+
+    func add(to r: inout RouteTable) {
+        r.get("/v3/credentials", list)
+        r.post("/v3/credentials", create)
+        r.get("/v3/credentials/{credential_id}", get)
+        r.patch("/v3/credentials/{credential_id}", update)
+        r.delete("/v3/credentials/{credential_id}", delete)
+    }
+
+    /// GET the credentials the caller may see (keystone filters item by item through the policy),
+    /// filtered by `user_id` and `type`: 200. 401 without a valid token.
+    @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
+        let caller = try await service.authenticate(req)
+        let (user, type) = (req.query("user_id"), req.query("type"))
+        let found = try await service.read { sql in try await credentials.list(userID: user, type: type, in: sql) }
+        let visible = found.filter {
+            service.enforcer.allows("identity:list_credentials", target: ["target": ["credential": ["user_id": .string($0.userID)]]],
+                                    credentials: caller.policyCredentials)
+        }
+        return .json(["credentials": .array(try visible.map { try json($0, req) }), "links": collectionLinks(req)])
+    }
+
+    /// POST a credential: 201. 400 invalid body or an ec2 credential without `project_id`; 404 unknown user;
+    /// 403 by policy; 500 without a credential key repository.
+    @Sendable func create(_ req: Request, _ ctx: StratusContext) async throws -> Response {
+        let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "credential")
+        let userID = try b.string("user_id", required: true, maxLength: 64)!
+        let type = try b.string("type", required: true, maxLength: 255, minLength: 1)!
+        let blob = try b.string("blob", required: true, maxLength: 65535)!
+        let projectID = try b.string("project_id", nullable: true, maxLength: 64)
+        _ = try await service.authorize(req, "identity:create_credential", target: ["target": ["credential": ["user_id": .string(userID)]]])
+        _ = try await service.read { sql in try await users.get(userID, in: sql) }
+        if type == "ec2" && projectID == nil { throw invalid("project_id", "an ec2 credential needs a project_id") }
+        let (encrypted, keyHash) = try encrypt(blob)
+        let credential = CredentialRecord(id: newID(), userID: userID, projectID: projectID, type: type, encryptedBlob: encrypted, keyHash: keyHash)
+        let created = try await service.write { sql in
+            try await credentials.create(credential, in: sql)
+            return try await credentials.get(credential.id, in: sql)
+        }
+        return .json(["credential": try json(created, req)], status: .created)
+    }
+
+    /// GET one credential: 200. 404 unknown; 403 someone else's (by policy).
+    @Sendable func get(_ req: Request, _ ctx: StratusContext) async throws -> Response {
+        let credential = try await authorized(req, ctx, "identity:get_credential")
+        return .json(["credential": try json(credential, req)])
+    }
+
+    /// PATCH a credential's blob, type or project: 200. 400 invalid body or another `user_id`; 404 unknown;
+    /// 403 by policy.
+    @Sendable func update(_ req: Request, _ ctx: StratusContext) async throws -> Response {
+        let credential = try await authorized(req, ctx, "identity:update_credential")
+        let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "credential")
+        let blob = try b.string("blob", maxLength: 65535)
+        var changes = CredentialChanges()
+        changes.type = try b.string("type", maxLength: 255, minLength: 1)
+        let projectID = try b.string("project_id", nullable: true, maxLength: 64)
+        if b.has("project_id") { changes.projectID = .some(projectID) }
+        if let u = try b.string("user_id"), u != credential.userID {
+            throw invalid("user_id", "a credential cannot be given to another user")
+        }
+        changes.sealed = try blob.map { try encrypt($0) }
+        let edit = changes
+        let updated = try await service.write { sql in try await credentials.update(credential.id, edit, in: sql) }
+        return .json(["credential": try json(updated, req)])
+    }
+
+    /// DELETE a credential: 204. 404 unknown; 403 by policy.
+    @Sendable func delete(_ req: Request, _ ctx: StratusContext) async throws -> Response {
+        let credential = try await authorized(req, ctx, "identity:delete_credential")
+        try await service.write { sql in try await credentials.delete(credential.id, in: sql) }
+        return .empty()
+    }
+
+    /// Authenticates (401), loads `{credential_id}` (404) and enforces `action` on its owner: someone
+    /// else's credential is refused (403) without its content, as keystone does.
+    func authorized(_ req: Request, _ ctx: StratusContext, _ action: String) async throws -> CredentialRecord {
+        let id = try ctx.parameters.require("credential_id")
+        let caller = try await service.authenticate(req)
+        let credential = try await service.read { sql in try await credentials.get(id, in: sql) }
+        guard service.enforcer.allows(action, target: ["target": ["credential": ["user_id": .string(credential.userID)]]],
+                                      credentials: caller.policyCredentials)
+        else {
+            throw OpenStackError.forbidden("You are not authorized to perform the requested action: \(action).")
+        }
+        return credential
+    }
+
+    /// The blob sealed with the primary credential key, and that key's SHA-256 (hex).
+    func encrypt(_ blob: String) throws -> (encryptedBlob: String, keyHash: String) {
+        guard let keys = service.credentialKeys else {
+            throw OpenStackError(.internalServerError, "The credential key repository is not set up; run keystone-manage credential_setup.")
+        }
+        let key = keys.primary
+        let hash = SHA256.hash(data: Data(key.base64.utf8)).map { String(format: "%02x", $0) }.joined()
+        return (try Fernet.encrypt(Array(blob.utf8), key: key), hash)
+    }
+
+    /// keystone's credential representation, the blob decrypted; 500 when no key opens it.
+    func json(_ credential: CredentialRecord, _ req: Request) throws -> JSON {
+        guard let keys = service.credentialKeys, let (plain, _) = try? Fernet.decrypt(credential.encryptedBlob, keys: keys.keys) else {
+            throw OpenStackError(.internalServerError, "A credential could not be decrypted with the keys in the credential key repository.")
+        }
+        return ["id": .string(credential.id), "user_id": .string(credential.userID), "project_id": .optional(credential.projectID),
+                "type": .string(credential.type), "blob": .string(String(decoding: plain, as: UTF8.self)),
+                "links": ["self": .string(req.baseURL + "/v3/credentials/" + credential.id)]]
+    }
+}

@@ -1,0 +1,40 @@
+import Hummingbird
+import SQLKit
+import StratusCore
+
+/// `/`, `/v3`: version discovery (keystone answers 300 Multiple Choices at the root); `/healthcheck`.
+struct VersionRoutes: Sendable {
+    let service: IdentityService
+
+    /// The identity API version this service implements.
+    static let version = "v3.14"
+
+    func add(to r: inout RouteTable) {
+        r.get("/", versions)
+        r.get("/v3", v3)
+        r.get("/healthcheck", healthcheck)
+    }
+
+    /// GET the API versions: 300 Multiple Choices, as keystone answers.
+    @Sendable func versions(_ req: Request, _ ctx: StratusContext) async throws -> Response {
+        .json(["versions": ["values": [Self.json(req)]]], status: .multipleChoices)
+    }
+
+    /// GET the v3 version document: 200.
+    @Sendable func v3(_ req: Request, _ ctx: StratusContext) async throws -> Response {
+        .json(["version": Self.json(req)])
+    }
+
+    /// GET `OK` once the database answers a trivial query: 200. 500 when it does not.
+    @Sendable func healthcheck(_ req: Request, _ ctx: StratusContext) async throws -> Response {
+        _ = try await service.read { sql in try await sql.select().column(SQLLiteral.numeric("1"), as: "ok").first() }
+        return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: .init(string: "OK")))
+    }
+
+    /// The v3 entry of version discovery.
+    static func json(_ req: Request) -> JSON {
+        ["id": .string(version), "status": "stable", "updated": "2020-04-07T00:00:00Z",
+         "links": [["rel": "self", "href": .string(req.baseURL + "/v3/")]],
+         "media-types": [["base": "application/json", "type": "application/vnd.openstack.identity-v3+json"]]]
+    }
+}

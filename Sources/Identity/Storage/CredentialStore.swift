@@ -1,0 +1,95 @@
+import SQLKit
+import StratusCore
+import StratusStorage
+
+/// A credential (EC2 key, TOTP secret, …) as stored in `credential`: the blob stays encrypted here.
+struct CredentialRecord: Sendable, Equatable {
+    var id: String
+    var userID: String
+    var projectID: String?
+    var type: String
+    /// The Fernet token of the blob, made with the primary credential key.
+    var encryptedBlob: String
+    /// SHA-256 (hex) of the key that encrypted the blob.
+    var keyHash: String
+    var extra: [String: JSON] = [:]
+}
+
+/// The changes of a credential PATCH; nil leaves a column as it is.
+struct CredentialChanges: Sendable {
+    var sealed: (encryptedBlob: String, keyHash: String)?
+    var type: String?
+    /// `.some(nil)` clears the project.
+    var projectID: String??
+}
+
+/// Credentials in the identity database (`credential`).
+struct CredentialStore: Sendable {
+    /// One `credential` row; a missing or mistyped column throws.
+    struct Row: Decodable {
+        var id: String
+        var userId: String
+        var projectId: String?
+        var type: String
+        var encryptedBlob: String
+        var keyHash: String
+        var extra: String
+    }
+
+    /// The record of a `credential` row.
+    static func record(_ row: any SQLRow) throws -> CredentialRecord {
+        let r = try row.decode(Row.self)
+        return CredentialRecord(id: r.id, userID: r.userId, projectID: r.projectId, type: r.type, encryptedBlob: r.encryptedBlob,
+                                keyHash: r.keyHash, extra: try UserStore.jsonObject(r.extra))
+    }
+
+    /// The credential with `id`; `IdentityError.notFound(kind: "credential")` when absent.
+    func get(_ id: String, in sql: any SQLDatabase) async throws -> CredentialRecord {
+        guard let row = try await sql.select().column("*").from("credential").where("id", .equal, id).first() else {
+            throw IdentityError.notFound(kind: "credential", id: id)
+        }
+        return try Self.record(row)
+    }
+
+    /// Credentials matching every given filter, by id.
+    func list(userID: String? = nil, type: String? = nil, in sql: any SQLDatabase) async throws -> [CredentialRecord] {
+        var q = sql.select().column("*").from("credential")
+        if let userID { q = q.where("user_id", .equal, userID) }
+        if let type { q = q.where("type", .equal, type) }
+        return try await q.orderBy("id").all().map(Self.record)
+    }
+
+    /// Inserts `credential`; a taken id throws `IdentityError.duplicate`.
+    func create(_ credential: CredentialRecord, in sql: any SQLDatabase) async throws {
+        do {
+            try await sql.insert(into: "credential").columns("id", "user_id", "project_id", "type", "encrypted_blob", "key_hash", "extra")
+                .values(SQLBind(credential.id), SQLBind(credential.userID), SQLBind(credential.projectID), SQLBind(credential.type),
+                        SQLBind(credential.encryptedBlob), SQLBind(credential.keyHash), SQLBind(JSON.object(credential.extra).serialized()))
+                .run()
+        } catch {
+            throw IdentityError.translating(StorageError.classify(error) ?? error)
+        }
+    }
+
+    /// Applies `changes` and returns the updated credential; 404 when absent.
+    func update(_ id: String, _ changes: CredentialChanges, in sql: any SQLDatabase) async throws -> CredentialRecord {
+        let current = try await get(id, in: sql)
+        guard changes.sealed != nil || changes.type != nil || changes.projectID != nil else { return current }
+        var q = sql.update("credential").where("id", .equal, id)
+        if let sealed = changes.sealed { q = q.set("encrypted_blob", to: sealed.encryptedBlob).set("key_hash", to: sealed.keyHash) }
+        if let type = changes.type { q = q.set("type", to: type) }
+        if let project = changes.projectID { q = q.set("project_id", to: project) }
+        try await q.run()
+        return try await get(id, in: sql)
+    }
+
+    /// Deletes the credential.
+    func delete(_ id: String, in sql: any SQLDatabase) async throws {
+        try await sql.delete(from: "credential").where("id", .equal, id).run()
+    }
+
+    /// Deletes every credential of `userID` (the user is being deleted: `credential.user_id` has no foreign key).
+    func deleteAll(ofUser userID: String, in sql: any SQLDatabase) async throws {
+        try await sql.delete(from: "credential").where("user_id", .equal, userID).run()
+    }
+}

@@ -158,6 +158,11 @@ public final class Database: Sendable {
         }
     }
 
+    /// Runs a trivial query; throws when the database does not answer (health checks).
+    public func ping() async throws {
+        _ = try await read { sql in try await sql.raw("SELECT 1").all() }
+    }
+
     public func close() async {
         switch backend {
         case .sqlite(let writer, let readers):

@@ -31,6 +31,21 @@ public struct RouteTable {
     public mutating func delete(_ path: String, _ handler: @escaping Handler) { add(.delete, path, handler) }
     public mutating func head(_ path: String, _ handler: @escaping Handler) { add(.head, path, handler) }
 
+    /// `GET /healthcheck` as oslo.middleware's healthcheck answers it: 200 `OK` (text/plain) while
+    /// `probe` succeeds (a service passes a trivial database query), else 503 `FAILED`.
+    public mutating func healthcheck(_ probe: @escaping @Sendable () async throws -> Void) {
+        get("/healthcheck") { _, context in
+            do {
+                try await probe()
+                return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: .init(string: "OK")))
+            } catch {
+                context.logger.error("healthcheck failed: \(String(reflecting: error))")
+                return Response(
+                    status: .serviceUnavailable, headers: [.contentType: "text/plain"], body: .init(byteBuffer: .init(string: "FAILED")))
+            }
+        }
+    }
+
     /// Registers the implicit HEAD routes and the 405 answers. Call once, after the last `add`.
     public func finish() {
         let all: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete, .head]

@@ -20,28 +20,34 @@ struct IdentityFixture {
     /// Builds the template once per test process: migrated schema, bootstrap (admin/"pw"), keys.
     static func makeTemplate() async throws -> String {
         let dir = template
-        if FileManager.default.fileExists(atPath: dir + "/ready") { return dir }
         try FernetKeyRepository(path: dir + "/fernet").setup(owner: nil)
         let db = try await Database.open(.sqliteFile(path: dir + "/keystone.db"))
-        _ = try await IdentityService.migrate(db)
         let hasher = PasswordHasher(cost: 4, threads: 1)
         var boot = IdentityBootstrap(password: "pw")
         boot.regionID = "RegionOne"
         boot.publicURL = "http://localhost:5000/v3"
-        try await boot.run(db: db, hasher: hasher)
+        do {
+            _ = try await IdentityService.migrate(db)
+            try await boot.run(db: db, hasher: hasher)
+        } catch {
+            await hasher.shutdown()
+            await db.close()
+            throw error
+        }
         await hasher.shutdown()
-        try await db.write { sql in try await sql.raw("PRAGMA wal_checkpoint(TRUNCATE)").run() }
-        await db.close()
-        FileManager.default.createFile(atPath: dir + "/ready", contents: nil)
+        await db.close()  // the last connection to close checkpoints the WAL into keystone.db
         return dir
     }
+
+    /// The one build of the template, awaited by every test (a static let runs once).
+    static let templateBuild = Task { try await makeTemplate() }
 
     let dir: String
     let service: IdentityService
 
     /// A service on its own copy of the template (`extra` adds keystone.conf options).
     static func make(_ extra: [(String, String, String)] = []) async throws -> IdentityFixture {
-        let template = try await TemplateLock.shared.run { try await makeTemplate() }
+        let template = try await templateBuild.value
         let dir = FileManager.default.temporaryDirectory.path + "/stratus-api-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: template + "/keystone.db", toPath: dir + "/keystone.db")
@@ -68,11 +74,6 @@ struct IdentityFixture {
     }
 }
 
-/// Serializes the one-time template build across concurrently running tests.
-actor TemplateLock {
-    static let shared = TemplateLock()
-    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T { try await body() }
-}
 
 extension TestClientProtocol {
     /// A password token; the body of the scope (`{"project": …}`, `{"domain": …}`) is given as JSON text.

@@ -47,7 +47,8 @@ struct ServiceClientTests {
         echo.get("/echo") { request, context -> String in
             let caller = try context.requireCaller()
             let serviceToken = request.headers[HTTPField.Name("X-Service-Token")!]
-            let serviceUser = try await serviceToken.map { try await validator.caller(for: $0).userName } ?? "-"
+            var serviceUser = "-"
+            if let serviceToken { serviceUser = try await validator.caller(for: serviceToken).userName }
             let requestID = request.headers[HTTPField.Name("X-OpenStack-Request-ID")!] ?? "-"
             let version = request.headers[HTTPField.Name("OpenStack-API-Version")!] ?? "-"
             return "\(caller.userName)|\(serviceUser)|\(requestID)|\(version)"

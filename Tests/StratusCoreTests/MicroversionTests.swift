@@ -130,8 +130,8 @@ struct PageRequestTests {
     }
 }
 
-@Suite("Error formats")
-struct ErrorFormatTests {
+@Suite("nova fault names")
+struct NovaFaultNameTests {
     @Test("nova's fault names for every status it names")
     func novaNames() {
         let expected: [Int: String] = [

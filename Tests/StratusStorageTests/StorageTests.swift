@@ -44,7 +44,7 @@ struct StorageConformanceTests {
         return out
     }
 
-    let migrations = Migrator([
+    let migrations = Migrator(service: "conformance", [
         Migration(1, "things", ["CREATE TABLE thing_\(Self.suffix) (id VARCHAR(64) PRIMARY KEY, name VARCHAR(64) NOT NULL UNIQUE, n BIGINT NOT NULL)"]),
         Migration(2, "flag", ["ALTER TABLE thing_\(Self.suffix) ADD COLUMN flag BOOLEAN NOT NULL DEFAULT FALSE"]),
     ])
@@ -90,9 +90,52 @@ struct StorageConformanceTests {
         if url.hasPrefix("postgres") {
             try await db.write { sql in
                 try await sql.raw("DROP TABLE \(unsafeRaw: table)").run()
-                try await sql.raw("DELETE FROM stratus_migrations").run()
+                try await sql.raw("DELETE FROM stratus_migrations WHERE service = 'conformance'").run()
             }
         }
         await db.close()
+    }
+}
+
+@Suite("migrations of several services")
+struct MultiServiceMigrationTests {
+    static var urls: [String] { StorageConformanceTests.urls }
+
+    @Test("two services' version 1 are recorded apart, and the first (version-only) table becomes identity's", arguments: urls)
+    func twoServices(url: String) async throws {
+        let schema = "t_" + String(UUID().uuidString.prefix(8)).lowercased()
+        let db = try await Database.open(try DatabaseURL(url), schema: url.hasPrefix("postgres") ? schema : nil)
+        // The layout Identity wrote before there were other services.
+        try await db.write { sql in
+            try await sql.raw("CREATE TABLE stratus_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)").run()
+            try await sql.raw("INSERT INTO stratus_migrations (version, name) VALUES (1, 'initial identity schema')").run()
+        }
+        let identity = Migrator(service: "identity", [Migration(1, "initial identity schema", ["CREATE TABLE a_\(schema) (id INT)"])])
+        let image = Migrator(service: "image", [Migration(1, "images", ["CREATE TABLE b_\(schema) (id INT)"])])
+        #expect(try await identity.currentVersion(db) == 1, "the old rows belong to identity")
+        #expect(try await identity.migrate(db).isEmpty, "identity's version 1 is not applied again")
+        #expect(try await image.currentVersion(db) == 0, "identity's version 1 is not image's")
+        #expect(try await image.migrate(db) == [1])
+        #expect(try await image.currentVersion(db) == 1)
+        struct Row: Decodable { var service: String; var version: Int }
+        let rows = try await db.read { sql in
+            try await sql.raw("SELECT service, version FROM stratus_migrations ORDER BY service").all(decoding: Row.self)
+        }
+        #expect(rows.map(\.service) == ["identity", "image"])
+        if url.hasPrefix("postgres") {
+            try await db.write { sql in try await sql.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
+        }
+        await db.close()
+    }
+
+    @Test("all-in-one's database naming: beside keystone.db on SQLite, D_name on PostgreSQL")
+    func derivedNames() throws {
+        #expect(try DatabaseURL.derived(from: "sqlite:////var/x/keystone.db", name: "glance", primary: "keystone") == "sqlite:////var/x/glance.db")
+        #expect(try DatabaseURL.derived(from: "sqlite:////var/x/keystone.db", name: "keystone", primary: "keystone")
+            == "sqlite:////var/x/keystone.db")
+        #expect(try DatabaseURL.derived(from: "postgresql://u:p@h:5433/cloud?sslmode=disable", name: "nova_api", primary: "keystone")
+            == "postgresql://u:p@h:5433/cloud_nova_api?sslmode=disable")
+        #expect(try DatabaseURL.derived(from: "sqlite://", name: "placement", primary: "keystone") == "sqlite://")
+        #expect(throws: ConfigError.self) { try DatabaseURL.derived(from: "mysql+pymysql://u:p@h/k", name: "glance", primary: "keystone") }
     }
 }

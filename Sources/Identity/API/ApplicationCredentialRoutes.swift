@@ -23,7 +23,7 @@ struct ApplicationCredentialRoutes: Sendable {
     /// application credential's token, or by policy; 409 name taken.
     @Sendable func create(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let userID = try ctx.parameters.require("user_id")
-        let caller = try await service.authorize(req, "identity:create_application_credential", target: ["user_id": .string(userID)])
+        let caller = try await service.authorize(req, IdentityPolicy.createApplicationCredential, target: ["user_id": .string(userID)])
         if caller.applicationCredentialRestricted { throw Self.restricted }
         guard let projectID = caller.projectID else {
             throw OpenStackError.badRequest("Application credentials must be created with a project-scoped token.")
@@ -70,7 +70,7 @@ struct ApplicationCredentialRoutes: Sendable {
     /// GET one's application credentials, filtered by `name`: 200. 403 by policy.
     @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let userID = try ctx.parameters.require("user_id")
-        _ = try await service.authorize(req, "identity:list_application_credentials",
+        _ = try await service.authorize(req, IdentityPolicy.listApplicationCredentials,
                                         target: ["user_id": .string(userID), "target": ["user": ["id": .string(userID)]]])
         let name = req.query("name")
         let found = try await service.read { sql in
@@ -85,7 +85,7 @@ struct ApplicationCredentialRoutes: Sendable {
 
     /// GET one application credential (no secret): 200. 404 unknown or another user's; 403 by policy.
     @Sendable func get(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let credential = try await authorized(req, ctx, "identity:get_application_credential")
+        let credential = try await authorized(req, ctx, IdentityPolicy.getApplicationCredential)
         let roles = try await service.read { sql in try await credentials.roles(of: credential.id, in: sql) }
         return .json(["application_credential": Self.json(credential, roles: roles, req)])
     }
@@ -93,7 +93,7 @@ struct ApplicationCredentialRoutes: Sendable {
     /// DELETE an application credential: 204. 404 unknown or another user's; 403 by policy or from a
     /// restricted application credential's token.
     @Sendable func delete(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let credential = try await authorized(req, ctx, "identity:delete_application_credential")
+        let credential = try await authorized(req, ctx, IdentityPolicy.deleteApplicationCredential)
         let caller = try await service.authenticate(req)
         if caller.applicationCredentialRestricted { throw Self.restricted }
         try await service.write { sql in try await credentials.delete(credential.id, in: sql) }

@@ -36,7 +36,7 @@ struct AssignmentRoutes: Sendable {
 
     /// GET the roles granted to the actor on the target: 200. 404 unknown target or actor; 403 by policy.
     @Sendable func listGrants(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind) async throws -> Response {
-        let action = target == .system ? "identity:list_system_grants_for_\(actor.rawValue)" : "identity:list_grants"
+        let action = target == .system ? (actor == .user ? IdentityPolicy.listSystemGrantsForUser : IdentityPolicy.listSystemGrantsForGroup) : IdentityPolicy.listGrants
         let resolved = try await resolve(req, ctx, target, actor, action: action, withRole: false)
         let found = try await service.read { sql in try await roles.granted(to: resolved.actor, on: resolved.target, in: sql) }
         return .json(["roles": .array(found.map { RoleRoutes.json($0, req) }), "links": collectionLinks(req)])
@@ -45,7 +45,7 @@ struct AssignmentRoutes: Sendable {
     /// PUT a grant (idempotent): 204. 404 unknown target, actor or role; 403 for a domain role
     /// outside its domain, or by policy.
     @Sendable func createGrant(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind) async throws -> Response {
-        let action = target == .system ? "identity:create_system_grant_for_\(actor.rawValue)" : "identity:create_grant"
+        let action = target == .system ? (actor == .user ? IdentityPolicy.createSystemGrantForUser : IdentityPolicy.createSystemGrantForGroup) : IdentityPolicy.createGrant
         let resolved = try await resolve(req, ctx, target, actor, action: action, withRole: true)
         let role = resolved.role!
         if let roleDomain = role.domainID, target == .project, resolved.targetDomainID != roleDomain {
@@ -61,7 +61,7 @@ struct AssignmentRoutes: Sendable {
 
     /// GET or HEAD a grant: 204. 404 unknown target, actor or role, or no such grant; 403 by policy.
     @Sendable func checkGrant(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind) async throws -> Response {
-        let action = target == .system ? "identity:check_system_grant_for_\(actor.rawValue)" : "identity:check_grant"
+        let action = target == .system ? (actor == .user ? IdentityPolicy.checkSystemGrantForUser : IdentityPolicy.checkSystemGrantForGroup) : IdentityPolicy.checkGrant
         let resolved = try await resolve(req, ctx, target, actor, action: action, withRole: true)
         try await requireGrant(resolved, target, actor)
         return .empty()
@@ -69,7 +69,7 @@ struct AssignmentRoutes: Sendable {
 
     /// DELETE a grant: 204. 404 unknown target, actor or role, or no such grant; 403 by policy.
     @Sendable func revokeGrant(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind) async throws -> Response {
-        let action = target == .system ? "identity:revoke_system_grant_for_\(actor.rawValue)" : "identity:revoke_grant"
+        let action = target == .system ? (actor == .user ? IdentityPolicy.revokeSystemGrantForUser : IdentityPolicy.revokeSystemGrantForGroup) : IdentityPolicy.revokeGrant
         let resolved = try await resolve(req, ctx, target, actor, action: action, withRole: true)
         let grant = try await requireGrant(resolved, target, actor)
         try await service.write { sql in try await assignments.remove(grant, in: sql) }
@@ -79,7 +79,7 @@ struct AssignmentRoutes: Sendable {
     /// GET `/v3/role_assignments`: 200. 400 `effective` with `group.id`; 403 by policy.
     @Sendable func listAssignments(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let scopeDomain = req.query("scope.domain.id")
-        _ = try await service.authorize(req, "identity:list_role_assignments",
+        _ = try await service.authorize(req, IdentityPolicy.listRoleAssignments,
                                         target: scopeDomain.map { ["target": ["domain_id": .string($0)]] } ?? [:])
         let effective = req.query("effective") != nil
         let includeNames = req.query("include_names").map(queryBool) ?? false

@@ -26,7 +26,7 @@ struct AuthRoutes: Sendable {
 
     /// GET the caller's service catalog: 200. 403 for an unscoped token or by policy; 401 unauthenticated.
     @Sendable func catalog(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let caller = try await service.authorize(req, "identity:get_auth_catalog")
+        let caller = try await service.authorize(req, IdentityPolicy.getAuthCatalog)
         guard caller.scope != .unscoped else {
             throw OpenStackError.forbidden("A project-scoped token is required to produce a service catalog.")
         }
@@ -36,21 +36,21 @@ struct AuthRoutes: Sendable {
 
     /// GET the enabled projects the caller holds a role on: 200. 401 unauthenticated; 403 by policy.
     @Sendable func listProjects(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let caller = try await service.authorize(req, "identity:get_auth_projects")
+        let caller = try await service.authorize(req, IdentityPolicy.getAuthProjects)
         let found = try await service.read { sql in try await projects.list(assignedTo: caller.userID, in: sql) }
         return .json(["projects": .array(found.map { ProjectRoutes.json($0, req) }), "links": collectionLinks(req)])
     }
 
     /// GET the enabled domains the caller holds a role on: 200. 401 unauthenticated; 403 by policy.
     @Sendable func listDomains(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let caller = try await service.authorize(req, "identity:get_auth_domains")
+        let caller = try await service.authorize(req, IdentityPolicy.getAuthDomains)
         let found = try await service.read { sql in try await domains.list(assignedTo: caller.userID, in: sql) }
         return .json(["domains": .array(found.map { DomainRoutes.json($0, req) }), "links": collectionLinks(req)])
     }
 
     /// GET whether the caller holds a role on the system: 200. 401 unauthenticated; 403 by policy.
     @Sendable func system(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let caller = try await service.authorize(req, "identity:get_auth_system")
+        let caller = try await service.authorize(req, IdentityPolicy.getAuthSystem)
         let roles = try await service.read { sql in try await assignments.effectiveRoles(user: caller.userID, scope: .system, in: sql) }
         return .json(["system": roles.isEmpty ? [] : [["all": true]], "links": ["self": .string(req.selfURL), "previous": nil, "next": nil]])
     }
@@ -60,7 +60,7 @@ struct AuthRoutes: Sendable {
     /// GET the `X-Subject-Token` document (with the catalog unless `nocatalog`): 200. 404 when
     /// it does not validate; 401 unauthenticated; 403 by policy.
     @Sendable func validate(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let (subject, validated) = try await subjectToken(req, "identity:validate_token")
+        let (subject, validated) = try await subjectToken(req, IdentityPolicy.validateToken)
         let wantsCatalog = req.query("nocatalog") == nil && validated.payload.scope != .unscoped
         return .json(text: try await service.renderedValidation(subject, validated, withCatalog: wantsCatalog),
                      headers: Self.subjectHeader(subject))
@@ -68,19 +68,20 @@ struct AuthRoutes: Sendable {
 
     /// HEAD: whether `X-Subject-Token` validates: 200. 404 when it does not; 401 unauthenticated; 403 by policy.
     @Sendable func check(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let (subject, _) = try await subjectToken(req, "identity:check_token")
+        let (subject, _) = try await subjectToken(req, IdentityPolicy.checkToken)
         return .empty(.ok, headers: Self.subjectHeader(subject))
     }
 
     /// DELETE (revoke) `X-Subject-Token`: 204. 404 when it does not validate; 401 unauthenticated; 403 by policy.
     @Sendable func revoke(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let (_, validated) = try await subjectToken(req, "identity:revoke_token")
+        let (_, validated) = try await subjectToken(req, IdentityPolicy.revokeToken)
         // The token's own audit id: its parent and siblings from the same chain stay valid.
         let audit = validated.payload.auditIDs.first
         try await service.write { sql in try await service.revoke(db: sql, auditID: audit) }
         return .empty()
     }
 
+    /// `X-Subject-Token: <token>`, as every token response carries it.
     static func subjectHeader(_ token: String) -> HTTPFields {
         var headers = HTTPFields()
         headers[HTTPField.Name("X-Subject-Token")!] = token

@@ -33,7 +33,7 @@ struct CatalogRoutes: Sendable {
 
     /// GET the regions, narrowed to the children of `parent_region_id`: 200. 403 by policy.
     @Sendable func listRegions(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        _ = try await service.authorize(req, "identity:list_regions")
+        _ = try await service.authorize(req, IdentityPolicy.listRegions)
         let parent = req.query("parent_region_id")
         let found = try await service.read { sql in try await catalog.regions(parentRegionID: parent, in: sql) }
         return .json(["regions": .array(found.map { Self.json($0, req) }), "links": collectionLinks(req)])
@@ -42,7 +42,7 @@ struct CatalogRoutes: Sendable {
     /// POST a region, or PUT one with the id in the URL: 201. 400 invalid body or an id that
     /// differs from the URL's; 404 unknown parent region; 409 id taken; 403 by policy.
     @Sendable func createRegion(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        _ = try await service.authorize(req, "identity:create_region")
+        _ = try await service.authorize(req, IdentityPolicy.createRegion)
         let given = ctx.parameters.get("region_id")
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "region")
         if let given, let bodyID = try b.string("id"), bodyID != given { throw invalid("id", "conflicts with the id in the URL") }
@@ -58,7 +58,7 @@ struct CatalogRoutes: Sendable {
     @Sendable func getRegion(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("region_id")
         let region = try await service.read { sql in try await catalog.region(id, in: sql) }
-        _ = try await service.authorize(req, "identity:get_region")
+        _ = try await service.authorize(req, IdentityPolicy.getRegion)
         return .json(["region": Self.json(region, req)])
     }
 
@@ -66,7 +66,7 @@ struct CatalogRoutes: Sendable {
     @Sendable func updateRegion(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("region_id")
         _ = try await service.read { sql in try await catalog.region(id, in: sql) }
-        _ = try await service.authorize(req, "identity:update_region")
+        _ = try await service.authorize(req, IdentityPolicy.updateRegion)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "region")
         let description = try b.string("description", nullable: true, maxLength: 255)
         let parent = try b.string("parent_region_id", nullable: true)
@@ -81,7 +81,7 @@ struct CatalogRoutes: Sendable {
     @Sendable func deleteRegion(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("region_id")
         _ = try await service.read { sql in try await catalog.region(id, in: sql) }
-        _ = try await service.authorize(req, "identity:delete_region")
+        _ = try await service.authorize(req, IdentityPolicy.deleteRegion)
         try await service.write { sql in try await catalog.deleteRegion(id, in: sql) }
         return .empty()
     }
@@ -90,7 +90,7 @@ struct CatalogRoutes: Sendable {
 
     /// GET the services, narrowed by `type` and `name`: 200. 403 by policy.
     @Sendable func listServices(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        _ = try await service.authorize(req, "identity:list_services")
+        _ = try await service.authorize(req, IdentityPolicy.listServices)
         let type = req.query("type")
         let name = req.query("name")
         let found = try await service.read { sql in try await catalog.services(type: type, name: name, in: sql) }
@@ -99,7 +99,7 @@ struct CatalogRoutes: Sendable {
 
     /// POST a service (`name`, `description` and other keys kept as extra attributes): 201. 400 invalid body; 403 by policy.
     @Sendable func createService(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        _ = try await service.authorize(req, "identity:create_service")
+        _ = try await service.authorize(req, IdentityPolicy.createService)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "service")
         let type = try b.string("type", required: true, maxLength: 255, minLength: 1)!
         let enabled = try b.bool("enabled") ?? true
@@ -114,7 +114,7 @@ struct CatalogRoutes: Sendable {
     @Sendable func getService(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("service_id")
         let found = try await service.read { sql in try await catalog.service(id, in: sql) }
-        _ = try await service.authorize(req, "identity:get_service")
+        _ = try await service.authorize(req, IdentityPolicy.getService)
         return .json(["service": Self.json(found, req)])
     }
 
@@ -122,7 +122,7 @@ struct CatalogRoutes: Sendable {
     @Sendable func updateService(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("service_id")
         _ = try await service.read { sql in try await catalog.service(id, in: sql) }
-        _ = try await service.authorize(req, "identity:update_service")
+        _ = try await service.authorize(req, IdentityPolicy.updateService)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "service")
         let type = try b.string("type", maxLength: 255, minLength: 1)
         let enabled = try b.bool("enabled")
@@ -138,7 +138,7 @@ struct CatalogRoutes: Sendable {
     @Sendable func deleteService(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("service_id")
         _ = try await service.read { sql in try await catalog.service(id, in: sql) }
-        _ = try await service.authorize(req, "identity:delete_service")
+        _ = try await service.authorize(req, IdentityPolicy.deleteService)
         try await service.write { sql in try await catalog.deleteService(id, in: sql) }
         return .empty()
     }
@@ -147,7 +147,7 @@ struct CatalogRoutes: Sendable {
 
     /// GET the endpoints, narrowed by `interface`, `service_id` and `region_id`: 200. 400 unknown interface; 403 by policy.
     @Sendable func listEndpoints(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        _ = try await service.authorize(req, "identity:list_endpoints")
+        _ = try await service.authorize(req, IdentityPolicy.listEndpoints)
         let interface = req.query("interface")
         if let interface { try Self.validate(interface: interface) }
         let serviceID = req.query("service_id")
@@ -161,7 +161,7 @@ struct CatalogRoutes: Sendable {
     /// POST an endpoint of a service (in `region_id`, or its alias `region`): 201. 400 invalid
     /// body, unknown interface, a URL that is not http(s), or an unknown service or region; 403 by policy.
     @Sendable func createEndpoint(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        _ = try await service.authorize(req, "identity:create_endpoint")
+        _ = try await service.authorize(req, IdentityPolicy.createEndpoint)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "endpoint")
         let interface = try b.string("interface", required: true)!
         try Self.validate(interface: interface)
@@ -185,7 +185,7 @@ struct CatalogRoutes: Sendable {
     @Sendable func getEndpoint(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("endpoint_id")
         let endpoint = try await service.read { sql in try await catalog.endpoint(id, in: sql) }
-        _ = try await service.authorize(req, "identity:get_endpoint")
+        _ = try await service.authorize(req, IdentityPolicy.getEndpoint)
         return .json(["endpoint": Self.json(endpoint, req)])
     }
 
@@ -194,7 +194,7 @@ struct CatalogRoutes: Sendable {
     @Sendable func updateEndpoint(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("endpoint_id")
         _ = try await service.read { sql in try await catalog.endpoint(id, in: sql) }
-        _ = try await service.authorize(req, "identity:update_endpoint")
+        _ = try await service.authorize(req, IdentityPolicy.updateEndpoint)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "endpoint")
         let interface = try b.string("interface")
         if let interface { try Self.validate(interface: interface) }
@@ -215,7 +215,7 @@ struct CatalogRoutes: Sendable {
     @Sendable func deleteEndpoint(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("endpoint_id")
         _ = try await service.read { sql in try await catalog.endpoint(id, in: sql) }
-        _ = try await service.authorize(req, "identity:delete_endpoint")
+        _ = try await service.authorize(req, IdentityPolicy.deleteEndpoint)
         try await service.write { sql in try await catalog.deleteEndpoint(id, in: sql) }
         return .empty()
     }

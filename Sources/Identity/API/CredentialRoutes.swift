@@ -25,7 +25,7 @@ struct CredentialRoutes: Sendable {
         let (user, type) = (req.query("user_id"), req.query("type"))
         let found = try await service.read { sql in try await credentials.list(userID: user, type: type, in: sql) }
         let visible = found.filter {
-            service.enforcer.allows("identity:list_credentials", target: ["target": ["credential": ["user_id": .string($0.userID)]]],
+            service.enforcer.allows(IdentityPolicy.listCredentials, target: ["target": ["credential": ["user_id": .string($0.userID)]]],
                                     credentials: caller.policyCredentials)
         }
         return .json(["credentials": .array(try visible.map { try json($0, req) }), "links": collectionLinks(req)])
@@ -39,7 +39,7 @@ struct CredentialRoutes: Sendable {
         let type = try b.string("type", required: true, maxLength: 255, minLength: 1)!
         let blob = try b.string("blob", required: true, maxLength: 65535)!
         let projectID = try b.string("project_id", nullable: true, maxLength: 64)
-        _ = try await service.authorize(req, "identity:create_credential", target: ["target": ["credential": ["user_id": .string(userID)]]])
+        _ = try await service.authorize(req, IdentityPolicy.createCredential, target: ["target": ["credential": ["user_id": .string(userID)]]])
         _ = try await service.read { sql in try await users.get(userID, in: sql) }
         if type == "ec2" && projectID == nil { throw invalid("project_id", "an ec2 credential needs a project_id") }
         let (encrypted, keyHash) = try encrypt(blob)
@@ -53,14 +53,14 @@ struct CredentialRoutes: Sendable {
 
     /// GET one credential: 200. 404 unknown; 403 someone else's (by policy).
     @Sendable func get(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let credential = try await authorized(req, ctx, "identity:get_credential")
+        let credential = try await authorized(req, ctx, IdentityPolicy.getCredential)
         return .json(["credential": try json(credential, req)])
     }
 
     /// PATCH a credential's blob, type or project: 200. 400 invalid body or another `user_id`; 404 unknown;
     /// 403 by policy.
     @Sendable func update(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let credential = try await authorized(req, ctx, "identity:update_credential")
+        let credential = try await authorized(req, ctx, IdentityPolicy.updateCredential)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "credential")
         let blob = try b.string("blob", maxLength: 65535)
         var changes = CredentialChanges()
@@ -78,7 +78,7 @@ struct CredentialRoutes: Sendable {
 
     /// DELETE a credential: 204. 404 unknown; 403 by policy.
     @Sendable func delete(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let credential = try await authorized(req, ctx, "identity:delete_credential")
+        let credential = try await authorized(req, ctx, IdentityPolicy.deleteCredential)
         try await service.write { sql in try await credentials.delete(credential.id, in: sql) }
         return .empty()
     }

@@ -16,7 +16,7 @@ struct DomainRoutes: Sendable {
 
     /// GET the domains, narrowed by `name` and `enabled`: 200. 403 by policy.
     @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        _ = try await service.authorize(req, "identity:list_domains")
+        _ = try await service.authorize(req, IdentityPolicy.listDomains)
         let name = req.query("name")
         let enabled = req.query("enabled").map(queryBool)
         let found = try await service.read { sql in try await domains.list(name: name, enabled: enabled, in: sql) }
@@ -25,7 +25,7 @@ struct DomainRoutes: Sendable {
 
     /// POST a domain (`explicit_domain_id` picks its id): 201. 400 invalid body; 409 name or id taken; 403 by policy.
     @Sendable func create(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        _ = try await service.authorize(req, "identity:create_domain")
+        _ = try await service.authorize(req, IdentityPolicy.createDomain)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "domain")
         let name = try b.name(required: true)!
         let description = try b.string("description", nullable: true, maxLength: 65535)
@@ -39,14 +39,14 @@ struct DomainRoutes: Sendable {
 
     /// GET one domain: 200. 404 unknown; 403 by policy.
     @Sendable func get(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let domain = try await authorized(req, ctx, "identity:get_domain")
+        let domain = try await authorized(req, ctx, IdentityPolicy.getDomain)
         return .json(["domain": Self.json(domain, req)])
     }
 
     /// PATCH a domain's name, description or enabled flag: 200. 400 invalid body; 404 unknown;
     /// 409 name taken; 403 disabling the default domain, or by policy.
     @Sendable func update(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let domain = try await authorized(req, ctx, "identity:update_domain")
+        let domain = try await authorized(req, ctx, IdentityPolicy.updateDomain)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "domain")
         let name = try b.name(required: false)
         let description = try b.string("description", nullable: true, maxLength: 65535)
@@ -64,7 +64,7 @@ struct DomainRoutes: Sendable {
     /// DELETE a domain with its users, groups, projects, roles and assignments: 204. 404 unknown;
     /// 403 while it is enabled, or by policy.
     @Sendable func delete(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let domain = try await authorized(req, ctx, "identity:delete_domain")
+        let domain = try await authorized(req, ctx, IdentityPolicy.deleteDomain)
         try await service.write { sql in try await domains.delete(domain.id, in: sql) }
         return .empty()
     }

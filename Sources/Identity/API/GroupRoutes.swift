@@ -24,7 +24,7 @@ struct GroupRoutes: Sendable {
 
     /// GET groups, filtered by `name` and `domain_id` (default: a domain-scoped caller's domain): 200. 403 by policy.
     @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let (_, domain) = try await service.authorizeList(req, "identity:list_groups", domainFilter: req.query("domain_id"))
+        let (_, domain) = try await service.authorizeList(req, IdentityPolicy.listGroups, domainFilter: req.query("domain_id"))
         let name = req.query("name")
         let found = try await service.read { sql in try await groups.list(name: name, domainID: domain, in: sql) }
         return .json(["groups": .array(found.map { Self.json($0, req) }), "links": collectionLinks(req)])
@@ -37,7 +37,7 @@ struct GroupRoutes: Sendable {
         let name = try b.name(required: true)!
         let domain = try b.string("domain_id", maxLength: 64) ?? service.settings.defaultDomainID
         _ = try await service.read { sql in try await domains.get(domain, in: sql) }
-        _ = try await service.authorize(req, "identity:create_group", target: ["target": ["group": ["domain_id": .string(domain)]]])
+        _ = try await service.authorize(req, IdentityPolicy.createGroup, target: ["target": ["group": ["domain_id": .string(domain)]]])
         let description = try b.string("description", nullable: true, maxLength: 65535)
         let group = GroupRecord(id: newID(), name: name, domainID: domain, description: description,
                                 extra: b.extra(excluding: ["name", "domain_id", "description"]))
@@ -50,13 +50,13 @@ struct GroupRoutes: Sendable {
 
     /// GET one group: 200. 404 unknown; 403 by policy.
     @Sendable func get(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let group = try await authorized(req, ctx, "identity:get_group")
+        let group = try await authorized(req, ctx, IdentityPolicy.getGroup)
         return .json(["group": Self.json(group, req)])
     }
 
     /// PATCH a group's name or description: 200. 400 invalid body; 404 unknown; 409 name taken; 403 by policy.
     @Sendable func update(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let group = try await authorized(req, ctx, "identity:update_group")
+        let group = try await authorized(req, ctx, IdentityPolicy.updateGroup)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "group")
         let name = try b.name(required: false)
         let description = try b.string("description", nullable: true, maxLength: 65535)
@@ -68,7 +68,7 @@ struct GroupRoutes: Sendable {
 
     /// DELETE a group with its role assignments (memberships cascade): 204. 404 unknown; 403 by policy.
     @Sendable func delete(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let group = try await authorized(req, ctx, "identity:delete_group")
+        let group = try await authorized(req, ctx, IdentityPolicy.deleteGroup)
         try await service.write { sql in
             try await assignments.removeAll(actorID: group.id, in: sql)
             try await groups.delete(group.id, in: sql)
@@ -78,21 +78,21 @@ struct GroupRoutes: Sendable {
 
     /// GET the members of a group: 200. 404 unknown group; 403 by policy.
     @Sendable func listUsers(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let group = try await authorized(req, ctx, "identity:list_users_in_group")
+        let group = try await authorized(req, ctx, IdentityPolicy.listUsersInGroup)
         let members = try await service.read { sql in try await groups.users(inGroup: group.id, in: sql) }
         return .json(["users": .array(members.map { UserRoutes.json($0, req) }), "links": collectionLinks(req)])
     }
 
     /// PUT a user into a group (again is no change): 204. 404 unknown group or user; 403 by policy.
     @Sendable func addUser(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let (group, user) = try await membership(req, ctx, "identity:add_user_to_group")
+        let (group, user) = try await membership(req, ctx, IdentityPolicy.addUserToGroup)
         try await service.write { sql in try await groups.addMember(user, to: group, in: sql) }
         return .empty()
     }
 
     /// HEAD or GET whether a user is a member: 204. 404 unknown group or user, or not a member; 403 by policy.
     @Sendable func checkUser(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let (group, user) = try await membership(req, ctx, "identity:check_user_in_group")
+        let (group, user) = try await membership(req, ctx, IdentityPolicy.checkUserInGroup)
         guard try await service.read({ sql in try await groups.isMember(user, of: group, in: sql) }) else {
             throw Self.notMember(user, group)
         }
@@ -102,7 +102,7 @@ struct GroupRoutes: Sendable {
     /// DELETE a user from a group; the user's tokens are revoked (group roles may be gone): 204.
     /// 404 unknown group or user, or not a member; 403 by policy.
     @Sendable func removeUser(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let (group, user) = try await membership(req, ctx, "identity:remove_user_from_group")
+        let (group, user) = try await membership(req, ctx, IdentityPolicy.removeUserFromGroup)
         guard try await service.read({ sql in try await groups.isMember(user, of: group, in: sql) }) else {
             throw Self.notMember(user, group)
         }

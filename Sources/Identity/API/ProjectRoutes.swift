@@ -28,7 +28,7 @@ struct ProjectRoutes: Sendable {
     /// GET the projects, narrowed by `name`, `domain_id` (else a domain-scoped token's domain),
     /// `enabled`, `parent_id` and `tags` (all of a comma-separated list): 200. 403 by policy.
     @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let (_, domain) = try await service.authorizeList(req, "identity:list_projects", domainFilter: req.query("domain_id"))
+        let (_, domain) = try await service.authorizeList(req, IdentityPolicy.listProjects, domainFilter: req.query("domain_id"))
         let name = req.query("name")
         let enabled = req.query("enabled").map(queryBool)
         let parent = req.query("parent_id")
@@ -63,7 +63,7 @@ struct ProjectRoutes: Sendable {
             throw invalid("parent_id", "the parent is in another domain than domain_id \(domain)")
         }
         _ = try await service.read { sql in try await domains.get(domain, in: sql) }
-        _ = try await service.authorize(req, "identity:create_project", target: ["target": ["project": ["domain_id": .string(domain)]]])
+        _ = try await service.authorize(req, IdentityPolicy.createProject, target: ["target": ["project": ["domain_id": .string(domain)]]])
         let tags = try b.strings("tags") ?? []
         try Self.validate(tags)
         let project = ProjectRecord(id: newID(), name: name, domainID: domain, parentID: parentID ?? domain,
@@ -75,7 +75,7 @@ struct ProjectRoutes: Sendable {
 
     /// GET one project: 200. 404 unknown; 403 by policy.
     @Sendable func get(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let project = try await authorized(req, ctx, "identity:get_project")
+        let project = try await authorized(req, ctx, IdentityPolicy.getProject)
         let tags = try await service.read { sql in try await projects.tags(of: [project.id], in: sql) }
         return .json(["project": Self.json(project, req, tags: tags[project.id] ?? [])])
     }
@@ -84,7 +84,7 @@ struct ProjectRoutes: Sendable {
     /// revokes its tokens): 200. 400 invalid body or a move to another domain; 404 unknown;
     /// 409 name taken; 403 by policy.
     @Sendable func update(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let project = try await authorized(req, ctx, "identity:update_project")
+        let project = try await authorized(req, ctx, IdentityPolicy.updateProject)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "project")
         let name = try b.name(required: false)
         let description = try b.string("description", nullable: true, maxLength: 65535)
@@ -105,7 +105,7 @@ struct ProjectRoutes: Sendable {
     /// DELETE a leaf project with its tags and assignments, revoking its tokens: 204. 404 unknown;
     /// 403 while it has child projects, or by policy.
     @Sendable func delete(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let project = try await authorized(req, ctx, "identity:delete_project")
+        let project = try await authorized(req, ctx, IdentityPolicy.deleteProject)
         try await service.write { sql in
             try await projects.delete(project.id, in: sql)
             try await service.revoke(db: sql, projectID: project.id)
@@ -115,14 +115,14 @@ struct ProjectRoutes: Sendable {
 
     /// GET a project's tags: 200. 404 unknown project; 403 by policy.
     @Sendable func listTags(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let project = try await authorized(req, ctx, "identity:list_project_tags")
+        let project = try await authorized(req, ctx, IdentityPolicy.listProjectTags)
         let tags = try await service.read { sql in try await projects.tags(of: [project.id], in: sql) }
         return .json(["tags": .array((tags[project.id] ?? []).map(JSON.string))])
     }
 
     /// PUT one tag on a project (idempotent): 201. 400 invalid tag or more than 80; 404 unknown project; 403 by policy.
     @Sendable func addTag(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let project = try await authorized(req, ctx, "identity:create_project_tag")
+        let project = try await authorized(req, ctx, IdentityPolicy.createProjectTag)
         let tag = try ctx.parameters.require("tag")
         try Self.validate([tag])
         try await service.write { sql in try await projects.addTag(tag, to: project.id, in: sql) }
@@ -131,7 +131,7 @@ struct ProjectRoutes: Sendable {
 
     /// GET whether a project has a tag: 204. 404 unknown project or tag; 403 by policy.
     @Sendable func checkTag(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let project = try await authorized(req, ctx, "identity:get_project_tag")
+        let project = try await authorized(req, ctx, IdentityPolicy.getProjectTag)
         let tag = try ctx.parameters.require("tag")
         guard try await service.read({ sql in try await projects.hasTag(tag, on: project.id, in: sql) }) else {
             throw IdentityError.notFound(kind: "project tag", id: tag)
@@ -141,7 +141,7 @@ struct ProjectRoutes: Sendable {
 
     /// DELETE one tag from a project (absent tags too): 204. 404 unknown project; 403 by policy.
     @Sendable func deleteTag(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let project = try await authorized(req, ctx, "identity:delete_project_tag")
+        let project = try await authorized(req, ctx, IdentityPolicy.deleteProjectTag)
         let tag = try ctx.parameters.require("tag")
         try await service.write { sql in try await projects.removeTag(tag, from: project.id, in: sql) }
         return .empty()
@@ -151,7 +151,7 @@ struct ProjectRoutes: Sendable {
     @Sendable func listForUser(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let userID = try ctx.parameters.require("user_id")
         let user = try await service.read { sql in try await users.get(userID, in: sql) }
-        _ = try await service.authorize(req, "identity:list_user_projects",
+        _ = try await service.authorize(req, IdentityPolicy.listUserProjects,
                                         target: ["target": ["user": ["id": .string(userID), "domain_id": .string(user.domainID)]]])
         let (found, tagged) = try await service.read { sql in
             let found = try await projects.list(assignedTo: userID, in: sql)

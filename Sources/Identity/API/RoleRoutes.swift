@@ -26,7 +26,7 @@ struct RoleRoutes: Sendable {
     /// GET the global roles, or with `domain_id` that domain's roles; `name` filters: 200. 403 by policy.
     @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let domain = req.query("domain_id")
-        _ = try await service.authorize(req, domain == nil ? "identity:list_roles" : "identity:list_domain_roles",
+        _ = try await service.authorize(req, domain == nil ? IdentityPolicy.listRoles : IdentityPolicy.listDomainRoles,
                                         target: domain.map { ["target": ["domain_id": .string($0)]] } ?? [:])
         let name = req.query("name")
         let found = try await service.read { sql in try await roles.list(domainID: domain, name: name, in: sql) }
@@ -39,7 +39,7 @@ struct RoleRoutes: Sendable {
         let name = try b.name(required: true)!
         let domain = try b.string("domain_id", nullable: true, maxLength: 64)
         if let domain { _ = try await service.read { sql in try await domains.get(domain, in: sql) } }
-        _ = try await service.authorize(req, domain == nil ? "identity:create_role" : "identity:create_domain_role",
+        _ = try await service.authorize(req, domain == nil ? IdentityPolicy.createRole : IdentityPolicy.createDomainRole,
                                         target: ["target": ["role": ["name": .string(name), "domain_id": .optional(domain)]]])
         let description = try b.string("description", nullable: true, maxLength: 255)
         let role = RoleRecord(id: newID(), name: name, domainID: domain, description: description)
@@ -49,13 +49,13 @@ struct RoleRoutes: Sendable {
 
     /// GET one role: 200. 404 unknown; 403 by policy.
     @Sendable func get(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let role = try await authorized(req, ctx, "get")
+        let role = try await authorized(req, ctx, global: IdentityPolicy.getRole, domain: IdentityPolicy.getDomainRole)
         return .json(["role": Self.json(role, req)])
     }
 
     /// PATCH a role's name or description: 200. 400 invalid body; 404 unknown; 409 name taken; 403 by policy.
     @Sendable func update(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let role = try await authorized(req, ctx, "update")
+        let role = try await authorized(req, ctx, global: IdentityPolicy.updateRole, domain: IdentityPolicy.updateDomainRole)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "role")
         let name = try b.name(required: false)
         let description = try b.string("description", nullable: true, maxLength: 255)
@@ -67,7 +67,7 @@ struct RoleRoutes: Sendable {
 
     /// DELETE a role with its assignments, rules and delegations: 204. 404 unknown; 403 by policy.
     @Sendable func delete(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let role = try await authorized(req, ctx, "delete")
+        let role = try await authorized(req, ctx, global: IdentityPolicy.deleteRole, domain: IdentityPolicy.deleteDomainRole)
         try await service.write { sql in try await roles.delete(role.id, in: sql) }
         return .empty()
     }
@@ -76,7 +76,7 @@ struct RoleRoutes: Sendable {
     @Sendable func listImplied(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("role_id")
         let prior = try await service.read { sql in try await roles.get(id, in: sql) }
-        _ = try await service.authorize(req, "identity:list_implied_roles")
+        _ = try await service.authorize(req, IdentityPolicy.listImpliedRoles)
         let implied = try await service.read { sql in try await roles.implied(by: prior.id, in: sql) }
         return .json(["role_inference": ["prior_role": Self.ref(prior, req), "implies": .array(implied.map { Self.ref($0, req) })],
                       "links": ["self": .string(req.selfURL)]])
@@ -85,7 +85,7 @@ struct RoleRoutes: Sendable {
     /// PUT an implied-role rule: 201. 400 a role implying itself; 403 when it would make a cycle
     /// or by policy; 404 unknown role.
     @Sendable func createImplied(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let (prior, implied) = try await inference(req, ctx, "identity:create_implied_role")
+        let (prior, implied) = try await inference(req, ctx, IdentityPolicy.createImpliedRole)
         if prior.id == implied.id { throw invalid("implied_role_id", "a role cannot imply itself") }
         try await service.write { sql in
             // Refuse cycles: the implied role must not (transitively) imply the prior one.
@@ -100,26 +100,26 @@ struct RoleRoutes: Sendable {
 
     /// GET one implied-role rule: 200. 404 unknown role or rule; 403 by policy.
     @Sendable func getImplied(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let (prior, implied) = try await existingInference(req, ctx, "identity:get_implied_role")
+        let (prior, implied) = try await existingInference(req, ctx, IdentityPolicy.getImpliedRole)
         return .json(Self.inferenceJSON(prior, implied, req))
     }
 
     /// HEAD one implied-role rule: 204. 404 unknown role or rule; 403 by policy.
     @Sendable func checkImplied(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        _ = try await existingInference(req, ctx, "identity:check_implied_role")
+        _ = try await existingInference(req, ctx, IdentityPolicy.checkImpliedRole)
         return .empty()
     }
 
     /// DELETE an implied-role rule: 204. 404 unknown role or rule; 403 by policy.
     @Sendable func deleteImplied(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let (prior, implied) = try await existingInference(req, ctx, "identity:delete_implied_role")
+        let (prior, implied) = try await existingInference(req, ctx, IdentityPolicy.deleteImpliedRole)
         try await service.write { sql in try await roles.remove(RoleImplication(prior: prior.id, implied: implied.id), in: sql) }
         return .empty()
     }
 
     /// GET every rule, grouped by prior role: 200. 403 by policy.
     @Sendable func listInferences(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        _ = try await service.authorize(req, "identity:list_role_inference_rules")
+        _ = try await service.authorize(req, IdentityPolicy.listRoleInferenceRules)
         let (rules, known) = try await service.read { sql in
             (try await roles.implications(in: sql), try await roles.rolesInRules(in: sql))
         }
@@ -136,11 +136,11 @@ struct RoleRoutes: Sendable {
 
     // MARK: Helpers
 
-    /// Loads `{role_id}` (404) and enforces the global or domain-specific variant of `verb`.
-    func authorized(_ req: Request, _ ctx: StratusContext, _ verb: String) async throws -> RoleRecord {
+    /// Loads `{role_id}` (404) and enforces the `global` or the `domain` action, as the role is global or domain-specific.
+    func authorized(_ req: Request, _ ctx: StratusContext, global: String, domain: String) async throws -> RoleRecord {
         let id = try ctx.parameters.require("role_id")
         let role = try await service.read { sql in try await roles.get(id, in: sql) }
-        _ = try await service.authorize(req, role.domainID == nil ? "identity:\(verb)_role" : "identity:\(verb)_domain_role",
+        _ = try await service.authorize(req, role.domainID == nil ? global : domain,
                                         target: ["target": ["role": Self.policyTarget(role)]])
         return role
     }

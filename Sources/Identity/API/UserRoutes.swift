@@ -27,7 +27,7 @@ struct UserRoutes: Sendable {
 
     /// GET users, filtered by `name`, `domain_id` (default: a domain-scoped caller's domain), `enabled`: 200. 403 by policy.
     @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let (_, domain) = try await service.authorizeList(req, "identity:list_users", domainFilter: req.query("domain_id"))
+        let (_, domain) = try await service.authorizeList(req, IdentityPolicy.listUsers, domainFilter: req.query("domain_id"))
         let name = req.query("name")
         let enabled = req.query("enabled").map(queryBool)
         let found = try await service.read { sql in try await users.list(name: name, domainID: domain, enabled: enabled, in: sql) }
@@ -41,7 +41,7 @@ struct UserRoutes: Sendable {
         let name = try b.name(required: true)!
         let domain = try b.string("domain_id", maxLength: 64) ?? service.settings.defaultDomainID
         _ = try await service.read { sql in try await domains.get(domain, in: sql) }
-        _ = try await service.authorize(req, "identity:create_user", target: ["target": ["user": ["domain_id": .string(domain)]]])
+        _ = try await service.authorize(req, IdentityPolicy.createUser, target: ["target": ["user": ["domain_id": .string(domain)]]])
         let password = try b.string("password", nullable: true, maxLength: service.settings.maxPasswordLength)
         let enabled = try b.bool("enabled") ?? true
         let defaultProject = try b.string("default_project_id", nullable: true, maxLength: 64)
@@ -60,7 +60,7 @@ struct UserRoutes: Sendable {
 
     /// GET one user: 200. 404 unknown; 403 by policy.
     @Sendable func get(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let user = try await authorized(req, ctx, "identity:get_user")
+        let user = try await authorized(req, ctx, IdentityPolicy.getUser)
         return .json(["user": Self.json(user, req)])
     }
 
@@ -68,7 +68,7 @@ struct UserRoutes: Sendable {
     /// password revokes the user's tokens: 200. 400 invalid body or another `domain_id`; 404 unknown user or
     /// default project; 409 name taken; 403 by policy.
     @Sendable func update(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let user = try await authorized(req, ctx, "identity:update_user")
+        let user = try await authorized(req, ctx, IdentityPolicy.updateUser)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "user")
         var changes = UserChanges()
         changes.name = try b.name(required: false)
@@ -99,7 +99,7 @@ struct UserRoutes: Sendable {
     /// DELETE a user with its role assignments and credentials (memberships and application credentials
     /// cascade); its tokens are revoked: 204. 404 unknown; 403 by policy.
     @Sendable func delete(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let user = try await authorized(req, ctx, "identity:delete_user")
+        let user = try await authorized(req, ctx, IdentityPolicy.deleteUser)
         try await service.write { sql in
             try await assignments.removeAll(actorID: user.id, in: sql)
             try await credentials.deleteAll(ofUser: user.id, in: sql)
@@ -134,7 +134,7 @@ struct UserRoutes: Sendable {
     @Sendable func listGroups(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("user_id")
         _ = try await service.read { sql in try await users.get(id, in: sql) }
-        _ = try await service.authorize(req, "identity:list_groups_for_user",
+        _ = try await service.authorize(req, IdentityPolicy.listGroupsForUser,
                                         target: ["user_id": .string(id), "target": ["user": ["id": .string(id)]]])
         let found = try await service.read { sql in try await groups.groups(ofUser: id, in: sql) }
         return .json(["groups": .array(found.map { GroupRoutes.json($0, req) }), "links": collectionLinks(req)])

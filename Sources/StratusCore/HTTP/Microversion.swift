@@ -38,6 +38,8 @@ public struct MicroversionRange: Sendable {
     public let maximum: Microversion
     /// nova's pre-standard header, honoured when the standard one is absent.
     public let legacyHeader: HTTPField.Name?
+    /// The legacy header as nova spells it, for `Vary`.
+    let legacyHeaderSpelling: String?
 
     public init(service: String, minimum: Microversion, maximum: Microversion, legacyHeader: String? = nil) {
         precondition(minimum <= maximum, "microversion range is empty")
@@ -45,6 +47,7 @@ public struct MicroversionRange: Sendable {
         self.minimum = minimum
         self.maximum = maximum
         self.legacyHeader = legacyHeader.flatMap { HTTPField.Name($0) }
+        self.legacyHeaderSpelling = legacyHeader
     }
 
     /// A microversion header that could not be read or asks for a version outside the range.
@@ -92,7 +95,7 @@ public struct MicroversionRange: Sendable {
         var vary = "OpenStack-API-Version"
         if let legacyHeader {
             fields[legacyHeader] = version.description
-            vary += ", \(legacyHeader.canonicalName)"
+            vary += ", \(legacyHeaderSpelling ?? legacyHeader.canonicalName)"
         }
         fields[.vary] = vary
         return fields

@@ -1,24 +1,9 @@
 import Foundation
 import Hummingbird
-import SQLKit
 import StratusCore
 
-/// Small shared pieces of the identity handlers: row access, time formats, ids, links and
-/// request-body validation with keystone's 400 messages.
-extension SQLRow {
-    func str(_ c: String) -> String { (try? decode(column: c, as: String.self)) ?? "" }
-    func optStr(_ c: String) -> String? { (try? decode(column: c, as: String?.self)) ?? nil }
-    func bool(_ c: String) -> Bool {
-        if let b = try? decode(column: c, as: Bool.self) { return b }
-        return ((try? decode(column: c, as: Int.self)) ?? 0) != 0
-    }
-    func int(_ c: String) -> Int64? { (try? decode(column: c, as: Int64?.self)) ?? nil }
-    func json(_ c: String) -> [String: JSON] {
-        let text = str(c)
-        return (try? JSON.parse(Array(text.utf8)))?.objectValue ?? [:]
-    }
-}
-
+/// Small shared pieces of the identity handlers: time formats, ids, links and request-body
+/// validation with keystone's 400 messages.
 enum Clock {
     /// Microseconds since the epoch.
     static func micros(_ date: Date = Date()) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
@@ -73,8 +58,8 @@ enum Clock {
 func newID() -> String { UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
 
 /// Keystone's schema-validation error.
-func invalid(_ field: String, _ detail: String) -> OpenStackError {
-    .badRequest("Invalid input for field '\(field)': \(detail)")
+func invalid(_ field: String, _ detail: String) -> IdentityError {
+    .invalidField(field, detail)
 }
 
 /// A request body's entity object (`{"user": {...}}`), with typed, validating accessors.
@@ -157,15 +142,7 @@ func merged(_ base: [String: JSON], _ extra: [String: JSON]) -> JSON {
 /// Query values keystone treats as true for boolean filters (`enabled`).
 func queryBool(_ s: String) -> Bool { !["0", "false", "no", "off"].contains(s.lowercased()) }
 
-/// Row-based helpers the handlers not yet moved to stores still share.
 extension IdentityService {
-    func domainJSON(_ row: any SQLRow, _ req: Request) -> JSON {
-        let id = row.str("id")
-        return merged(["id": .string(id), "name": .string(row.str("name")), "description": .string(row.optStr("description") ?? ""),
-                       "enabled": .bool(row.bool("enabled")), "tags": [], "options": [:],
-                       "links": ["self": .string(req.baseURL + "/v3/domains/" + id)]], row.json("extra"))
-    }
-
     /// Authorizes a list call that can be narrowed to a domain: the `domain_id` filter, else the
     /// domain of a domain-scoped token (keystone's rule). Without either, the target has no
     /// `domain_id`, so `domain_id:%(target.domain_id)s` checks fail as in oslo.policy.
@@ -175,28 +152,5 @@ extension IdentityService {
         let target: [String: JSON] = domain.map { ["target": ["domain_id": .string($0)]] } ?? [:]
         try enforcer.authorize(action, target: target, caller: caller)
         return (caller, domain)
-    }
-
-    /// Runs a built-up read query.
-    func rows(_ q: SQLQueryString) async throws -> [any SQLRow] {
-        try await db.read { db in try await db.raw(q).all() }
-    }
-
-    /// The row of `table` with `id`, or keystone's 404 ("Could not find project: x.").
-    func fetch(_ table: String, _ id: String, noun: String? = nil) async throws -> any SQLRow {
-        let row = try await db.read { db in try await db.raw("SELECT * FROM \(unsafeRaw: table) WHERE id = \(bind: id)").first() }
-        guard let row else {
-            let name = noun ?? table.replacingOccurrences(of: "identity_", with: "")
-            throw OpenStackError.notFound("Could not find \(name): \(id).")
-        }
-        return row
-    }
-
-    func projectJSON(_ row: any SQLRow, _ req: Request, tags: [String: [String]] = [:]) -> JSON {
-        let id = row.str("id")
-        return merged(["id": .string(id), "name": .string(row.str("name")), "domain_id": .string(row.str("domain_id")),
-                       "parent_id": .optional(row.optStr("parent_id")), "description": .string(row.optStr("description") ?? ""),
-                       "enabled": .bool(row.bool("enabled")), "is_domain": false, "tags": .array((tags[id] ?? []).map(JSON.string)),
-                       "options": [:], "links": ["self": .string(req.baseURL + "/v3/projects/" + id)]], row.json("extra"))
     }
 }

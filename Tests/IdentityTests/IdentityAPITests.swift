@@ -147,6 +147,9 @@ struct IdentityAPITests {
     @Test("a known path with another method is 405; HEAD mirrors GET without a body; a body over the limit is 413")
     func methodsAndLimits() async throws {
         try await IdentityFixture.make([("oslo_middleware", "max_request_body_size", "2048")]).test { client in
+            let health = try await client.call(.get, "/healthcheck", token: nil)
+            #expect(health.status == .ok)
+            #expect(String(buffer: health.body) == "OK")
             let admin = try await client.token(scope: adminProject)
             let put = try await client.call(.put, "/v3/users", token: admin)
             #expect(put.status == .methodNotAllowed)

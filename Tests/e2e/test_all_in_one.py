@@ -49,3 +49,31 @@ def test_admin_password_from_os_password_else_generated():
     finally:
         shutil.rmtree(d1, ignore_errors=True)
         shutil.rmtree(d2, ignore_errors=True)
+
+
+def test_per_service_config_file_applies_to_that_service_only():
+    """`--config-file SERVICE:FILE` reaches the named service (by project or service type); a
+    file naming no service applies to all; an unknown option in either is a warning naming it."""
+    d = tempfile.mkdtemp(prefix="stratus-svcconf-")
+    try:
+        with open(os.path.join(d, "identity.conf"), "w") as f:
+            f.write("[token]\nexpiration = 120\n")
+        with open(os.path.join(d, "shared.conf"), "w") as f:
+            f.write("[DEFAULT]\nno_such_option = 1\n")
+        p, offset = start(d, "--admin-password", "pw", "--config-file", os.path.join(d, "shared.conf"),
+                          "--config-file", "identity:" + os.path.join(d, "identity.conf"))
+        assert "no_such_option" in p.output() and "shared.conf" in p.output()
+        body = API(f"http://127.0.0.1:{5000 + offset}/v3").token("admin", "pw", project="admin").json()["token"]
+        from datetime import datetime
+        issued, expires = (datetime.fromisoformat(body[k].replace("Z", "+00:00")) for k in ("issued_at", "expires_at"))
+        assert abs((expires - issued).total_seconds() - 120) < 2
+        p.stop()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_modules_lists_every_service_with_its_port_and_programs():
+    out = Process([STRATUS, "modules"])
+    out.proc.wait(timeout=10)
+    lines = [line.split() for line in out.output().splitlines()]
+    assert ["keystone", "identity", "5000", "keystone", "keystone-manage"] in lines

@@ -85,6 +85,7 @@ let package = Package(
             dependencies: ["StratusCore", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(name: "StratusStorageTests", dependencies: ["StratusStorage"]),
+        .testTarget(name: "StratusCommandsTests", dependencies: ["StratusCommands", "Identity", "StratusAuth"]),
         .testTarget(name: "StratusAuthTests", dependencies: ["StratusAuth"]),
         .testTarget(
             name: "IdentityTests",

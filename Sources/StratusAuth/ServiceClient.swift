@@ -21,7 +21,12 @@ public struct PasswordCredentials: Sendable, Equatable {
         authURL: String, username: String, password: String, projectName: String = "service", userDomainName: String = "Default",
         projectDomainName: String = "Default"
     ) {
-        self.authURL = authURL.hasSuffix("/") ? String(authURL.dropLast()) : authURL
+        // keystoneauth accepts the root (`http://controller:5000`, as the guide's config files give
+        // it) or the versioned URL (`…/v3`, as openrc gives it): keep the root.
+        var root = authURL
+        while root.hasSuffix("/") { root.removeLast() }
+        if root.hasSuffix("/v3") { root.removeLast(3) }
+        self.authURL = root
         self.username = username
         self.password = password
         self.projectName = projectName

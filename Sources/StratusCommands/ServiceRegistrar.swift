@@ -16,12 +16,15 @@ struct ServiceRegistrar: Sendable {
     func register(_ modules: [any ServiceModule.Type], url: (any ServiceModule.Type) -> String) async throws {
         let session = KeystoneSession(credentials: admin)
         let identity = ServiceClient(
-            settings: .init(serviceType: "identity", interfaces: ["public"], endpointOverride: admin.authURL), session: session)
+            settings: .init(serviceType: "identity", interfaces: ["public"], endpointOverride: admin.authURL + "/v3"), session: session)
         try await waitUntilListening(session)
         let project = try await ensure(
             identity, list: "/projects?name=service&domain_id=default", key: "projects", create: "/projects",
             body: ["project": ["name": "service", "domain_id": "default", "description": "Service Project"]])
         let role = try await ensure(identity, list: "/roles?name=admin", key: "roles", create: nil, body: nil)
+        if try await identity.send(.get, "/regions/\(region)").status == 404 {
+            try expect(await identity.send(.post, "/regions", json: ["region": ["id": .string(region)]]), 201, "POST /regions")
+        }
         for module in modules {
             let password = try StoredSecret.readOrCreate("\(dataDir)/\(module.serviceName)-password")
             let user = try await ensure(

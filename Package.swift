@@ -11,7 +11,7 @@ let package = Package(
     name: "stratus",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "stratus", targets: ["stratus"]),
+        .executable(name: "stratus", targets: ["stratus"])
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

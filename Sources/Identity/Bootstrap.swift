@@ -33,14 +33,23 @@ public struct IdentityBootstrap: Sendable {
         return try await db.write { sql in
             var log: [String] = []
             if try await !domains.exists("default", in: sql) {
-                try await domains.create(DomainRecord(id: "default", name: "Default", description: "The default domain", enabled: true, extra: [:]),
-                                         in: sql)
+                try await domains.create(
+                    DomainRecord(id: "default", name: "Default", description: "The default domain", enabled: true, extra: [:]),
+                    in: sql
+                )
                 log.append("Created domain default")
             }
             var projectID = try await projects.find(name: me.projectName, domainID: "default", in: sql)?.id
             if projectID == nil {
-                let project = ProjectRecord(id: newID(), name: me.projectName, domainID: "default", parentID: "default",
-                                            description: "Bootstrap project for initializing the cloud.", enabled: true, extra: [:])
+                let project = ProjectRecord(
+                    id: newID(),
+                    name: me.projectName,
+                    domainID: "default",
+                    parentID: "default",
+                    description: "Bootstrap project for initializing the cloud.",
+                    enabled: true,
+                    extra: [:]
+                )
                 projectID = try await projects.create(project, in: sql).id
                 log.append("Created project \(me.projectName)")
             }
@@ -51,8 +60,16 @@ public struct IdentityBootstrap: Sendable {
                 _ = try await users.update(userID, UserChanges(enabled: true), in: sql)
                 log.append("Reset password of user \(me.username)")
             } else if userID == nil {
-                let user = UserRecord(id: newID(), name: me.username, domainID: "default", enabled: true, defaultProjectID: nil,
-                                      passwordHash: hash, passwordExpiresAt: nil, createdAt: now)
+                let user = UserRecord(
+                    id: newID(),
+                    name: me.username,
+                    domainID: "default",
+                    enabled: true,
+                    defaultProjectID: nil,
+                    passwordHash: hash,
+                    passwordExpiresAt: nil,
+                    createdAt: now
+                )
                 try await users.create(user, in: sql)
                 userID = user.id
                 log.append("Created user \(me.username)")
@@ -94,15 +111,23 @@ public struct IdentityBootstrap: Sendable {
                     log.append("Created service \(me.serviceName)")
                 }
                 for (interface, url) in urls {
-                    let existing = try await catalog.endpoints(interface: interface, serviceID: serviceID!, in: sql).first { $0.regionID == me.regionID }
+                    let existing = try await catalog.endpoints(interface: interface, serviceID: serviceID!, in: sql).first {
+                        $0.regionID == me.regionID
+                    }
                     if let existing {
                         if existing.url != url {
                             _ = try await catalog.updateEndpoint(existing.id, url: url, in: sql)
                             log.append("Updated \(interface) endpoint to \(url)")
                         }
                     } else {
-                        let endpoint = EndpointRecord(id: newID(), serviceID: serviceID!, interface: interface, regionID: me.regionID, url: url,
-                                                      enabled: true)
+                        let endpoint = EndpointRecord(
+                            id: newID(),
+                            serviceID: serviceID!,
+                            interface: interface,
+                            regionID: me.regionID,
+                            url: url,
+                            enabled: true
+                        )
                         try await catalog.create(endpoint, in: sql)
                         log.append("Created \(interface) endpoint \(url)")
                     }

@@ -99,7 +99,8 @@ extension Data {
         out.reserveCapacity((count + 2) / 3 * 4)
         var it = makeIterator()
         while let a = it.next() {
-            let b = it.next(), c = it.next()
+            let b = it.next()
+            let c = it.next()
             out.append(alphabet[Int(a >> 2)])
             out.append(alphabet[Int((a & 0x03) << 4 | (b ?? 0) >> 4)])
             if let b { out.append(alphabet[Int((b & 0x0F) << 2 | (c ?? 0) >> 6)]) } else if padded { out.append(UInt8(ascii: "=")) }

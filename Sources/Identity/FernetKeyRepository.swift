@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -100,7 +101,12 @@ public struct FileOwner: Sendable {
 /// The keys in use by a running service: reloaded when the repository changes on disk (a
 /// `fernet_rotate` takes effect without a restart), checked at most once a second.
 public final class KeyRing: Sendable {
-    struct State { var keys: [FernetKey]; var checkedAt: Date; var stamp: String; var version: Int }
+    struct State {
+        var keys: [FernetKey]
+        var checkedAt: Date
+        var stamp: String
+        var version: Int
+    }
     let repository: FernetKeyRepository
     let state: Mutex<State>
 

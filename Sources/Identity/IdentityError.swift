@@ -1,6 +1,6 @@
 import HTTPTypes
-import StratusStorage
 import StratusCore
+import StratusStorage
 
 /// What can go wrong in the Identity service, as keystone reports it.
 ///

@@ -392,7 +392,8 @@ enum IdentityPolicy {
         PolicyDefault("service_admin_or_token_subject", "rule:service_or_admin or rule:token_subject"),
         PolicyDefault(
             "domain_managed_target_role",
-            "'manager':%(target.role.name)s or 'member':%(target.role.name)s or 'reader':%(target.role.name)s"),
+            "'manager':%(target.role.name)s or 'member':%(target.role.name)s or 'reader':%(target.role.name)s"
+        ),
 
         // MARK: access_rule.py
         PolicyDefault(getAccessRule, "(role:reader and system_scope:all) or user_id:%(target.user.id)s", scopes: [.system, .project]),
@@ -412,12 +413,14 @@ enum IdentityPolicy {
             getApplicationCredential,
             "(rule:admin_required) or (role:reader and system_scope:all) or rule:owner",
             scopes: [.system, .project],
-            deprecated: "rule:admin_or_owner"),
+            deprecated: "rule:admin_or_owner"
+        ),
         PolicyDefault(
             listApplicationCredentials,
             "(rule:admin_required) or (role:reader and system_scope:all) or rule:owner",
             scopes: [.system, .project],
-            deprecated: "rule:admin_or_owner"),
+            deprecated: "rule:admin_or_owner"
+        ),
         PolicyDefault(createApplicationCredential, "user_id:%(user_id)s", scopes: [.project]),
         PolicyDefault(deleteApplicationCredential, "rule:admin_or_owner", scopes: [.system, .project], deprecated: "rule:admin_or_owner"),
 
@@ -432,12 +435,14 @@ enum IdentityPolicy {
             getConsumer,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listConsumers,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(createConsumer, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(updateConsumer, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(deleteConsumer, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
@@ -447,39 +452,46 @@ enum IdentityPolicy {
             getCredential,
             "(rule:admin_required) or (role:reader and system_scope:all) or user_id:%(target.credential.user_id)s",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listCredentials,
             "(rule:admin_required) or (role:reader and system_scope:all) or user_id:%(target.credential.user_id)s",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             createCredential,
             "(rule:admin_required) or user_id:%(target.credential.user_id)s",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             updateCredential,
             "(rule:admin_required) or user_id:%(target.credential.user_id)s",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             deleteCredential,
             "(rule:admin_required) or user_id:%(target.credential.user_id)s",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
 
         // MARK: domain.py
         PolicyDefault(
             getDomain,
             "rule:admin_required or (role:reader and system_scope:all) or token.domain.id:%(target.domain.id)s or token.project.domain.id:%(target.domain.id)s",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required or token.project.domain.id:%(target.domain.id)s"),
+            deprecated: "rule:admin_required or token.project.domain.id:%(target.domain.id)s"
+        ),
         PolicyDefault(
             listDomains,
             "rule:admin_required or (role:reader and system_scope:all) or (role:reader and domain_id:%(target.domain.id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(createDomain, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(updateDomain, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(deleteDomain, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
@@ -490,7 +502,8 @@ enum IdentityPolicy {
             getDomainConfig,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(getSecurityComplianceDomainConfig, "", scopes: [.system, .domain, .project]),
         PolicyDefault(updateDomainConfig, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(deleteDomainConfig, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
@@ -498,41 +511,48 @@ enum IdentityPolicy {
             getDomainConfigDefault,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
 
         // MARK: ec2_credential.py
         PolicyDefault(
             ec2GetCredential,
             "(rule:admin_required) or (role:reader and system_scope:all) or user_id:%(target.credential.user_id)s",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required or (rule:owner and user_id:%(target.credential.user_id)s)"),
+            deprecated: "rule:admin_required or (rule:owner and user_id:%(target.credential.user_id)s)"
+        ),
         PolicyDefault(
             ec2ListCredentials,
             "(rule:admin_required) or (role:reader and system_scope:all) or rule:owner",
             scopes: [.system, .project],
-            deprecated: "rule:admin_or_owner"),
+            deprecated: "rule:admin_or_owner"
+        ),
         PolicyDefault(
             ec2CreateCredential,
             "(rule:admin_required) or (role:member and user_id:%(target.credential.user_id)s)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_or_owner"),
+            deprecated: "rule:admin_or_owner"
+        ),
         PolicyDefault(
             ec2DeleteCredential,
             "(rule:admin_required) or (role:member and user_id:%(target.credential.user_id)s)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required or (rule:owner and user_id:%(target.credential.user_id)s)"),
+            deprecated: "rule:admin_required or (rule:owner and user_id:%(target.credential.user_id)s)"
+        ),
 
         // MARK: endpoint.py
         PolicyDefault(
             getEndpoint,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listEndpoints,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(createEndpoint, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(updateEndpoint, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(deleteEndpoint, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
@@ -543,34 +563,40 @@ enum IdentityPolicy {
             listEndpointGroups,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             getEndpointGroup,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(updateEndpointGroup, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(deleteEndpointGroup, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(
             listProjectsAssociatedWithEndpointGroup,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listEndpointsAssociatedWithEndpointGroup,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             getEndpointGroupInProject,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listEndpointGroupsForProject,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(addEndpointGroupToProject, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(removeEndpointGroupFromProject, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
 
@@ -579,44 +605,52 @@ enum IdentityPolicy {
             checkGrant,
             "(rule:admin_required) or ((role:reader and system_scope:all) or ((role:reader and domain_id:%(target.user.domain_id)s and domain_id:%(target.project.domain_id)s) or (role:reader and domain_id:%(target.user.domain_id)s and domain_id:%(target.domain.id)s) or (role:reader and domain_id:%(target.group.domain_id)s and domain_id:%(target.project.domain_id)s) or (role:reader and domain_id:%(target.group.domain_id)s and domain_id:%(target.domain.id)s)) and (domain_id:%(target.role.domain_id)s or None:%(target.role.domain_id)s))",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listGrants,
             "(rule:admin_required) or ((role:reader and system_scope:all) or (role:reader and domain_id:%(target.user.domain_id)s and domain_id:%(target.project.domain_id)s) or (role:reader and domain_id:%(target.user.domain_id)s and domain_id:%(target.domain.id)s) or (role:reader and domain_id:%(target.group.domain_id)s and domain_id:%(target.project.domain_id)s) or (role:reader and domain_id:%(target.group.domain_id)s and domain_id:%(target.domain.id)s))",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             createGrant,
             "(rule:admin_required) or ((role:admin and domain_id:%(target.user.domain_id)s and domain_id:%(target.project.domain_id)s) or (role:admin and domain_id:%(target.user.domain_id)s and domain_id:%(target.domain.id)s) or (role:admin and domain_id:%(target.group.domain_id)s and domain_id:%(target.project.domain_id)s) or (role:admin and domain_id:%(target.group.domain_id)s and domain_id:%(target.domain.id)s)) and (domain_id:%(target.role.domain_id)s or None:%(target.role.domain_id)s) or ((role:manager and domain_id:%(target.user.domain_id)s and domain_id:%(target.project.domain_id)s) or (role:manager and domain_id:%(target.user.domain_id)s and domain_id:%(target.domain.id)s) or (role:manager and domain_id:%(target.group.domain_id)s and domain_id:%(target.project.domain_id)s) or (role:manager and domain_id:%(target.group.domain_id)s and domain_id:%(target.domain.id)s)) and rule:domain_managed_target_role",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             revokeGrant,
             "(rule:admin_required) or ((role:admin and domain_id:%(target.user.domain_id)s and domain_id:%(target.project.domain_id)s) or (role:admin and domain_id:%(target.user.domain_id)s and domain_id:%(target.domain.id)s) or (role:admin and domain_id:%(target.group.domain_id)s and domain_id:%(target.project.domain_id)s) or (role:admin and domain_id:%(target.group.domain_id)s and domain_id:%(target.domain.id)s)) and (domain_id:%(target.role.domain_id)s or None:%(target.role.domain_id)s) or ((role:manager and domain_id:%(target.user.domain_id)s and domain_id:%(target.project.domain_id)s) or (role:manager and domain_id:%(target.user.domain_id)s and domain_id:%(target.domain.id)s) or (role:manager and domain_id:%(target.group.domain_id)s and domain_id:%(target.project.domain_id)s) or (role:manager and domain_id:%(target.group.domain_id)s and domain_id:%(target.domain.id)s)) and rule:domain_managed_target_role",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listSystemGrantsForUser,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             checkSystemGrantForUser,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(createSystemGrantForUser, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(revokeSystemGrantForUser, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(
             listSystemGrantsForGroup,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             checkSystemGrantForGroup,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(createSystemGrantForGroup, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(revokeSystemGrantForGroup, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
 
@@ -625,52 +659,62 @@ enum IdentityPolicy {
             getGroup,
             "(rule:admin_required) or (role:reader and system_scope:all) or (role:reader and domain_id:%(target.group.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listGroups,
             "(rule:admin_required) or (role:reader and system_scope:all) or (role:reader and domain_id:%(target.group.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listGroupsForUser,
             "(rule:admin_required) or (role:reader and system_scope:all) or (role:reader and domain_id:%(target.user.domain_id)s) or user_id:%(user_id)s",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_or_owner"),
+            deprecated: "rule:admin_or_owner"
+        ),
         PolicyDefault(
             createGroup,
             "(rule:admin_required) or (role:manager and domain_id:%(target.group.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             updateGroup,
             "(rule:admin_required) or (role:manager and domain_id:%(target.group.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             deleteGroup,
             "(rule:admin_required) or (role:manager and domain_id:%(target.group.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listUsersInGroup,
             "(rule:admin_required) or (role:reader and system_scope:all) or (role:reader and domain_id:%(target.group.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             removeUserFromGroup,
             "(rule:admin_required) or (role:manager and domain_id:%(target.group.domain_id)s and domain_id:%(target.user.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             checkUserInGroup,
             "(rule:admin_required) or (role:reader and system_scope:all) or (role:reader and domain_id:%(target.group.domain_id)s and domain_id:%(target.user.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             addUserToGroup,
             "(rule:admin_required) or (role:manager and domain_id:%(target.group.domain_id)s and domain_id:%(target.user.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
 
         // MARK: identity_provider.py
         PolicyDefault(createIdentityProvider, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
@@ -678,12 +722,14 @@ enum IdentityPolicy {
             listIdentityProviders,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             getIdentityProvider,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(updateIdentityProvider, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(deleteIdentityProvider, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
 
@@ -692,31 +738,36 @@ enum IdentityPolicy {
             getImpliedRole,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listImpliedRoles,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(createImpliedRole, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(deleteImpliedRole, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(
             listRoleInferenceRules,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             checkImpliedRole,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
 
         // MARK: limit.py
         PolicyDefault(getLimitModel, "", scopes: [.system, .domain, .project]),
         PolicyDefault(
             getLimit,
             "rule:admin_required or (role:reader and system_scope:all) or (domain_id:%(target.limit.domain.id)s or domain_id:%(target.limit.project.domain_id)s) or (project_id:%(target.limit.project_id)s and not None:%(target.limit.project_id)s)",
-            scopes: [.system, .domain, .project]),
+            scopes: [.system, .domain, .project]
+        ),
         PolicyDefault(listLimits, "", scopes: [.system, .domain, .project]),
         PolicyDefault(createLimits, "rule:admin_required", scopes: [.system, .project]),
         PolicyDefault(updateLimit, "rule:admin_required", scopes: [.system, .project]),
@@ -728,12 +779,14 @@ enum IdentityPolicy {
             getMapping,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listMappings,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(deleteMapping, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(updateMapping, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
 
@@ -742,12 +795,14 @@ enum IdentityPolicy {
             getPolicy,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listPolicies,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(createPolicy, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(updatePolicy, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(deletePolicy, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
@@ -758,120 +813,142 @@ enum IdentityPolicy {
             checkPolicyAssociationForEndpoint,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(deletePolicyAssociationForEndpoint, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(createPolicyAssociationForService, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(
             checkPolicyAssociationForService,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(deletePolicyAssociationForService, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(
             createPolicyAssociationForRegionAndService,
             "rule:admin_required",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             checkPolicyAssociationForRegionAndService,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             deletePolicyAssociationForRegionAndService,
             "rule:admin_required",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             getPolicyForEndpoint,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listEndpointsForPolicy,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
 
         // MARK: project.py
         PolicyDefault(
             getProject,
             "(rule:admin_required) or (role:reader and system_scope:all) or (role:reader and domain_id:%(target.project.domain_id)s and not None:%(target.project.domain_id)s) or project_id:%(target.project.id)s",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required or project_id:%(target.project.id)s"),
+            deprecated: "rule:admin_required or project_id:%(target.project.id)s"
+        ),
         PolicyDefault(
             listProjects,
             "(rule:admin_required) or (role:reader and system_scope:all) or (role:reader and domain_id:%(target.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listUserProjects,
             "(rule:admin_required) or (role:reader and system_scope:all) or (role:reader and domain_id:%(target.user.domain_id)s) or user_id:%(target.user.id)s",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_or_owner"),
+            deprecated: "rule:admin_or_owner"
+        ),
         PolicyDefault(
             createProject,
             "(rule:admin_required) or (role:manager and domain_id:%(target.project.domain_id)s and not None:%(target.project.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             updateProject,
             "(rule:admin_required) or (role:manager and domain_id:%(target.project.domain_id)s and not None:%(target.project.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             deleteProject,
             "(rule:admin_required) or (role:manager and domain_id:%(target.project.domain_id)s and not None:%(target.project.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listProjectTags,
             "(rule:admin_required) or (role:reader and system_scope:all) or (role:reader and domain_id:%(target.project.domain_id)s and not None:%(target.project.domain_id)s) or project_id:%(target.project.id)s",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required or project_id:%(target.project.id)s"),
+            deprecated: "rule:admin_required or project_id:%(target.project.id)s"
+        ),
         PolicyDefault(
             getProjectTag,
             "(rule:admin_required) or (role:reader and system_scope:all) or (role:reader and domain_id:%(target.project.domain_id)s and not None:%(target.project.domain_id)s) or project_id:%(target.project.id)s",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required or project_id:%(target.project.id)s"),
+            deprecated: "rule:admin_required or project_id:%(target.project.id)s"
+        ),
         PolicyDefault(
             updateProjectTags,
             "(rule:admin_required) or (role:manager and domain_id:%(target.project.domain_id)s and not None:%(target.project.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             createProjectTag,
             "(rule:admin_required) or (role:manager and domain_id:%(target.project.domain_id)s and not None:%(target.project.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             deleteProjectTags,
             "(rule:admin_required) or (role:manager and domain_id:%(target.project.domain_id)s and not None:%(target.project.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             deleteProjectTag,
             "(rule:admin_required) or (role:manager and domain_id:%(target.project.domain_id)s and not None:%(target.project.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
 
         // MARK: project_endpoint.py
         PolicyDefault(
             listProjectsForEndpoint,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(addEndpointToProject, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(
             checkEndpointInProject,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listEndpointsForProject,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(removeEndpointFromProject, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
 
         // MARK: protocol.py
@@ -881,12 +958,14 @@ enum IdentityPolicy {
             getProtocol,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listProtocols,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(deleteProtocol, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
 
         // MARK: region.py
@@ -911,12 +990,14 @@ enum IdentityPolicy {
             getRole,
             "(rule:admin_required or (role:reader and system_scope:all)) or (role:manager and rule:domain_managed_target_role)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listRoles,
             "(rule:admin_required or (role:reader and system_scope:all)) or (role:manager and not domain_id:None)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(createRole, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(updateRole, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(deleteRole, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
@@ -924,12 +1005,14 @@ enum IdentityPolicy {
             getDomainRole,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listDomainRoles,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(createDomainRole, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(updateDomainRole, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(deleteDomainRole, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
@@ -939,12 +1022,14 @@ enum IdentityPolicy {
             listRoleAssignments,
             "(rule:admin_required) or (role:reader and system_scope:all) or (role:reader and domain_id:%(target.domain_id)s and not None:%(target.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listRoleAssignmentsForTree,
             "(rule:admin_required) or (role:reader and system_scope:all) or (role:reader and domain_id:%(target.domain_id)s and not None:%(target.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
 
         // MARK: s3tokens.py
         PolicyDefault(s3tokensValidate, "rule:service_or_admin", scopes: [.system, .domain, .project]),
@@ -957,12 +1042,14 @@ enum IdentityPolicy {
             getService,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listServices,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(createService, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(updateService, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(deleteService, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
@@ -973,12 +1060,14 @@ enum IdentityPolicy {
             listServiceProviders,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             getServiceProvider,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(updateServiceProvider, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
         PolicyDefault(deleteServiceProvider, "rule:admin_required", scopes: [.system, .project], deprecated: "rule:admin_required"),
 
@@ -990,17 +1079,20 @@ enum IdentityPolicy {
             checkToken,
             "rule:admin_required or (role:reader and system_scope:all) or rule:token_subject",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_or_token_subject"),
+            deprecated: "rule:admin_or_token_subject"
+        ),
         PolicyDefault(
             validateToken,
             "rule:admin_required or (role:reader and system_scope:all) or rule:service_role or rule:token_subject",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:service_admin_or_token_subject"),
+            deprecated: "rule:service_admin_or_token_subject"
+        ),
         PolicyDefault(
             revokeToken,
             "rule:admin_required or rule:token_subject",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_or_token_subject"),
+            deprecated: "rule:admin_or_token_subject"
+        ),
 
         // MARK: trust.py
         PolicyDefault(createTrust, "user_id:%(target.trust.trustor_user_id)s", scopes: [.project]),
@@ -1008,64 +1100,76 @@ enum IdentityPolicy {
             listTrusts,
             "rule:admin_required or (role:reader and system_scope:all)",
             scopes: [.system, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             listTrustsForTrustor,
             "(rule:admin_required) or (role:reader and system_scope:all or user_id:%(target.trust.trustor_user_id)s)",
-            scopes: [.system, .project]),
+            scopes: [.system, .project]
+        ),
         PolicyDefault(
             listTrustsForTrustee,
             "(rule:admin_required) or (role:reader and system_scope:all or user_id:%(target.trust.trustee_user_id)s)",
-            scopes: [.system, .project]),
+            scopes: [.system, .project]
+        ),
         PolicyDefault(
             listRolesForTrust,
             "(rule:admin_required) or (role:reader and system_scope:all or user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s)",
             scopes: [.system, .project],
-            deprecated: "user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s"),
+            deprecated: "user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s"
+        ),
         PolicyDefault(
             getRoleForTrust,
             "(rule:admin_required) or (role:reader and system_scope:all or user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s)",
             scopes: [.system, .project],
-            deprecated: "user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s"),
+            deprecated: "user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s"
+        ),
         PolicyDefault(
             deleteTrust,
             "rule:admin_required or user_id:%(target.trust.trustor_user_id)s",
             scopes: [.system, .project],
-            deprecated: "user_id:%(target.trust.trustor_user_id)s"),
+            deprecated: "user_id:%(target.trust.trustor_user_id)s"
+        ),
         PolicyDefault(
             getTrust,
             "(rule:admin_required) or (role:reader and system_scope:all or user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s)",
             scopes: [.system, .project],
-            deprecated: "user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s"),
+            deprecated: "user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s"
+        ),
 
         // MARK: user.py
         PolicyDefault(
             getUser,
             "(rule:admin_required) or (role:reader and system_scope:all) or (role:reader and token.domain.id:%(target.user.domain_id)s) or user_id:%(target.user.id)s",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_or_owner"),
+            deprecated: "rule:admin_or_owner"
+        ),
         PolicyDefault(
             listUsers,
             "(rule:admin_required) or (role:reader and system_scope:all) or (role:reader and domain_id:%(target.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(listProjectsForUser, ""),
         PolicyDefault(listDomainsForUser, ""),
         PolicyDefault(
             createUser,
             "(rule:admin_required) or (role:manager and token.domain.id:%(target.user.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             updateUser,
             "(rule:admin_required) or (role:manager and token.domain.id:%(target.user.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(
             deleteUser,
             "(rule:admin_required) or (role:manager and token.domain.id:%(target.user.domain_id)s)",
             scopes: [.system, .domain, .project],
-            deprecated: "rule:admin_required"),
+            deprecated: "rule:admin_required"
+        ),
         PolicyDefault(revokeTokensForUser, "rule:admin_or_owner", scopes: [.system, .domain, .project]),
     ]
 }

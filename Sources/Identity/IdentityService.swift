@@ -56,8 +56,15 @@ public final class IdentityService: Sendable {
     let rendered = LocalCache<String>(capacity: 50_000)
     let catalogs = LocalCache<JSON>(capacity: 10_000)
 
-    public init(db: Database, settings: IdentitySettings, enforcer: PolicyEnforcer, keys: KeyRing, credentialKeys: KeyRing?,
-                hasher: PasswordHasher, logger: Logger) {
+    public init(
+        db: Database,
+        settings: IdentitySettings,
+        enforcer: PolicyEnforcer,
+        keys: KeyRing,
+        credentialKeys: KeyRing?,
+        hasher: PasswordHasher,
+        logger: Logger
+    ) {
         self.db = db
         self.settings = settings
         self.enforcer = enforcer
@@ -75,8 +82,15 @@ public final class IdentityService: Sendable {
         let credentialKeys = try? KeyRing(repository: FernetKeyRepository(path: config.string("credential", "key_repository")!))
         let enforcer = try PolicyEnforcer(defaults: IdentityPolicy.defaults, config: config, defaultDirectory: "/etc/keystone")
         let hasher = PasswordHasher(cost: config.int("identity", "password_hash_rounds") ?? 12)
-        return IdentityService(db: db, settings: IdentitySettings(config: config), enforcer: enforcer, keys: keys,
-                               credentialKeys: credentialKeys, hasher: hasher, logger: logger)
+        return IdentityService(
+            db: db,
+            settings: IdentitySettings(config: config),
+            enforcer: enforcer,
+            keys: keys,
+            credentialKeys: credentialKeys,
+            hasher: hasher,
+            logger: logger
+        )
     }
 
     public func close() async {

@@ -19,7 +19,8 @@ enum Clock {
             let digits = String(v)
             return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
         }
-        let s = pad(Int(tmv.tm_year) + 1900, 4) + "-" + pad(Int(tmv.tm_mon) + 1, 2) + "-" + pad(Int(tmv.tm_mday), 2) + "T"
+        let s =
+            pad(Int(tmv.tm_year) + 1900, 4) + "-" + pad(Int(tmv.tm_mon) + 1, 2) + "-" + pad(Int(tmv.tm_mday), 2) + "T"
             + pad(Int(tmv.tm_hour), 2) + ":" + pad(Int(tmv.tm_min), 2) + ":" + pad(Int(tmv.tm_sec), 2) + "." + pad(Int(fraction), 6)
         return zulu ? s + "Z" : s
     }
@@ -30,7 +31,9 @@ enum Clock {
         var text = s.trimmingCharacters(in: .whitespaces)
         if text.hasSuffix("Z") { text.removeLast() }
         var offset = 0
-        if let sign = text.lastIndex(where: { $0 == "+" || $0 == "-" }), sign > text.index(text.startIndex, offsetBy: 10, limitedBy: text.endIndex) ?? text.endIndex {
+        if let sign = text.lastIndex(where: { $0 == "+" || $0 == "-" }),
+            sign > text.index(text.startIndex, offsetBy: 10, limitedBy: text.endIndex) ?? text.endIndex
+        {
             let tz = text[text.index(after: sign)...].replacingOccurrences(of: ":", with: "")
             guard tz.count == 4, let h = Int(tz.prefix(2)), let m = Int(tz.suffix(2)) else { return nil }
             offset = (h * 3600 + m * 60) * (text[sign] == "+" ? 1 : -1)
@@ -48,7 +51,11 @@ enum Clock {
         tmv.tm_year = Int32(parts[0] - 1900)
         tmv.tm_mon = Int32(parts[1] - 1)
         tmv.tm_mday = Int32(parts[2])
-        if parts.count == 6 { tmv.tm_hour = Int32(parts[3]); tmv.tm_min = Int32(parts[4]); tmv.tm_sec = Int32(parts[5]) }
+        if parts.count == 6 {
+            tmv.tm_hour = Int32(parts[3])
+            tmv.tm_min = Int32(parts[4])
+            tmv.tm_sec = Int32(parts[5])
+        }
         let secs = Int64(timegm(&tmv)) - Int64(offset)
         return secs * 1_000_000 + fraction
     }

@@ -25,7 +25,15 @@ public struct TokenPayload: Sendable, Equatable {
     public var auditIDs: [String]
     public var applicationCredentialID: String?
 
-    public init(userID: String, methods: [String], scope: Scope, expiresAt: Int64, issuedAt: Int64, auditIDs: [String], applicationCredentialID: String? = nil) {
+    public init(
+        userID: String,
+        methods: [String],
+        scope: Scope,
+        expiresAt: Int64,
+        issuedAt: Int64,
+        auditIDs: [String],
+        applicationCredentialID: String? = nil
+    ) {
         self.userID = userID
         self.methods = methods
         self.scope = scope
@@ -48,8 +56,12 @@ public struct TokenPayload: Sendable, Equatable {
         TokenPayload.writeID(userID, to: &out)
         switch scope {
         case .unscoped: out.append(0)
-        case .project(let id): out.append(1); TokenPayload.writeID(id, to: &out)
-        case .domain(let id): out.append(2); TokenPayload.writeID(id, to: &out)
+        case .project(let id):
+            out.append(1)
+            TokenPayload.writeID(id, to: &out)
+        case .domain(let id):
+            out.append(2)
+            TokenPayload.writeID(id, to: &out)
         case .system: out.append(3)
         }
         TokenPayload.writeInt(expiresAt, to: &out)
@@ -57,7 +69,12 @@ public struct TokenPayload: Sendable, Equatable {
         let audits = auditIDs.prefix(2).compactMap { Data(base64URL: $0) }.filter { $0.count == 16 }
         out.append(UInt8(audits.count))
         for a in audits { out += a }
-        if let app = applicationCredentialID { out.append(1); TokenPayload.writeID(app, to: &out) } else { out.append(0) }
+        if let app = applicationCredentialID {
+            out.append(1)
+            TokenPayload.writeID(app, to: &out)
+        } else {
+            out.append(0)
+        }
         return out
     }
 
@@ -68,8 +85,12 @@ public struct TokenPayload: Sendable, Equatable {
         userID = user
         switch kind {
         case 0: scope = .unscoped
-        case 1: guard let id = r.id() else { return nil }; scope = .project(id)
-        case 2: guard let id = r.id() else { return nil }; scope = .domain(id)
+        case 1:
+            guard let id = r.id() else { return nil }
+            scope = .project(id)
+        case 2:
+            guard let id = r.id() else { return nil }
+            scope = .domain(id)
         case 3: scope = .system
         default: return nil
         }
@@ -124,7 +145,11 @@ public struct TokenPayload: Sendable, Equatable {
     struct Reader {
         let bytes: [UInt8]
         var pos = 0
-        mutating func byte() -> UInt8? { guard pos < bytes.count else { return nil }; defer { pos += 1 }; return bytes[pos] }
+        mutating func byte() -> UInt8? {
+            guard pos < bytes.count else { return nil }
+            defer { pos += 1 }
+            return bytes[pos]
+        }
         mutating func take(_ n: Int) -> ArraySlice<UInt8>? {
             guard pos + n <= bytes.count else { return nil }
             defer { pos += n }

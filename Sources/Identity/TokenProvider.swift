@@ -38,7 +38,13 @@ extension IdentityService {
     /// Turns a payload into the caller and token body, checking everything is still valid.
     /// `fresh` skips the revocation check for a token issued just now (every event predates it).
     /// A scoped token must carry a role, unless `allowNoRoles` (the issuer words that refusal itself).
-    func resolve(_ p: TokenPayload, token: String, db: any SQLDatabase, fresh: Bool = false, allowNoRoles: Bool = false)
+    func resolve(
+        _ p: TokenPayload,
+        token: String,
+        db: any SQLDatabase,
+        fresh: Bool = false,
+        allowNoRoles: Bool = false
+    )
         async throws -> ValidatedToken
     {
         if !fresh {
@@ -96,7 +102,7 @@ extension IdentityService {
                 "id": .string(p.userID), "name": .string(user.name),
                 "domain": ["id": .string(user.domainID), "name": .string(userDomain.name)],
                 "password_expires_at": user.passwordExpiresAt.map { .string(Clock.iso(micros: $0, zulu: false)) } ?? .null,
-            ],
+            ]
         ]
         var scope: Caller.Scope = .unscoped
         var roles: [RoleRecord] = []
@@ -107,16 +113,22 @@ extension IdentityService {
         case .project(let id):
             let project = try await existing("project is gone or disabled") { try await ProjectStore().get(id, in: db) }
             // NOTE: the project is usually in the user's domain: that domain is not read twice.
-            let domain = project.domainID == userDomain.id ? userDomain
+            let domain =
+                project.domainID == userDomain.id
+                ? userDomain
                 : try await existing("project is gone or disabled") { try await DomainStore().get(project.domainID, in: db) }
             guard project.enabled, domain.enabled else { throw IdentityError.invalidToken(reason: "project is gone or disabled") }
             scope = .project(id: id, name: project.name, domainID: domain.id, domainName: domain.name)
-            body["project"] = ["id": .string(id), "name": .string(project.name),
-                               "domain": ["id": .string(domain.id), "name": .string(domain.name)]]
+            body["project"] = [
+                "id": .string(id), "name": .string(project.name),
+                "domain": ["id": .string(domain.id), "name": .string(domain.name)],
+            ]
             body["is_domain"] = false
             roles = try await assignments.effectiveRoles(user: p.userID, scope: .project(id), in: db)
         case .domain(let id):
-            let domain = id == userDomain.id ? userDomain
+            let domain =
+                id == userDomain.id
+                ? userDomain
                 : try await existing("domain is gone or disabled") { try await DomainStore().get(id, in: db) }
             guard domain.enabled else { throw IdentityError.invalidToken(reason: "domain is gone or disabled") }
             scope = .domain(id: id, name: domain.name)
@@ -145,9 +157,19 @@ extension IdentityService {
             body["roles"] = .array(roles.map { ["id": .string($0.id), "name": .string($0.name)] })
         }
         let caller = Caller(
-            userID: p.userID, userName: user.name, userDomainID: user.domainID, userDomainName: userDomain.name,
-            scope: scope, roles: roles.map(\.name), roleIDs: roles.map(\.id), methods: [], auditIDs: [],
-            applicationCredentialID: p.applicationCredentialID, applicationCredentialRestricted: restricted, token: "")
+            userID: p.userID,
+            userName: user.name,
+            userDomainID: user.domainID,
+            userDomainName: userDomain.name,
+            scope: scope,
+            roles: roles.map(\.name),
+            roleIDs: roles.map(\.id),
+            methods: [],
+            auditIDs: [],
+            applicationCredentialID: p.applicationCredentialID,
+            applicationCredentialRestricted: restricted,
+            token: ""
+        )
         return ResolvedScope(caller: caller, body: body)
     }
 
@@ -172,13 +194,21 @@ extension IdentityService {
 
     /// The catalog document from `CatalogStore`: services with their endpoints, `region` as well as `region_id`.
     func buildCatalog(db: any SQLDatabase, projectID: String?) async throws -> JSON {
-        .array(try await CatalogStore().catalog(projectID: projectID, in: db).map { service in
-            ["id": .string(service.id), "type": .string(service.type), "name": .string(service.name),
-             "endpoints": .array(service.endpoints.map { e in
-                 ["id": .string(e.id), "interface": .string(e.interface), "region_id": .optional(e.regionID),
-                  "region": .optional(e.regionID), "url": .string(e.url)]
-             })]
-        })
+        .array(
+            try await CatalogStore().catalog(projectID: projectID, in: db).map { service in
+                [
+                    "id": .string(service.id), "type": .string(service.type), "name": .string(service.name),
+                    "endpoints": .array(
+                        service.endpoints.map { e in
+                            [
+                                "id": .string(e.id), "interface": .string(e.interface), "region_id": .optional(e.regionID),
+                                "region": .optional(e.regionID), "url": .string(e.url),
+                            ]
+                        }
+                    ),
+                ]
+            }
+        )
     }
 
     /// Records a revocation event (callers run it inside `write`, which drops cached

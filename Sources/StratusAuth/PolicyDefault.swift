@@ -51,10 +51,19 @@ extension JSON {
 /// `[oslo_policy]`, the same for every service.
 public enum OsloPolicyOptions {
     public static let all: [ConfigOption] = [
-        .string("oslo_policy", "policy_file", default: "policy.yaml", "Policy overrides (oslo.policy syntax), relative to the config file's directory."),
+        .string(
+            "oslo_policy",
+            "policy_file",
+            default: "policy.yaml",
+            "Policy overrides (oslo.policy syntax), relative to the config file's directory."
+        ),
         .bool("oslo_policy", "enforce_scope", default: true, "Accepted; as oslo.policy 6, scope is always enforced."),
-        .bool("oslo_policy", "enforce_new_defaults", default: true,
-            "false: a rule whose default changed also accepts its deprecated check string (unless policy_file overrides it)."),
+        .bool(
+            "oslo_policy",
+            "enforce_new_defaults",
+            default: true,
+            "false: a rule whose default changed also accepts its deprecated check string (unless policy_file overrides it)."
+        ),
     ]
 }
 

@@ -25,7 +25,10 @@ public indirect enum PolicyRule: Sendable, Equatable {
 
     public init(parsing text: String) throws(ParseError) {
         var parser = Parser(tokens: Parser.tokenize(text), text: text)
-        if parser.tokens.isEmpty { self = .always; return }
+        if parser.tokens.isEmpty {
+            self = .always
+            return
+        }
         self = try parser.parseOr()
         if parser.position < parser.tokens.count {
             throw ParseError(rule: text, reason: "unexpected '\(parser.tokens[parser.position])'")
@@ -41,10 +44,14 @@ public indirect enum PolicyRule: Sendable, Equatable {
             var out: [String] = []
             for word in text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
                 var w = Substring(word)
-                while w.first == "(" { out.append("("); w = w.dropFirst() }
+                while w.first == "(" {
+                    out.append("(")
+                    w = w.dropFirst()
+                }
                 var trailing = 0
                 while w.last == ")" {
-                    w = w.dropLast(); trailing += 1  // "%(x)s" ends in "s", so only group parentheses are stripped
+                    w = w.dropLast()
+                    trailing += 1  // "%(x)s" ends in "s", so only group parentheses are stripped
                 }
                 if !w.isEmpty { out.append(String(w)) }
                 out.append(contentsOf: Array(repeating: ")", count: trailing))
@@ -61,18 +68,27 @@ public indirect enum PolicyRule: Sendable, Equatable {
 
         mutating func parseOr() throws(ParseError) -> PolicyRule {
             var terms = [try parseAnd()]
-            while peek()?.lowercased() == "or" { _ = next(); terms.append(try parseAnd()) }
+            while peek()?.lowercased() == "or" {
+                _ = next()
+                terms.append(try parseAnd())
+            }
             return terms.count == 1 ? terms[0] : .or(terms)
         }
 
         mutating func parseAnd() throws(ParseError) -> PolicyRule {
             var terms = [try parseNot()]
-            while peek()?.lowercased() == "and" { _ = next(); terms.append(try parseNot()) }
+            while peek()?.lowercased() == "and" {
+                _ = next()
+                terms.append(try parseNot())
+            }
             return terms.count == 1 ? terms[0] : .and(terms)
         }
 
         mutating func parseNot() throws(ParseError) -> PolicyRule {
-            if peek()?.lowercased() == "not" { _ = next(); return .not(try parseNot()) }
+            if peek()?.lowercased() == "not" {
+                _ = next()
+                return .not(try parseNot())
+            }
             return try parseAtom()
         }
 

@@ -18,7 +18,11 @@ public struct PasswordCredentials: Sendable, Equatable {
     public var projectDomainName: String
 
     public init(
-        authURL: String, username: String, password: String, projectName: String = "service", userDomainName: String = "Default",
+        authURL: String,
+        username: String,
+        password: String,
+        projectName: String = "service",
+        userDomainName: String = "Default",
         projectDomainName: String = "Default"
     ) {
         // keystoneauth accepts the root (`http://controller:5000`, as the guide's config files give
@@ -42,7 +46,8 @@ public struct PasswordCredentials: Sendable, Equatable {
             password: config.string(group, "password") ?? "",
             projectName: config.string(group, "project_name") ?? "service",
             userDomainName: config.string(group, "user_domain_name") ?? "Default",
-            projectDomainName: config.string(group, "project_domain_name") ?? "Default")
+            projectDomainName: config.string(group, "project_domain_name") ?? "Default"
+        )
     }
 
     /// keystoneauth's loading options for a `password` plugin in `group`.
@@ -111,7 +116,9 @@ public final class KeystoneSession: Sendable {
             "auth": [
                 "identity": [
                     "methods": ["password"],
-                    "password": ["user": ["name": .string(c.username), "password": .string(c.password), "domain": ["name": .string(c.userDomainName)]]],
+                    "password": [
+                        "user": ["name": .string(c.username), "password": .string(c.password), "domain": ["name": .string(c.userDomainName)]]
+                    ],
                 ],
                 "scope": ["project": ["name": .string(c.projectName), "domain": ["name": .string(c.projectDomainName)]]],
             ]
@@ -142,7 +149,9 @@ public final class KeystoneSession: Sendable {
             guard let type = service["type"]?.stringValue else { continue }
             for e in service["endpoints"]?.arrayValue ?? [] {
                 guard let interface = e["interface"]?.stringValue, let url = e["url"]?.stringValue else { continue }
-                out.append(Endpoint(serviceType: type, interface: interface, region: e["region_id"]?.stringValue ?? e["region"]?.stringValue, url: url))
+                out.append(
+                    Endpoint(serviceType: type, interface: interface, region: e["region_id"]?.stringValue ?? e["region"]?.stringValue, url: url)
+                )
             }
         }
         return out
@@ -173,8 +182,11 @@ public final class ServiceClient: Sendable {
         public init(config: Config, group: String, serviceType: String) {
             let interfaces = config.list(group, "valid_interfaces")
             self.init(
-                serviceType: serviceType, interfaces: interfaces.isEmpty ? ["internal", "public"] : interfaces,
-                region: config.string(group, "region_name"), endpointOverride: config.string(group, "endpoint_override"))
+                serviceType: serviceType,
+                interfaces: interfaces.isEmpty ? ["internal", "public"] : interfaces,
+                region: config.string(group, "region_name"),
+                endpointOverride: config.string(group, "endpoint_override")
+            )
         }
     }
 
@@ -221,8 +233,12 @@ public final class ServiceClient: Sendable {
     ///   - microversion: sent as `OpenStack-API-Version: <service> <version>`.
     ///   - requestID: the caller's `x-openstack-request-id`, forwarded as `X-OpenStack-Request-ID`.
     public func send(
-        _ method: HTTPRequest.Method, _ path: String, json body: JSON? = nil, onBehalfOf userToken: String? = nil,
-        microversion: (service: String, version: String)? = nil, requestID: String? = nil
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        json body: JSON? = nil,
+        onBehalfOf userToken: String? = nil,
+        microversion: (service: String, version: String)? = nil,
+        requestID: String? = nil
     ) async throws -> Reply {
         let first = try await attempt(method, path, body, userToken, microversion, requestID)
         guard first.status == 401, userToken == nil else { return first }
@@ -232,7 +248,11 @@ public final class ServiceClient: Sendable {
     }
 
     func attempt(
-        _ method: HTTPRequest.Method, _ path: String, _ body: JSON?, _ userToken: String?, _ microversion: (service: String, version: String)?,
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        _ body: JSON?,
+        _ userToken: String?,
+        _ microversion: (service: String, version: String)?,
         _ requestID: String?
     ) async throws -> Reply {
         let base = try await endpoint()

@@ -2,10 +2,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import StratusCore
+import Synchronization
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Synchronization
 
 /// Turns an `X-Auth-Token` into the caller behind it, or throws 401 (`OpenStackError`).
 /// Identity implements it in process; every other service uses `KeystoneTokenValidator`.
@@ -22,12 +23,22 @@ public final class KeystoneTokenValidator: TokenValidator {
         public var cacheSeconds: Double
 
         public init(
-            authURL: String, username: String, password: String, projectName: String = "service", userDomainName: String = "Default",
-            projectDomainName: String = "Default", cacheSeconds: Double = 300
+            authURL: String,
+            username: String,
+            password: String,
+            projectName: String = "service",
+            userDomainName: String = "Default",
+            projectDomainName: String = "Default",
+            cacheSeconds: Double = 300
         ) {
             credentials = PasswordCredentials(
-                authURL: authURL, username: username, password: password, projectName: projectName, userDomainName: userDomainName,
-                projectDomainName: projectDomainName)
+                authURL: authURL,
+                username: username,
+                password: password,
+                projectName: projectName,
+                userDomainName: userDomainName,
+                projectDomainName: projectDomainName
+            )
             self.cacheSeconds = cacheSeconds
         }
 
@@ -38,7 +49,10 @@ public final class KeystoneTokenValidator: TokenValidator {
         }
     }
 
-    struct Entry { var caller: Caller; var until: Date }
+    struct Entry {
+        var caller: Caller
+        var until: Date
+    }
 
     let settings: Settings
     /// The service's own token (and catalog), shared with its `ServiceClient`s when they use the same user.
@@ -89,8 +103,12 @@ public final class KeystoneTokenValidator: TokenValidator {
         guard let t = body["token"], let user = t["user"], let userID = user["id"]?.stringValue else { return nil }
         var scope = Caller.Scope.unscoped
         if let p = t["project"], let id = p["id"]?.stringValue {
-            scope = .project(id: id, name: p["name"]?.stringValue ?? "", domainID: p["domain"]?["id"]?.stringValue ?? "",
-                             domainName: p["domain"]?["name"]?.stringValue ?? "")
+            scope = .project(
+                id: id,
+                name: p["name"]?.stringValue ?? "",
+                domainID: p["domain"]?["id"]?.stringValue ?? "",
+                domainName: p["domain"]?["name"]?.stringValue ?? ""
+            )
         } else if let d = t["domain"], let id = d["id"]?.stringValue {
             scope = .domain(id: id, name: d["name"]?.stringValue ?? "")
         } else if t["system"]?["all"] == .bool(true) {
@@ -98,13 +116,19 @@ public final class KeystoneTokenValidator: TokenValidator {
         }
         let roles = t["roles"]?.arrayValue ?? []
         return Caller(
-            userID: userID, userName: user["name"]?.stringValue ?? "", userDomainID: user["domain"]?["id"]?.stringValue ?? "",
-            userDomainName: user["domain"]?["name"]?.stringValue ?? "", scope: scope,
-            roles: roles.compactMap { $0["name"]?.stringValue }, roleIDs: roles.compactMap { $0["id"]?.stringValue },
+            userID: userID,
+            userName: user["name"]?.stringValue ?? "",
+            userDomainID: user["domain"]?["id"]?.stringValue ?? "",
+            userDomainName: user["domain"]?["name"]?.stringValue ?? "",
+            scope: scope,
+            roles: roles.compactMap { $0["name"]?.stringValue },
+            roleIDs: roles.compactMap { $0["id"]?.stringValue },
             methods: t["methods"]?.arrayValue?.compactMap(\.stringValue) ?? [],
             auditIDs: t["audit_ids"]?.arrayValue?.compactMap(\.stringValue) ?? [],
             applicationCredentialID: t["application_credential"]?["id"]?.stringValue,
-            applicationCredentialRestricted: t["application_credential"]?["restricted"]?.boolValue ?? false, token: token)
+            applicationCredentialRestricted: t["application_credential"]?["restricted"]?.boolValue ?? false,
+            token: token
+        )
     }
 
     static func parseTime(_ s: String) -> Date? {
@@ -124,7 +148,8 @@ public struct AuthMiddleware: RouterMiddleware {
         self.validator = validator
     }
 
-    public func handle(_ request: Request, context: StratusContext, next: (Request, StratusContext) async throws -> Response) async throws -> Response {
+    public func handle(_ request: Request, context: StratusContext, next: (Request, StratusContext) async throws -> Response) async throws -> Response
+    {
         guard let token = request.headers[HTTPField.Name("X-Auth-Token")!], !token.isEmpty else { throw OpenStackError.unauthorized() }
         var context = context
         context.caller = try await validator.caller(for: token)

@@ -31,7 +31,8 @@ struct AllInOne: AsyncParsableCommand {
         help: """
             Extra options: FILE applies to every service (e.g. [DEFAULT] debug, [database] connection for keystone's database, \
             from which the others' are derived); SERVICE:FILE only to that one (e.g. glance:glance.conf or image:glance.conf).
-            """)
+            """
+    )
     var configFiles: [String] = []
 
     static func defaultDataDir() -> String {
@@ -81,18 +82,24 @@ struct AllInOne: AsyncParsableCommand {
             Application(
                 router: entry.service.router(),
                 configuration: .init(address: .hostname(bind, port: entry.module.defaultPort + portOffset), serverName: nil),
-                onServerRunning: { _ in await ready.arrive() }, logger: logger)
+                onServerRunning: { _ in await ready.arrive() },
+                logger: logger
+            )
         }
         let registrar = ServiceRegistrar(
             admin: PasswordCredentials(authURL: identityURL, username: "admin", password: password.value, projectName: "admin"),
-            dataDir: dir, region: "RegionOne")
+            dataDir: dir,
+            region: "RegionOne"
+        )
         if !others.isEmpty {
             // Registration talks to Identity over HTTP, as an operator following the guide would:
             // it runs once Identity listens, and the cloud is ready only after it.
-            services.append(OneShot {
-                try await registrar.register(others, url: url)
-                await ready.arrive()
-            })
+            services.append(
+                OneShot {
+                    try await registrar.register(others, url: url)
+                    await ready.arrive()
+                }
+            )
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -104,17 +111,34 @@ struct AllInOne: AsyncParsableCommand {
     func config(for module: any ServiceModule.Type, dataDir: String, files: AllInOneConfigFiles) throws -> Config {
         let own = files.files(for: module)
         let ownOnly = try ConfigArguments.load(
-            project: module.project, files: own, dirs: [], options: module.options, overrides: [], searchDefaultFiles: false)
+            project: module.project,
+            files: own,
+            dirs: [],
+            options: module.options,
+            overrides: [],
+            searchDefaultFiles: false
+        )
         let shared = try ConfigArguments.load(
-            project: module.project, files: files.shared, dirs: [], options: IdentityModule.options, overrides: [], searchDefaultFiles: false)
+            project: module.project,
+            files: files.shared,
+            dirs: [],
+            options: IdentityModule.options,
+            overrides: [],
+            searchDefaultFiles: false
+        )
         let base = shared.isSet("database", "connection") ? shared.string("database", "connection")! : "sqlite:///" + dataDir + "/keystone.db"
         var overrides = module.allInOneSettings(dataDir: dataDir).filter { !ownOnly.isSet($0.0, $0.1) }
         for slot in module.databases where !ownOnly.isSet(slot.group, "connection") {
             overrides.append((slot.group, "connection", try DatabaseURL.derived(from: base, name: slot.name, primary: "keystone")))
         }
         return try ConfigArguments.load(
-            project: module.project, files: files.shared + own, dirs: [], options: module.options, overrides: overrides,
-            searchDefaultFiles: false)
+            project: module.project,
+            files: files.shared + own,
+            dirs: [],
+            options: module.options,
+            overrides: overrides,
+            searchDefaultFiles: false
+        )
     }
 
     /// The admin password: the stored one wins; otherwise the given one or a generated one, stored.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import StratusCore
 
@@ -12,13 +13,24 @@ struct ConfigArguments: ParsableArguments {
 
     /// Loads the project's configuration, printing warnings; exits with the problem on a bad value.
     static func load(
-        project: String, prog: String? = nil, files: [String], dirs: [String], options: [ConfigOption], overrides: [(String, String, String)],
+        project: String,
+        prog: String? = nil,
+        files: [String],
+        dirs: [String],
+        options: [ConfigOption],
+        overrides: [(String, String, String)],
         searchDefaultFiles: Bool = true
     ) throws -> Config {
         do {
             let config = try Config.load(
-                project: project, prog: prog, configFiles: files, configDirs: dirs, options: options, overrides: overrides,
-                searchDefaultFiles: searchDefaultFiles)
+                project: project,
+                prog: prog,
+                configFiles: files,
+                configDirs: dirs,
+                options: options,
+                overrides: overrides,
+                searchDefaultFiles: searchDefaultFiles
+            )
             for w in config.warnings { Terminal.warn(w) }
             return config
         } catch {
@@ -39,7 +51,6 @@ enum Terminal {
     }
 }
 
-import Foundation
 enum FileHandleStderr {
     static func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
 }

@@ -12,7 +12,9 @@ import StratusCore
 struct ServiceDaemon<Module: ServiceModule>: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: Module.daemon, abstract: "Serve the \(Module.serviceType) API (port \(Module.defaultPort)).")
+            commandName: Module.daemon,
+            abstract: "Serve the \(Module.serviceType) API (port \(Module.defaultPort))."
+        )
     }
 
     @OptionGroup var config: ConfigArguments
@@ -30,8 +32,11 @@ struct ServiceDaemon<Module: ServiceModule>: AsyncParsableCommand {
             throw Terminal.fail("cannot start \(Module.daemon): \(error)")
         }
         let app = Application(
-            router: service.router(), configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
-            onServerRunning: { _ in logger.info("\(Module.serviceType) listening on \(address.host):\(address.port)") }, logger: logger)
+            router: service.router(),
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
+            onServerRunning: { _ in logger.info("\(Module.serviceType) listening on \(address.host):\(address.port)") },
+            logger: logger
+        )
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await service.close()
@@ -42,7 +47,9 @@ struct ServiceDaemon<Module: ServiceModule>: AsyncParsableCommand {
         if let bind { return try BindAddress(bind, defaultPort: Module.defaultPort) }
         guard let listen = Module.listenOptions else { return BindAddress(host: "0.0.0.0", port: Module.defaultPort) }
         return BindAddress(
-            host: conf.string(listen.group, listen.host) ?? "0.0.0.0", port: conf.int(listen.group, listen.port) ?? Module.defaultPort)
+            host: conf.string(listen.group, listen.host) ?? "0.0.0.0",
+            port: conf.int(listen.group, listen.port) ?? Module.defaultPort
+        )
     }
 }
 

@@ -69,7 +69,13 @@ extension ServiceModule {
     /// `<project>.conf` and `<prog>.conf` when no file is given).
     static func loadConfig(_ arguments: ConfigArguments, prog: String? = nil) throws -> Config {
         try ConfigArguments.load(
-            project: project, prog: prog ?? daemon, files: arguments.configFiles, dirs: arguments.configDirs, options: options, overrides: [])
+            project: project,
+            prog: prog ?? daemon,
+            files: arguments.configFiles,
+            dirs: arguments.configDirs,
+            options: options,
+            overrides: []
+        )
     }
 }
 

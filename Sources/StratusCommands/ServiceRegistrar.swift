@@ -16,11 +16,17 @@ struct ServiceRegistrar: Sendable {
     func register(_ modules: [any ServiceModule.Type], url: (any ServiceModule.Type) -> String) async throws {
         let session = KeystoneSession(credentials: admin)
         let identity = ServiceClient(
-            settings: .init(serviceType: "identity", interfaces: ["public"], endpointOverride: admin.authURL + "/v3"), session: session)
+            settings: .init(serviceType: "identity", interfaces: ["public"], endpointOverride: admin.authURL + "/v3"),
+            session: session
+        )
         try await waitUntilListening(session)
         let project = try await ensure(
-            identity, list: "/projects?name=service&domain_id=default", key: "projects", create: "/projects",
-            body: ["project": ["name": "service", "domain_id": "default", "description": "Service Project"]])
+            identity,
+            list: "/projects?name=service&domain_id=default",
+            key: "projects",
+            create: "/projects",
+            body: ["project": ["name": "service", "domain_id": "default", "description": "Service Project"]]
+        )
         let role = try await ensure(identity, list: "/roles?name=admin", key: "roles", create: nil, body: nil)
         if try await identity.send(.get, "/regions/\(region)").status == 404 {
             try expect(await identity.send(.post, "/regions", json: ["region": ["id": .string(region)]]), 201, "POST /regions")
@@ -28,12 +34,20 @@ struct ServiceRegistrar: Sendable {
         for module in modules {
             let password = try StoredSecret.readOrCreate("\(dataDir)/\(module.serviceName)-password")
             let user = try await ensure(
-                identity, list: "/users?name=\(module.serviceName)&domain_id=default", key: "users", create: "/users",
-                body: ["user": ["name": .string(module.serviceName), "domain_id": "default", "password": .string(password)]])
+                identity,
+                list: "/users?name=\(module.serviceName)&domain_id=default",
+                key: "users",
+                create: "/users",
+                body: ["user": ["name": .string(module.serviceName), "domain_id": "default", "password": .string(password)]]
+            )
             try await expect(identity.send(.put, "/projects/\(project)/users/\(user)/roles/\(role)"), 204, "grant admin to \(module.serviceName)")
             let service = try await ensure(
-                identity, list: "/services?type=\(module.serviceType)", key: "services", create: "/services",
-                body: ["service": ["name": .string(module.serviceName), "type": .string(module.serviceType)]])
+                identity,
+                list: "/services?type=\(module.serviceType)",
+                key: "services",
+                create: "/services",
+                body: ["service": ["name": .string(module.serviceName), "type": .string(module.serviceType)]]
+            )
             for interface in ["public", "internal", "admin"] {
                 try await ensureEndpoint(identity, service: service, interface: interface, url: url(module))
             }
@@ -78,7 +92,7 @@ struct ServiceRegistrar: Sendable {
             do {
                 _ = try await session.token()
                 return
-            } catch where attempt < 199 {
+            } catch  where attempt < 199 {
                 try await Task.sleep(for: .milliseconds(50))
             }
         }

@@ -7,7 +7,8 @@ public struct Stratus: AsyncParsableCommand {
         commandName: "stratus",
         abstract: "An OpenStack-compatible cloud: Identity, Image, Placement, Compute and Networking in one binary.",
         subcommands: [AllInOne.self, ConfigSample.self, Modules.self]
-            + ServiceModules.all.flatMap { module in [module.daemonCommand] + module.tools })
+            + ServiceModules.all.flatMap { module in [module.daemonCommand] + module.tools }
+    )
 
     public init() {}
 
@@ -46,7 +47,10 @@ struct ConfigSample: ParsableCommand {
 /// `<project> <service-type> <port> <program names…>`.
 struct Modules: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "modules", abstract: "List the registered services (for install scripts).", shouldDisplay: false)
+        commandName: "modules",
+        abstract: "List the registered services (for install scripts).",
+        shouldDisplay: false
+    )
 
     func run() {
         for m in ServiceModules.all {

@@ -42,7 +42,10 @@ public final class Database: Sendable {
     ///   - schema: PostgreSQL only: create this schema if needed and make it the connections'
     ///     `search_path`, so a test gets an empty database of its own cheaply.
     public static func open(
-        _ url: DatabaseURL, maxPoolSize: Int = 5, schema: String? = nil, logger: Logger = Logger(label: "stratus.storage")
+        _ url: DatabaseURL,
+        maxPoolSize: Int = 5,
+        schema: String? = nil,
+        logger: Logger = Logger(label: "stratus.storage")
     ) async throws -> Database {
         switch url {
         case .sqliteMemory:
@@ -68,7 +71,13 @@ public final class Database: Sendable {
                 await admin.close()
             }
             var config = PostgresClient.Configuration(
-                host: host, port: port, username: user, password: password, database: database, tls: .disable)
+                host: host,
+                port: port,
+                username: user,
+                password: password,
+                database: database,
+                tls: .disable
+            )
             config.options.maximumConnections = max(1, maxPoolSize)
             if let schema { config.options.additionalStartupParameters = [("search_path", schema)] }
             let client = PostgresClient(configuration: config, backgroundLogger: logger)
@@ -80,7 +89,8 @@ public final class Database: Sendable {
             } catch {
                 runner.cancel()
                 throw ConfigError(
-                    message: "cannot connect to PostgreSQL at \(host):\(port)/\(database) as \(user): \(String(describing: error).prefix(200))")
+                    message: "cannot connect to PostgreSQL at \(host):\(port)/\(database) as \(user): \(String(describing: error).prefix(200))"
+                )
             }
             return db
         }
@@ -91,8 +101,11 @@ public final class Database: Sendable {
     /// open). all-in-one uses it for the databases it derives from keystone's.
     public static func createIfMissing(_ url: DatabaseURL, logger: Logger = Logger(label: "stratus.storage")) async throws {
         guard case .postgres(let host, let port, let user, let password, let database) = url else { return }
-        let maintenance = try await open(.postgres(host: host, port: port, user: user, password: password, database: "postgres"), maxPoolSize: 1,
-            logger: logger)
+        let maintenance = try await open(
+            .postgres(host: host, port: port, user: user, password: password, database: "postgres"),
+            maxPoolSize: 1,
+            logger: logger
+        )
         defer { Task { await maintenance.close() } }
         struct Row: Decodable { var n: Int }
         let exists = try await maintenance.read { sql in
@@ -119,7 +132,10 @@ public final class Database: Sendable {
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         switch backend {
         case .sqlite(_, let readers):
-            let index = nextReader.withLock { n in n = (n + 1) % readers.count; return n }
+            let index = nextReader.withLock { n in
+                n = (n + 1) % readers.count
+                return n
+            }
             return try await body(readers[index].sql())
         case .postgres(let client, _):
             return try await client.withConnection { conn in try await body(conn.sql()) }

@@ -11,7 +11,8 @@ public enum DatabaseURL: Sendable, Equatable {
     case sqliteFile(path: String)
     case postgres(host: String, port: Int, user: String, password: String?, database: String)
 
-    public static let supported = "supported URL schemes are sqlite:///relative/path, sqlite:////absolute/path and postgresql://user:password@host[:port]/dbname"
+    public static let supported =
+        "supported URL schemes are sqlite:///relative/path, sqlite:////absolute/path and postgresql://user:password@host[:port]/dbname"
 
     public init(_ url: String) throws(ConfigError) {
         guard let schemeEnd = url.range(of: "://") else {
@@ -21,7 +22,10 @@ public enum DatabaseURL: Sendable, Equatable {
         let rest = String(url[schemeEnd.upperBound...])
         switch scheme {
         case "sqlite":
-            if rest.isEmpty { self = .sqliteMemory; return }
+            if rest.isEmpty {
+                self = .sqliteMemory
+                return
+            }
             guard rest.hasPrefix("/") else {
                 throw ConfigError(message: "'\(url)': a SQLite URL is sqlite:///relative/path or sqlite:////absolute/path")
             }
@@ -61,7 +65,8 @@ public enum DatabaseURL: Sendable, Equatable {
             }
             self = .postgres(host: host.isEmpty ? "localhost" : host, port: port, user: user, password: password, database: database)
         default:
-            let hint = scheme.hasPrefix("mysql") || scheme.hasPrefix("mariadb")
+            let hint =
+                scheme.hasPrefix("mysql") || scheme.hasPrefix("mariadb")
                 ? "MySQL/MariaDB is not supported yet (no driver); use PostgreSQL or SQLite instead: " : ""
             throw ConfigError(message: "unsupported database URL scheme '\(scheme)://'. \(hint)\(DatabaseURL.supported)")
         }
@@ -75,8 +80,6 @@ public enum DatabaseURL: Sendable, Equatable {
         return String(url[..<colon]) + ":***" + String(url[at...])
     }
 }
-
-import Foundation
 
 extension DatabaseURL {
     /// The URL of database `name` beside `base` (all-in-one's naming): `base` itself when

@@ -3,6 +3,7 @@ import SQLKit
 import StratusCore
 import StratusStorage
 import Testing
+
 @testable import Identity
 
 /// A migrated identity database in a new temporary directory, with users `u1` and `u2` and
@@ -24,8 +25,18 @@ private func openApplicationCredentialDatabase() async throws -> Database {
 
 /// An application credential of `user` on project `p1`.
 private func appCredential(_ id: String, _ name: String, user: String = "u1", roles: [String] = []) -> ApplicationCredentialRecord {
-    ApplicationCredentialRecord(id: id, name: name, secretHash: "$2b$h", description: nil, userID: user, projectID: "p1",
-                                expiresAt: nil, unrestricted: false, createdAt: 1_000, roleIDs: roles)
+    ApplicationCredentialRecord(
+        id: id,
+        name: name,
+        secretHash: "$2b$h",
+        description: nil,
+        userID: user,
+        projectID: "p1",
+        expiresAt: nil,
+        unrestricted: false,
+        createdAt: 1_000,
+        roleIDs: roles
+    )
 }
 
 @Suite("Application credential store")
@@ -55,8 +66,10 @@ struct ApplicationCredentialStoreTests {
         let stored = ci
         let (got, found, named) = try await db.write { sql in
             try await credentials.create(stored, in: sql)
-            return (try await credentials.get("a1", in: sql), try await credentials.find(name: "ci", userID: "u1", in: sql),
-                    try await credentials.roles(of: "a1", in: sql))
+            return (
+                try await credentials.get("a1", in: sql), try await credentials.find(name: "ci", userID: "u1", in: sql),
+                try await credentials.roles(of: "a1", in: sql)
+            )
         }
         ci.roleIDs = ["r-admin", "r-reader"]
         #expect(got == ci)

@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import StratusStorage
 import Testing
+
 @testable import Identity
 
 /// A migrated identity database with domain `d1`, projects `top` ⊃ `child`, users `u1`, `u2`,
@@ -13,14 +14,18 @@ private func openDatabase() async throws -> Database {
     try await IdentityMigrations.migrator.migrate(db)
     try await db.write { sql in
         try await sql.raw("INSERT INTO domain (id, name, enabled) VALUES ('d1', 'One', \(bind: true))").run()
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO project (id, name, domain_id, parent_id, enabled) VALUES
               ('top', 'top', 'd1', 'd1', \(bind: true)), ('child', 'child', 'd1', 'top', \(bind: true))
-            """).run()
-        try await sql.raw("""
+            """
+        ).run()
+        try await sql.raw(
+            """
             INSERT INTO identity_user (id, name, domain_id, enabled, created_at) VALUES
               ('u1', 'alice', 'd1', \(bind: true), 0), ('u2', 'bob', 'd1', \(bind: true), 0)
-            """).run()
+            """
+        ).run()
         try await sql.raw("INSERT INTO identity_group (id, name, domain_id) VALUES ('g1', 'team', 'd1')").run()
         try await sql.raw("INSERT INTO group_membership (user_id, group_id) VALUES ('u1', 'g1')").run()
         let roles = RoleStore()
@@ -75,12 +80,17 @@ struct AssignmentStoreTests {
     @Test("the effective listing expands group grants to members and adds implied roles")
     func effectiveListing() async throws {
         let db = try await openDatabase()
-        try await grant(RoleGrant(actor: .group("g1"), target: .project("top"), roleID: "member"),
-                        RoleGrant(actor: .user("u2"), target: .project("top"), roleID: "admin"), in: db)
+        try await grant(
+            RoleGrant(actor: .group("g1"), target: .project("top"), roleID: "member"),
+            RoleGrant(actor: .user("u2"), target: .project("top"), roleID: "admin"),
+            in: db
+        )
         let all = try await db.read { sql in try await assignments.listEffective(.init(projectID: "top"), in: sql) }
-        #expect(Set(all.map { "\($0.grant.actor)/\($0.grant.roleID)" }) == [
-            "user(\"u1\")/member", "user(\"u1\")/reader", "user(\"u2\")/admin", "user(\"u2\")/member", "user(\"u2\")/reader",
-        ])
+        #expect(
+            Set(all.map { "\($0.grant.actor)/\($0.grant.roleID)" }) == [
+                "user(\"u1\")/member", "user(\"u1\")/reader", "user(\"u2\")/admin", "user(\"u2\")/member", "user(\"u2\")/reader",
+            ]
+        )
         #expect(all.first { $0.grant.actor == .user("u1") }?.viaGroup == "g1")
         let readers = try await db.read { sql in try await assignments.listEffective(.init(userID: "u1", roleID: "reader"), in: sql) }
         #expect(readers.count == 1 && readers[0].priorRole == "member" && readers[0].viaGroup == "g1")
@@ -92,10 +102,13 @@ struct AssignmentStoreTests {
     @Test("effective roles on a project: via group, inherited from the domain and the parent, implied; global only")
     func effectiveRoles() async throws {
         let db = try await openDatabase()
-        try await grant(RoleGrant(actor: .group("g1"), target: .project("child"), roleID: "reader"),
-                        RoleGrant(actor: .user("u2"), target: .domain("d1"), roleID: "member", inherited: true),
-                        RoleGrant(actor: .user("u2"), target: .project("top"), roleID: "admin", inherited: true),
-                        RoleGrant(actor: .user("u2"), target: .domain("d1"), roleID: "local"), in: db)
+        try await grant(
+            RoleGrant(actor: .group("g1"), target: .project("child"), roleID: "reader"),
+            RoleGrant(actor: .user("u2"), target: .domain("d1"), roleID: "member", inherited: true),
+            RoleGrant(actor: .user("u2"), target: .project("top"), roleID: "admin", inherited: true),
+            RoleGrant(actor: .user("u2"), target: .domain("d1"), roleID: "local"),
+            in: db
+        )
         func roles(_ user: String, _ scope: RoleGrant.Target) async throws -> [String] {
             try await db.read { sql in try await assignments.effectiveRoles(user: user, scope: scope, in: sql) }.map(\.name)
         }
@@ -104,16 +117,21 @@ struct AssignmentStoreTests {
         #expect(try await roles("u2", .project("child")) == ["admin", "member", "reader"])
         #expect(try await roles("u2", .project("top")) == ["member", "reader"], "the inherited admin grant on top is for its subtree")
         #expect(try await roles("u2", .domain("d1")).isEmpty, "inherited grants skip the domain; a domain role is never named")
-        #expect(try await db.read { sql in try await assignments.lineage(of: "child", in: sql) }
-                == ProjectLineage(parents: ["top"], domainID: "d1"))
+        #expect(
+            try await db.read { sql in try await assignments.lineage(of: "child", in: sql) }
+                == ProjectLineage(parents: ["top"], domainID: "d1")
+        )
         await db.close()
     }
 
     @Test("removing by actor or target clears every grant of a deleted user, group or project")
     func removeAll() async throws {
         let db = try await openDatabase()
-        try await grant(RoleGrant(actor: .user("u1"), target: .project("top"), roleID: "member"),
-                        RoleGrant(actor: .user("u2"), target: .project("child"), roleID: "member"), in: db)
+        try await grant(
+            RoleGrant(actor: .user("u1"), target: .project("top"), roleID: "member"),
+            RoleGrant(actor: .user("u2"), target: .project("child"), roleID: "member"),
+            in: db
+        )
         try await db.write { sql in
             try await assignments.removeAll(actorID: "u1", in: sql)
             try await assignments.removeAll(targetID: "child", in: sql)

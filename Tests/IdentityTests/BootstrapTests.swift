@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import StratusStorage
 import Testing
+
 @testable import Identity
 
 @Suite("keystone-manage bootstrap")
@@ -19,10 +20,14 @@ struct BootstrapTests {
         #expect(first.contains("Created implied role admin => manager"))
         let second = try await b.run(db: db, hasher: hasher)
         #expect(!second.contains { $0.hasPrefix("Created") }, "nothing is created twice")
-        let roles = try await db.read { sql in try await sql.raw("SELECT name FROM role ORDER BY name").all().map { try $0.decode(column: "name", as: String.self) } }
+        let roles = try await db.read { sql in
+            try await sql.raw("SELECT name FROM role ORDER BY name").all().map { try $0.decode(column: "name", as: String.self) }
+        }
         #expect(roles == ["admin", "manager", "member", "reader", "service"])
         let chain = try await db.read { sql in
-            try await sql.raw("SELECT p.name AS p, i.name AS i FROM implied_role x JOIN role p ON p.id = x.prior_role_id JOIN role i ON i.id = x.implied_role_id ORDER BY p.name").all()
+            try await sql.raw(
+                "SELECT p.name AS p, i.name AS i FROM implied_role x JOIN role p ON p.id = x.prior_role_id JOIN role i ON i.id = x.implied_role_id ORDER BY p.name"
+            ).all()
                 .map { "\(try $0.decode(column: "p", as: String.self))=>\(try $0.decode(column: "i", as: String.self))" }
         }
         #expect(Set(chain) == ["admin=>manager", "manager=>member", "member=>reader"])

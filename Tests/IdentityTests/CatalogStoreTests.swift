@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import StratusStorage
 import Testing
+
 @testable import Identity
 
 /// A migrated identity database in a new temporary directory.
@@ -21,8 +22,14 @@ struct CatalogStoreTests {
         ServiceRecord(id: id, type: type, enabled: enabled, extra: name.map { ["name": .string($0)] } ?? [:])
     }
 
-    func endpoint(_ id: String, service: String, _ interface: String = "public", region: String? = nil,
-                  url: String = "http://x/", enabled: Bool = true) -> EndpointRecord {
+    func endpoint(
+        _ id: String,
+        service: String,
+        _ interface: String = "public",
+        region: String? = nil,
+        url: String = "http://x/",
+        enabled: Bool = true
+    ) -> EndpointRecord {
         EndpointRecord(id: id, serviceID: service, interface: interface, regionID: region, url: url, enabled: enabled)
     }
 

@@ -3,6 +3,7 @@ import SQLKit
 import StratusCore
 import StratusStorage
 import Testing
+
 @testable import Identity
 
 /// A migrated identity database in a new temporary directory, with users `u1` and `u2`.
@@ -46,8 +47,10 @@ struct CredentialStoreTests {
             try await credentials.create(credential("c3", user: "u2"), in: sql)
         }
         let (all, alice, totp, bobsEC2) = try await db.read { sql in
-            (try await credentials.list(in: sql), try await credentials.list(userID: "u1", in: sql),
-             try await credentials.list(type: "totp", in: sql), try await credentials.list(userID: "u2", type: "ec2", in: sql))
+            (
+                try await credentials.list(in: sql), try await credentials.list(userID: "u1", in: sql),
+                try await credentials.list(type: "totp", in: sql), try await credentials.list(userID: "u2", type: "ec2", in: sql)
+            )
         }
         #expect(all.map(\.id) == ["c1", "c2", "c3"])
         #expect(alice.map(\.id) == ["c1", "c2"])

@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import StratusStorage
 import Testing
+
 @testable import Identity
 
 /// A migrated identity database in a new temporary directory.
@@ -20,8 +21,17 @@ enum IdentityFixtures {
     }
 
     static func project(_ id: String, domain: String, parent: String? = nil, enabled: Bool = true, in sql: any SQLDatabase) async throws {
-        try await ProjectStore().create(ProjectRecord(id: id, name: "name-" + id, domainID: domain, parentID: parent ?? domain,
-                                                      enabled: enabled, extra: [:]), in: sql)
+        try await ProjectStore().create(
+            ProjectRecord(
+                id: id,
+                name: "name-" + id,
+                domainID: domain,
+                parentID: parent ?? domain,
+                enabled: enabled,
+                extra: [:]
+            ),
+            in: sql
+        )
     }
 
     static func user(_ id: String, domain: String, in sql: any SQLDatabase) async throws {

@@ -1,12 +1,18 @@
 import Testing
+
 @testable import Identity
 
 @Suite("Effective roles (keystone's assignment rules, on literal rows)")
 struct EffectiveRolesTests {
     let topLineage = ProjectLineage(parents: [], domainID: "d1")
 
-    func roles(on scope: RoleGrant.Target, groups: Set<String> = [], _ grants: [RoleGrant], lineage: ProjectLineage? = nil,
-               implications: [RoleImplication] = []) -> Set<String> {
+    func roles(
+        on scope: RoleGrant.Target,
+        groups: Set<String> = [],
+        _ grants: [RoleGrant],
+        lineage: ProjectLineage? = nil,
+        implications: [RoleImplication] = []
+    ) -> Set<String> {
         EffectiveRoles.roleIDs(on: scope, userID: "u1", groupIDs: groups, grants: grants, lineage: lineage, implications: implications)
     }
 
@@ -15,14 +21,18 @@ struct EffectiveRolesTests {
         let grants = [RoleGrant(actor: .user("u1"), target: .project("p1"), roleID: "member")]
         #expect(roles(on: .project("p1"), grants, lineage: topLineage) == ["member"])
         #expect(roles(on: .project("p2"), grants, lineage: topLineage).isEmpty)
-        #expect(EffectiveRoles.roleIDs(on: .project("p1"), userID: "u2", groupIDs: [], grants: grants, implications: []).isEmpty,
-                "another user's grant does not count")
+        #expect(
+            EffectiveRoles.roleIDs(on: .project("p1"), userID: "u2", groupIDs: [], grants: grants, implications: []).isEmpty,
+            "another user's grant does not count"
+        )
     }
 
     @Test("a role granted to one of the user's groups counts; a group the user is not in does not")
     func viaGroup() {
-        let grants = [RoleGrant(actor: .group("g1"), target: .project("p1"), roleID: "member"),
-                      RoleGrant(actor: .group("g2"), target: .project("p1"), roleID: "admin")]
+        let grants = [
+            RoleGrant(actor: .group("g1"), target: .project("p1"), roleID: "member"),
+            RoleGrant(actor: .group("g2"), target: .project("p1"), roleID: "admin"),
+        ]
         #expect(roles(on: .project("p1"), groups: ["g1"], grants, lineage: topLineage) == ["member"])
     }
 
@@ -47,8 +57,10 @@ struct EffectiveRolesTests {
     @Test("implied roles follow a chain a → b → c")
     func impliedChain() {
         let grants = [RoleGrant(actor: .user("u1"), target: .system, roleID: "a")]
-        let rules = [RoleImplication(prior: "a", implied: "b"), RoleImplication(prior: "b", implied: "c"),
-                     RoleImplication(prior: "x", implied: "y")]
+        let rules = [
+            RoleImplication(prior: "a", implied: "b"), RoleImplication(prior: "b", implied: "c"),
+            RoleImplication(prior: "x", implied: "y"),
+        ]
         #expect(roles(on: .system, grants, implications: rules) == ["a", "b", "c"])
     }
 
@@ -68,17 +80,21 @@ struct EffectiveRolesTests {
 
     @Test("system grants count only on the system scope")
     func systemScope() {
-        let grants = [RoleGrant(actor: .user("u1"), target: .system, roleID: "admin"),
-                      RoleGrant(actor: .group("g1"), target: .system, roleID: "reader"),
-                      RoleGrant(actor: .user("u1"), target: .project("p1"), roleID: "member")]
+        let grants = [
+            RoleGrant(actor: .user("u1"), target: .system, roleID: "admin"),
+            RoleGrant(actor: .group("g1"), target: .system, roleID: "reader"),
+            RoleGrant(actor: .user("u1"), target: .project("p1"), roleID: "member"),
+        ]
         #expect(roles(on: .system, groups: ["g1"], grants) == ["admin", "reader"])
         #expect(roles(on: .project("p1"), groups: ["g1"], grants, lineage: topLineage) == ["member"])
     }
 
     @Test("the effective listing turns group grants into members' grants and adds implied roles with their prior role")
     func expandListing() {
-        let grants = [RoleGrant(actor: .group("g1"), target: .project("p1"), roleID: "a"),
-                      RoleGrant(actor: .user("u3"), target: .project("p1"), roleID: "b")]
+        let grants = [
+            RoleGrant(actor: .group("g1"), target: .project("p1"), roleID: "a"),
+            RoleGrant(actor: .user("u3"), target: .project("p1"), roleID: "b"),
+        ]
         let members = [GroupMembership(groupID: "g1", userID: "u1"), GroupMembership(groupID: "g1", userID: "u2")]
         let rows = EffectiveRoles.expand(grants, memberships: members, implications: [RoleImplication(prior: "a", implied: "b")])
         #expect(rows.count == 5)

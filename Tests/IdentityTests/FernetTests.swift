@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Identity
 
 @Suite("Fernet tokens and key repositories")
@@ -52,9 +53,15 @@ struct FernetTests {
 
     @Test("payloads round-trip, packing uuid hex ids and keeping other ids verbatim")
     func payload() throws {
-        let p = TokenPayload(userID: "0123456789abcdef0123456789abcdef", methods: ["password", "token"], scope: .project("default"),
-                             expiresAt: 1_900_000_000, issuedAt: 1_899_999_000_123_456, auditIDs: [TokenPayload.newAuditID(), TokenPayload.newAuditID()],
-                             applicationCredentialID: "fedcba9876543210fedcba9876543210")
+        let p = TokenPayload(
+            userID: "0123456789abcdef0123456789abcdef",
+            methods: ["password", "token"],
+            scope: .project("default"),
+            expiresAt: 1_900_000_000,
+            issuedAt: 1_899_999_000_123_456,
+            auditIDs: [TokenPayload.newAuditID(), TokenPayload.newAuditID()],
+            applicationCredentialID: "fedcba9876543210fedcba9876543210"
+        )
         let decoded = try #require(TokenPayload(decoding: p.encoded()))
         #expect(decoded == p)
         #expect(p.encoded().count < 100)
@@ -82,8 +89,11 @@ struct HelperTests {
             let bytes = Data(randomBytes(n))
             #expect(Data(base64URL: bytes.base64URLEncodedString(padded: false)) == bytes)
             #expect(Data(base64URL: bytes.base64URLEncodedString(padded: true)) == bytes)
-            #expect(bytes.base64URLEncodedString(padded: true) == bytes.base64EncodedString()
-                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_"))
+            #expect(
+                bytes.base64URLEncodedString(padded: true)
+                    == bytes.base64EncodedString()
+                    .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            )
         }
         #expect(Data(base64URL: "ab$d") == nil)
     }

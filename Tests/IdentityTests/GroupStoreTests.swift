@@ -3,6 +3,7 @@ import SQLKit
 import StratusCore
 import StratusStorage
 import Testing
+
 @testable import Identity
 
 /// A migrated identity database in a new temporary directory, with domains `default` and
@@ -94,8 +95,10 @@ struct GroupStoreTests {
             try await groups.addMember("u2", to: "g1", in: sql)
         }
         let (ids, ofAlice, inOps, bobInDevs) = try await db.read { sql in
-            (try await groups.groupIDs(ofUser: "u1", in: sql), try await groups.groups(ofUser: "u1", in: sql),
-             try await groups.users(inGroup: "g1", in: sql), try await groups.isMember("u2", of: "g2", in: sql))
+            (
+                try await groups.groupIDs(ofUser: "u1", in: sql), try await groups.groups(ofUser: "u1", in: sql),
+                try await groups.users(inGroup: "g1", in: sql), try await groups.isMember("u2", of: "g2", in: sql)
+            )
         }
         #expect(ids == ["g1", "g2"])
         #expect(ofAlice.map(\.name) == ["devs", "ops"])

@@ -52,12 +52,14 @@ struct IdentityFixture {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: template + "/keystone.db", toPath: dir + "/keystone.db")
         let config = try Config.defaults(
-            project: "keystone", options: IdentityOptions.all,
+            project: "keystone",
+            options: IdentityOptions.all,
             values: [
                 ("database", "connection", "sqlite:///\(dir)/keystone.db"), ("fernet_tokens", "key_repository", template + "/fernet"),
                 ("credential", "key_repository", dir + "/none"), ("identity", "password_hash_rounds", "4"),
                 ("oslo_policy", "policy_file", dir + "/policy.yaml"),
-            ] + extra)
+            ] + extra
+        )
         return IdentityFixture(dir: dir, service: try await IdentityService.open(config: config, logger: Logger(label: "test")))
     }
 
@@ -73,7 +75,6 @@ struct IdentityFixture {
         await close()
     }
 }
-
 
 extension TestClientProtocol {
     /// A password token; the body of the scope (`{"project": …}`, `{"domain": …}`) is given as JSON text.
@@ -128,7 +129,11 @@ struct IdentityAPITests {
         try await IdentityFixture.make().test { client in
             let admin = try await client.token(scope: adminProject)
             let made = try await client.call(
-                .post, "/v3/users", token: admin, body: #"{"user": {"name": "alice", "password": "pw2", "default_project_id": null}}"#)
+                .post,
+                "/v3/users",
+                token: admin,
+                body: #"{"user": {"name": "alice", "password": "pw2", "default_project_id": null}}"#
+            )
             #expect(made.status == .created)
             let alice = try #require(try json(made)["user"]?["id"]?.stringValue)
             let projects = try await client.call(.get, "/v3/projects?name=admin", token: admin)

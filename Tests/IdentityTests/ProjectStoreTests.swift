@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import StratusStorage
 import Testing
+
 @testable import Identity
 
 /// A migrated identity database in a new temporary directory, with domains `d1` and `d2`.
@@ -93,8 +94,11 @@ struct ProjectStoreTests {
     func update() async throws {
         let db = try await openDatabase()
         try await db.write { sql in
-            try await projects.create(ProjectRecord(id: "p", name: "p", domainID: "d1", parentID: "d1", enabled: true, extra: ["a": "1"]),
-                                      tags: ["x", "y"], in: sql)
+            try await projects.create(
+                ProjectRecord(id: "p", name: "p", domainID: "d1", parentID: "d1", enabled: true, extra: ["a": "1"]),
+                tags: ["x", "y"],
+                in: sql
+            )
         }
         let updated = try await db.write { sql in
             try await projects.update("p", description: .some("desc"), enabled: false, extra: ["b": "2"], tags: ["z"], in: sql)

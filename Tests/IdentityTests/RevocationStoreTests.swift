@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import StratusStorage
 import Testing
+
 @testable import Identity
 
 /// A migrated identity database in a new temporary directory.

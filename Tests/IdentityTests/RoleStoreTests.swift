@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import StratusStorage
 import Testing
+
 @testable import Identity
 
 /// A migrated identity database in a new temporary directory, with a `default` domain.
@@ -38,8 +39,10 @@ struct RoleStoreTests {
             _ = try await roles.create(RoleRecord(id: "r3", name: "admin", domainID: "default"), in: sql)
         }
         let (global, domain, named) = try await db.read { sql in
-            (try await roles.list(domainID: nil, in: sql), try await roles.list(domainID: "default", in: sql),
-             try await roles.list(domainID: nil, name: "reader", in: sql))
+            (
+                try await roles.list(domainID: nil, in: sql), try await roles.list(domainID: "default", in: sql),
+                try await roles.list(domainID: nil, name: "reader", in: sql)
+            )
         }
         #expect(global.map(\.id) == ["r2", "r1"], "by name")
         #expect(domain == [RoleRecord(id: "r3", name: "admin", domainID: "default")])
@@ -102,13 +105,17 @@ struct RoleStoreTests {
             _ = try await roles.create(RoleRecord(id: "b", name: "member"), in: sql)
             try await roles.add(RoleImplication(prior: "a", implied: "b"), in: sql)
             try await AssignmentStore().add(RoleGrant(actor: .user("u1"), target: .system, roleID: "a"), in: sql)
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO identity_user (id, name, domain_id, enabled, created_at) VALUES ('u1', 'alice', 'default', \(bind: true), 0)
-                """).run()
-            try await sql.raw("""
+                """
+            ).run()
+            try await sql.raw(
+                """
                 INSERT INTO application_credential (id, name, secret_hash, user_id, unrestricted, created_at)
                 VALUES ('ac', 'app', 'x', 'u1', \(bind: false), 0)
-                """).run()
+                """
+            ).run()
             try await sql.raw("INSERT INTO application_credential_role (application_credential_id, role_id) VALUES ('ac', 'a')").run()
         }
         try await db.write { sql in try await roles.delete("a", in: sql) }

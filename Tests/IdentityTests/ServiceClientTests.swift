@@ -21,18 +21,22 @@ struct ServiceClientTests {
         let dir = FileManager.default.temporaryDirectory.path + "/stratus-client-\(UUID().uuidString)"
         try FernetKeyRepository(path: dir + "/fernet").setup(owner: nil)
         let config = try Config.defaults(
-            project: "keystone", options: IdentityOptions.all,
+            project: "keystone",
+            options: IdentityOptions.all,
             values: [
                 ("database", "connection", "sqlite:///\(dir)/k.db"), ("fernet_tokens", "key_repository", dir + "/fernet"),
                 ("credential", "key_repository", dir + "/none"), ("identity", "password_hash_rounds", "4"),
-            ])
+            ]
+        )
         let identity = try await IdentityService.open(config: config, logger: Logger(label: "test"))
         try await identity.bootstrap(IdentityBootstrap(password: "pw"))
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         var iterator = ports.makeAsyncIterator()
         let identityApp = Application(
-            router: identity.router(logger: Logger(label: "test")), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { portSink.yield($0.localAddress?.port ?? 0) })
+            router: identity.router(logger: Logger(label: "test")),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { portSink.yield($0.localAddress?.port ?? 0) }
+        )
         let identityServer = Task { try await identityApp.runService(gracefulShutdownSignals: []) }
         let identityPort = try #require(await iterator.next())
         let authURL = "http://127.0.0.1:\(identityPort)"
@@ -40,7 +44,8 @@ struct ServiceClientTests {
         // A service that reports what it was sent: the caller, the service token's user, the request id.
         // No validation cache here, so a revoked token is refused at once.
         let validator = KeystoneTokenValidator(
-            settings: .init(authURL: authURL, username: "admin", password: "pw", projectName: "admin", cacheSeconds: 0))
+            settings: .init(authURL: authURL, username: "admin", password: "pw", projectName: "admin", cacheSeconds: 0)
+        )
         let echo = Router(context: StratusContext.self)
         echo.add(middleware: OpenStackMiddleware(format: .compute, bodyLimit: 1024, logger: Logger(label: "test")))
         echo.add(middleware: AuthMiddleware(validator: validator))
@@ -54,7 +59,10 @@ struct ServiceClientTests {
             return "\(caller.userName)|\(serviceUser)|\(requestID)|\(version)"
         }
         let echoApp = Application(
-            router: echo, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { portSink.yield($0.localAddress?.port ?? 0) })
+            router: echo,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { portSink.yield($0.localAddress?.port ?? 0) }
+        )
         let echoServer = Task { try await echoApp.runService(gracefulShutdownSignals: []) }
         let echoPort = try #require(await iterator.next())
 
@@ -65,8 +73,10 @@ struct ServiceClientTests {
         #expect(service.status == 201)
         let serviceID = try #require(service.json?["service"]?["id"]?.stringValue)
         let endpoint = try await identityClient.send(
-            .post, "/endpoints",
-            json: ["endpoint": ["service_id": .string(serviceID), "interface": "internal", "url": .string("http://127.0.0.1:\(echoPort)/")]])
+            .post,
+            "/endpoints",
+            json: ["endpoint": ["service_id": .string(serviceID), "interface": "internal", "url": .string("http://127.0.0.1:\(echoPort)/")]]
+        )
         #expect(endpoint.status == 201)
 
         // A new session sees the endpoint in its catalog.

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Hummingbird
 import Logging
 import NIOCore
@@ -9,7 +6,12 @@ import ServiceLifecycle
 import StratusAuth
 import StratusCore
 import Testing
+
 @testable import Identity
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 @Suite("keystonemiddleware-style validation against a live Identity service")
 struct TokenValidatorTests {
@@ -17,22 +19,30 @@ struct TokenValidatorTests {
     func remoteValidation() async throws {
         let dir = FileManager.default.temporaryDirectory.path + "/stratus-validator-\(UUID().uuidString)"
         try FernetKeyRepository(path: dir + "/fernet").setup(owner: nil)
-        let config = try Config.defaults(project: "keystone", options: IdentityOptions.all, values: [
-            ("database", "connection", "sqlite:///\(dir)/k.db"), ("fernet_tokens", "key_repository", dir + "/fernet"),
-            ("credential", "key_repository", dir + "/none"), ("identity", "password_hash_rounds", "4"),
-        ])
+        let config = try Config.defaults(
+            project: "keystone",
+            options: IdentityOptions.all,
+            values: [
+                ("database", "connection", "sqlite:///\(dir)/k.db"), ("fernet_tokens", "key_repository", dir + "/fernet"),
+                ("credential", "key_repository", dir + "/none"), ("identity", "password_hash_rounds", "4"),
+            ]
+        )
         let identity = try await IdentityService.open(config: config, logger: Logger(label: "test"))
         try await identity.bootstrap(IdentityBootstrap(password: "pw"))
 
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: identity.router(logger: Logger(label: "test")),
-                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) })
+        let app = Application(
+            router: identity.router(logger: Logger(label: "test")),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) }
+        )
         var iterator = ports.makeAsyncIterator()
         let identityServer = Task { try await app.runService(gracefulShutdownSignals: []) }
         let port = try #require(await iterator.next())
 
-        let validator = KeystoneTokenValidator(settings: .init(authURL: "http://127.0.0.1:\(port)", username: "admin", password: "pw", projectName: "admin"))
+        let validator = KeystoneTokenValidator(
+            settings: .init(authURL: "http://127.0.0.1:\(port)", username: "admin", password: "pw", projectName: "admin")
+        )
 
         // Another service behind AuthMiddleware, answering in its own (nova's) error format.
         let serviceRouter = Router(context: StratusContext.self)
@@ -42,8 +52,11 @@ struct TokenValidatorTests {
             let caller = try context.requireCaller()
             return "\(caller.userName)@\(caller.projectID ?? "-")"
         }
-        let service = Application(router: serviceRouter, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                                  onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) })
+        let service = Application(
+            router: serviceRouter,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) }
+        )
         let serviceServer = Task { try await service.runService(gracefulShutdownSignals: []) }
         let servicePort = try #require(await iterator.next())
         let serviceToken = try await validator.currentServiceToken()

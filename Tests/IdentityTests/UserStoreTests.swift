@@ -3,6 +3,7 @@ import SQLKit
 import StratusCore
 import StratusStorage
 import Testing
+
 @testable import Identity
 
 /// A migrated identity database in a new temporary directory, with domains `default` and `other`.
@@ -46,9 +47,20 @@ struct UserStoreTests {
     @Test("every column comes back typed, extra and options parsed")
     func roundTrip() async throws {
         let db = try await openUserDatabase()
-        let alice = UserRecord(id: "u1", name: "alice", domainID: "default", enabled: false, defaultProjectID: "p1",
-                               passwordHash: "$2b$hash", passwordExpiresAt: 5_000, failedAuthCount: 2, lastFailedAuthAt: 4_000,
-                               createdAt: 1_000, extra: ["email": "a@example.com"], options: ["lock_password": true])
+        let alice = UserRecord(
+            id: "u1",
+            name: "alice",
+            domainID: "default",
+            enabled: false,
+            defaultProjectID: "p1",
+            passwordHash: "$2b$hash",
+            passwordExpiresAt: 5_000,
+            failedAuthCount: 2,
+            lastFailedAuthAt: 4_000,
+            createdAt: 1_000,
+            extra: ["email": "a@example.com"],
+            options: ["lock_password": true]
+        )
         let (got, found) = try await db.write { sql in
             try await users.create(alice, in: sql)
             return (try await users.get("u1", in: sql), try await users.find(name: "alice", domainID: "default", in: sql))
@@ -76,8 +88,10 @@ struct UserStoreTests {
             try await users.create(user("u3", "alice", domain: "other"), in: sql)
         }
         let (all, named, inOther, disabled) = try await db.read { sql in
-            (try await users.list(in: sql), try await users.list(name: "alice", in: sql),
-             try await users.list(domainID: "other", in: sql), try await users.list(domainID: "default", enabled: false, in: sql))
+            (
+                try await users.list(in: sql), try await users.list(name: "alice", in: sql),
+                try await users.list(domainID: "other", in: sql), try await users.list(domainID: "default", enabled: false, in: sql)
+            )
         }
         #expect(all.map(\.name) == ["alice", "alice", "carol"])
         #expect(Set(named.map(\.id)) == ["u2", "u3"])
@@ -112,8 +126,11 @@ struct UserStoreTests {
         let stored = alice
         let updated = try await db.write { sql in
             try await users.create(stored, in: sql)
-            return try await users.update("u1", UserChanges(name: "alicia", enabled: false, defaultProjectID: .some(nil), extra: ["team": "y"]),
-                                          in: sql)
+            return try await users.update(
+                "u1",
+                UserChanges(name: "alicia", enabled: false, defaultProjectID: .some(nil), extra: ["team": "y"]),
+                in: sql
+            )
         }
         #expect(updated.name == "alicia" && updated.enabled == false && updated.defaultProjectID == nil)
         #expect(updated.extra == ["email": "a@example.com", "team": "y"])
@@ -156,7 +173,9 @@ struct UserStoreTests {
             try await GroupStore().create(GroupRecord(id: "g1", name: "devs", domainID: "default"), in: sql)
             try await GroupStore().addMember("u1", to: "g1", in: sql)
             try await ApplicationCredentialStore().create(
-                ApplicationCredentialRecord(id: "a1", name: "ci", secretHash: "h", userID: "u1", unrestricted: false, createdAt: 1), in: sql)
+                ApplicationCredentialRecord(id: "a1", name: "ci", secretHash: "h", userID: "u1", unrestricted: false, createdAt: 1),
+                in: sql
+            )
             try await users.delete("u1", in: sql)
         }
         let (members, apps) = try await db.read { sql in

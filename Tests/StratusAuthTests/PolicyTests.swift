@@ -1,14 +1,17 @@
 import Foundation
-import Testing
-@testable import StratusAuth
 import StratusCore
+import Testing
+
+@testable import StratusAuth
 
 @Suite("oslo.policy rules")
 struct PolicyTests {
     func creds(roles: [String], project: String? = "p1", domain: String? = nil, system: Bool = false, user: String = "u1") -> [String: JSON] {
-        ["roles": .array(roles.map(JSON.string)), "user_id": .string(user), "project_id": .optional(project),
-         "domain_id": .optional(domain), "system_scope": system ? "all" : nil, "is_admin": false,
-         "token": ["project": ["domain": ["id": "default"]]]]
+        [
+            "roles": .array(roles.map(JSON.string)), "user_id": .string(user), "project_id": .optional(project),
+            "domain_id": .optional(domain), "system_scope": system ? "all" : nil, "is_admin": false,
+            "token": ["project": ["domain": ["id": "default"]]],
+        ]
     }
 
     let defaults: [String: String] = [
@@ -65,10 +68,10 @@ struct PolicyTests {
     func overrides() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("policy-\(UUID().uuidString).yaml").path
         try """
-            # generated sample
-            "list_users": "role:member"
-            get_project: "!"
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        # generated sample
+        "list_users": "role:member"
+        get_project: "!"
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         let p = try PolicyEnforcer(defaults: defaults, policyFile: path)
         #expect(p.allows("list_users", target: [:], credentials: creds(roles: ["member"])))
         #expect(!p.allows("get_project", target: ["target": ["project": ["id": "p1"]]], credentials: creds(roles: ["admin"])))
@@ -85,8 +88,10 @@ struct PolicyScopeTests {
     ]
 
     func creds(_ roles: [String], project: String? = nil, domain: String? = nil, system: Bool = false) -> [String: JSON] {
-        ["roles": .array(roles.map(JSON.string)), "project_id": .optional(project), "domain_id": .optional(domain),
-         "system_scope": system ? "all" : nil]
+        [
+            "roles": .array(roles.map(JSON.string)), "project_id": .optional(project), "domain_id": .optional(domain),
+            "system_scope": system ? "all" : nil,
+        ]
     }
 
     @Test("a token's scope: system_scope, else domain_id, else project (unscoped counts as project)")

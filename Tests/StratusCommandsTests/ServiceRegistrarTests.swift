@@ -33,18 +33,22 @@ struct ServiceRegistrarTests {
         let dir = FileManager.default.temporaryDirectory.path + "/stratus-registrar-\(UUID().uuidString)"
         try FernetKeyRepository(path: dir + "/fernet").setup(owner: nil)
         let config = try Config.defaults(
-            project: "keystone", options: IdentityOptions.all,
+            project: "keystone",
+            options: IdentityOptions.all,
             values: [
                 ("database", "connection", "sqlite:///\(dir)/k.db"), ("fernet_tokens", "key_repository", dir + "/fernet"),
                 ("credential", "key_repository", dir + "/none"), ("identity", "password_hash_rounds", "4"),
-            ])
+            ]
+        )
         let identity = try await IdentityService.open(config: config, logger: Logger(label: "test"))
         try await identity.bootstrap(IdentityBootstrap(password: "pw"))
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         var iterator = ports.makeAsyncIterator()
         let app = Application(
-            router: identity.router(logger: Logger(label: "test")), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { portSink.yield($0.localAddress?.port ?? 0) })
+            router: identity.router(logger: Logger(label: "test")),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { portSink.yield($0.localAddress?.port ?? 0) }
+        )
         let server = Task { try await app.runService(gracefulShutdownSignals: []) }
         let port = try #require(await iterator.next())
         let authURL = "http://127.0.0.1:\(port)/v3"

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import StratusCore
 
 @Suite("oslo.config-style configuration")
@@ -24,18 +25,21 @@ struct ConfigTests {
 
     @Test("sections, comments, continuation lines and quotes parse as oslo does")
     func parsesINI() throws {
-        let ini = try INIFile(path: "x", contents: """
-            # comment
-            [DEFAULT]
-            ; another comment
-            my_ip = 192.168.0.10
-            [database]
-            connection = sqlite:////var/lib/k.db
-            [vnc]
-            url: "http://example/"
-            long = first
-              second
-            """)
+        let ini = try INIFile(
+            path: "x",
+            contents: """
+                # comment
+                [DEFAULT]
+                ; another comment
+                my_ip = 192.168.0.10
+                [database]
+                connection = sqlite:////var/lib/k.db
+                [vnc]
+                url: "http://example/"
+                long = first
+                  second
+                """
+        )
         #expect(ini.entries.map(\.name) == ["my_ip", "connection", "url", "long"])
         #expect(ini.entries[2].value == "http://example/")
         #expect(ini.entries[3].value == "first\nsecond")
@@ -44,12 +48,14 @@ struct ConfigTests {
 
     @Test("$var and ${group.var} interpolate; $$ is a literal dollar")
     func interpolates() throws {
-        let path = try write("""
+        let path = try write(
+            """
             [DEFAULT]
             my_ip = 10.1.2.3
             [vnc]
             url = http://${vnc.server_listen}:6080/$$x
-            """)
+            """
+        )
         let c = try Config.load(project: "nova", configFiles: [path], configDirs: [], options: options)
         #expect(c.string("vnc", "server_listen") == "10.1.2.3")
         #expect(c.string("vnc", "url") == "http://10.1.2.3:6080/$x")
@@ -112,9 +118,11 @@ struct JSONTests {
 
     @Test("malformed JSON is an error saying what and where")
     func malformed() {
-        for (text, reason) in [("{nope", "expected a string key, found 'n' at byte 1"), ("[1, 2", "unterminated array"),
-                               ("{\"a\": 1} x", "after the JSON value"), ("01", "leading zero"), ("\"\\q\"", "invalid escape"),
-                               ("", "unexpected end of input"), (String(repeating: "[", count: 200), "nesting deeper")] {
+        for (text, reason) in [
+            ("{nope", "expected a string key, found 'n' at byte 1"), ("[1, 2", "unterminated array"),
+            ("{\"a\": 1} x", "after the JSON value"), ("01", "leading zero"), ("\"\\q\"", "invalid escape"),
+            ("", "unexpected end of input"), (String(repeating: "[", count: 200), "nesting deeper"),
+        ] {
             do {
                 _ = try JSON.parse(Array(text.utf8))
                 Issue.record("\(text) parsed")
@@ -140,7 +148,11 @@ struct ErrorFormatTests {
     @Test("each service renders errors in its own shape")
     func shapes() {
         let e = OpenStackError.notFound("Could not find project: x.")
-        #expect(ErrorFormat.identity.body(for: e, requestID: "r") == ["error": ["code": 404, "title": "Not Found", "message": "Could not find project: x."]])
+        #expect(
+            ErrorFormat.identity.body(for: e, requestID: "r") == [
+                "error": ["code": 404, "title": "Not Found", "message": "Could not find project: x."]
+            ]
+        )
         #expect(ErrorFormat.compute.body(for: e, requestID: "r")["itemNotFound"]?["code"] == 404)
         #expect(ErrorFormat.placement.body(for: e, requestID: "r")["errors"]?.arrayValue?.first?["request_id"] == "r")
     }

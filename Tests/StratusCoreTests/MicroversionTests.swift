@@ -9,7 +9,11 @@ import Testing
 struct MicroversionTests {
     let placement = MicroversionRange(service: "placement", minimum: Microversion(1, 0), maximum: Microversion(1, 39))
     let compute = MicroversionRange(
-        service: "compute", minimum: Microversion(2, 1), maximum: Microversion(2, 104), legacyHeader: "X-OpenStack-Nova-API-Version")
+        service: "compute",
+        minimum: Microversion(2, 1),
+        maximum: Microversion(2, 104),
+        legacyHeader: "X-OpenStack-Nova-API-Version"
+    )
 
     func headers(_ pairs: (String, String)...) -> HTTPFields {
         var fields = HTTPFields()
@@ -99,7 +103,8 @@ struct PageRequestTests {
     func pairs() throws {
         let page = try PageRequest(
             query: [("limit", "5"), ("marker", "abc"), ("sort_key", "name"), ("sort_dir", "desc"), ("sort_key", "id")],
-            sortable: ["name", "id"])
+            sortable: ["name", "id"]
+        )
         #expect(page.limit == 5 && page.marker == "abc")
         #expect(page.sort == [.init(key: "name", direction: .descending), .init(key: "id", direction: .descending)])
     }

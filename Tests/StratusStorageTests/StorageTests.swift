@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import StratusCore
 import Testing
+
 @testable import StratusStorage
 
 @Suite("database URLs")
@@ -15,8 +16,10 @@ struct DatabaseURLTests {
 
     @Test("postgresql URLs with credentials, port and database")
     func postgres() throws {
-        #expect(try DatabaseURL("postgresql://keystone:pa%40ss@db.example:5433/keystone") ==
-            .postgres(host: "db.example", port: 5433, user: "keystone", password: "pa@ss", database: "keystone"))
+        #expect(
+            try DatabaseURL("postgresql://keystone:pa%40ss@db.example:5433/keystone")
+                == .postgres(host: "db.example", port: 5433, user: "keystone", password: "pa@ss", database: "keystone")
+        )
         #expect(try DatabaseURL("postgresql+psycopg2://u:p@h/d") == .postgres(host: "h", port: 5432, user: "u", password: "p", database: "d"))
     }
 
@@ -44,14 +47,23 @@ struct StorageConformanceTests {
         return out
     }
 
-    let migrations = Migrator(service: "conformance", [
-        Migration(1, "things", ["CREATE TABLE thing_\(Self.suffix) (id VARCHAR(64) PRIMARY KEY, name VARCHAR(64) NOT NULL UNIQUE, n BIGINT NOT NULL)"]),
-        Migration(2, "flag", ["ALTER TABLE thing_\(Self.suffix) ADD COLUMN flag BOOLEAN NOT NULL DEFAULT FALSE"]),
-    ])
+    let migrations = Migrator(
+        service: "conformance",
+        [
+            Migration(
+                1,
+                "things",
+                ["CREATE TABLE thing_\(Self.suffix) (id VARCHAR(64) PRIMARY KEY, name VARCHAR(64) NOT NULL UNIQUE, n BIGINT NOT NULL)"]
+            ),
+            Migration(2, "flag", ["ALTER TABLE thing_\(Self.suffix) ADD COLUMN flag BOOLEAN NOT NULL DEFAULT FALSE"]),
+        ]
+    )
     static let suffix = String(UUID().uuidString.prefix(8)).lowercased()
 
-    @Test("migrations apply in order once; a write that throws leaves nothing; unique violations are classified",
-          arguments: urls)
+    @Test(
+        "migrations apply in order once; a write that throws leaves nothing; unique violations are classified",
+        arguments: urls
+    )
     func conformance(url: String) async throws {
         let db = try await Database.open(try DatabaseURL(url))
         let table = "thing_\(Self.suffix)"
@@ -69,9 +81,13 @@ struct StorageConformanceTests {
                 throw Boom()
             }
         }
-        let count = try await db.read { sql in try await sql.raw("SELECT COUNT(*) AS c FROM \(unsafeRaw: table)").first()!.decode(column: "c", as: Int.self) }
+        let count = try await db.read { sql in
+            try await sql.raw("SELECT COUNT(*) AS c FROM \(unsafeRaw: table)").first()!.decode(column: "c", as: Int.self)
+        }
         #expect(count == 0)
-        try await db.write { sql in try await sql.raw("INSERT INTO \(unsafeRaw: table) (id, name, n, flag) VALUES ('a', 'first', 1, \(bind: true))").run() }
+        try await db.write { sql in
+            try await sql.raw("INSERT INTO \(unsafeRaw: table) (id, name, n, flag) VALUES ('a', 'first', 1, \(bind: true))").run()
+        }
         await #expect(throws: StorageError.uniqueViolation) {
             try await db.write { sql in try await sql.raw("INSERT INTO \(unsafeRaw: table) (id, name, n) VALUES ('b', 'first', 2)").run() }
         }
@@ -117,7 +133,10 @@ struct MultiServiceMigrationTests {
         #expect(try await image.currentVersion(db) == 0, "identity's version 1 is not image's")
         #expect(try await image.migrate(db) == [1])
         #expect(try await image.currentVersion(db) == 1)
-        struct Row: Decodable { var service: String; var version: Int }
+        struct Row: Decodable {
+            var service: String
+            var version: Int
+        }
         let rows = try await db.read { sql in
             try await sql.raw("SELECT service, version FROM stratus_migrations ORDER BY service").all(decoding: Row.self)
         }
@@ -131,10 +150,14 @@ struct MultiServiceMigrationTests {
     @Test("all-in-one's database naming: beside keystone.db on SQLite, D_name on PostgreSQL")
     func derivedNames() throws {
         #expect(try DatabaseURL.derived(from: "sqlite:////var/x/keystone.db", name: "glance", primary: "keystone") == "sqlite:////var/x/glance.db")
-        #expect(try DatabaseURL.derived(from: "sqlite:////var/x/keystone.db", name: "keystone", primary: "keystone")
-            == "sqlite:////var/x/keystone.db")
-        #expect(try DatabaseURL.derived(from: "postgresql://u:p@h:5433/cloud?sslmode=disable", name: "nova_api", primary: "keystone")
-            == "postgresql://u:p@h:5433/cloud_nova_api?sslmode=disable")
+        #expect(
+            try DatabaseURL.derived(from: "sqlite:////var/x/keystone.db", name: "keystone", primary: "keystone")
+                == "sqlite:////var/x/keystone.db"
+        )
+        #expect(
+            try DatabaseURL.derived(from: "postgresql://u:p@h:5433/cloud?sslmode=disable", name: "nova_api", primary: "keystone")
+                == "postgresql://u:p@h:5433/cloud_nova_api?sslmode=disable"
+        )
         #expect(try DatabaseURL.derived(from: "sqlite://", name: "placement", primary: "keystone") == "sqlite://")
         #expect(throws: ConfigError.self) { try DatabaseURL.derived(from: "mysql+pymysql://u:p@h/k", name: "glance", primary: "keystone") }
     }

@@ -56,8 +56,17 @@ struct ApplicationCredentialRoutes: Sendable {
             }
         }
         let credential = ApplicationCredentialRecord(
-            id: newID(), name: name, secretHash: try await service.hasher.hash(secret), description: description, userID: userID,
-            projectID: projectID, expiresAt: expiry, unrestricted: unrestricted, createdAt: Clock.micros(), roleIDs: roleIDs)
+            id: newID(),
+            name: name,
+            secretHash: try await service.hasher.hash(secret),
+            description: description,
+            userID: userID,
+            projectID: projectID,
+            expiresAt: expiry,
+            unrestricted: unrestricted,
+            createdAt: Clock.micros(),
+            roleIDs: roleIDs
+        )
         let (created, roles) = try await service.write { sql in
             try await credentials.create(credential, in: sql)
             return (try await credentials.get(credential.id, in: sql), try await credentials.roles(of: credential.id, in: sql))
@@ -70,8 +79,11 @@ struct ApplicationCredentialRoutes: Sendable {
     /// GET one's application credentials, filtered by `name`: 200. 403 by policy.
     @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let userID = try ctx.parameters.require("user_id")
-        _ = try await service.authorize(req, IdentityPolicy.listApplicationCredentials,
-                                        target: ["user_id": .string(userID), "target": ["user": ["id": .string(userID)]]])
+        _ = try await service.authorize(
+            req,
+            IdentityPolicy.listApplicationCredentials,
+            target: ["user_id": .string(userID), "target": ["user": ["id": .string(userID)]]]
+        )
         let name = req.query("name")
         let found = try await service.read { sql in
             var out: [(ApplicationCredentialRecord, [ApplicationCredentialStore.RoleRow])] = []
@@ -113,16 +125,19 @@ struct ApplicationCredentialRoutes: Sendable {
 
     /// keystone's refusal for tokens of restricted application credentials.
     static let restricted = OpenStackError.forbidden(
-        "Using method 'application_credential' is not allowed for managing additional application credentials.")
+        "Using method 'application_credential' is not allowed for managing additional application credentials."
+    )
 
     /// keystone's application credential representation (without the secret).
     static func json(_ credential: ApplicationCredentialRecord, roles: [ApplicationCredentialStore.RoleRow], _ req: Request) -> JSON {
-        ["id": .string(credential.id), "name": .string(credential.name), "description": .optional(credential.description),
-         "user_id": .string(credential.userID), "project_id": .optional(credential.projectID), "system": nil,
-         "expires_at": credential.expiresAt.map { .string(Clock.iso(micros: $0, zulu: false)) } ?? .null,
-         "unrestricted": .bool(credential.unrestricted), "access_rules": [],
-         "roles": .array(roles.map { ["id": .string($0.id), "name": .string($0.name), "domain_id": nil] }),
-         "links": ["self": .string(req.baseURL + "/v3/users/\(credential.userID)/application_credentials/\(credential.id)")]]
+        [
+            "id": .string(credential.id), "name": .string(credential.name), "description": .optional(credential.description),
+            "user_id": .string(credential.userID), "project_id": .optional(credential.projectID), "system": nil,
+            "expires_at": credential.expiresAt.map { .string(Clock.iso(micros: $0, zulu: false)) } ?? .null,
+            "unrestricted": .bool(credential.unrestricted), "access_rules": [],
+            "roles": .array(roles.map { ["id": .string($0.id), "name": .string($0.name), "domain_id": nil] }),
+            "links": ["self": .string(req.baseURL + "/v3/users/\(credential.userID)/application_credentials/\(credential.id)")],
+        ]
     }
 }
 

@@ -22,7 +22,9 @@ struct AssignmentRoutes: Sendable {
     func add(to r: inout RouteTable) {
         for target in TargetKind.allCases {
             for actor in ActorKind.allCases {
-                let base = target == .system ? "/v3/system/\(actor.rawValue)s/{actor_id}/roles"
+                let base =
+                    target == .system
+                    ? "/v3/system/\(actor.rawValue)s/{actor_id}/roles"
                     : "/v3/\(target.rawValue)s/{\(target.rawValue)_id}/\(actor.rawValue)s/{actor_id}/roles"
                 r.get(base) { req, ctx in try await listGrants(req, ctx, target, actor) }
                 r.put(base + "/{role_id}") { req, ctx in try await createGrant(req, ctx, target, actor) }
@@ -36,7 +38,9 @@ struct AssignmentRoutes: Sendable {
 
     /// GET the roles granted to the actor on the target: 200. 404 unknown target or actor; 403 by policy.
     @Sendable func listGrants(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind) async throws -> Response {
-        let action = target == .system ? (actor == .user ? IdentityPolicy.listSystemGrantsForUser : IdentityPolicy.listSystemGrantsForGroup) : IdentityPolicy.listGrants
+        let action =
+            target == .system
+            ? (actor == .user ? IdentityPolicy.listSystemGrantsForUser : IdentityPolicy.listSystemGrantsForGroup) : IdentityPolicy.listGrants
         let resolved = try await resolve(req, ctx, target, actor, action: action, withRole: false)
         let found = try await service.read { sql in try await roles.granted(to: resolved.actor, on: resolved.target, in: sql) }
         return .json(["roles": .array(found.map { RoleRoutes.json($0, req) }), "links": collectionLinks(req)])
@@ -45,7 +49,9 @@ struct AssignmentRoutes: Sendable {
     /// PUT a grant (idempotent): 204. 404 unknown target, actor or role; 403 for a domain role
     /// outside its domain, or by policy.
     @Sendable func createGrant(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind) async throws -> Response {
-        let action = target == .system ? (actor == .user ? IdentityPolicy.createSystemGrantForUser : IdentityPolicy.createSystemGrantForGroup) : IdentityPolicy.createGrant
+        let action =
+            target == .system
+            ? (actor == .user ? IdentityPolicy.createSystemGrantForUser : IdentityPolicy.createSystemGrantForGroup) : IdentityPolicy.createGrant
         let resolved = try await resolve(req, ctx, target, actor, action: action, withRole: true)
         let role = resolved.role!
         if let roleDomain = role.domainID, target == .project, resolved.targetDomainID != roleDomain {
@@ -61,7 +67,9 @@ struct AssignmentRoutes: Sendable {
 
     /// GET or HEAD a grant: 204. 404 unknown target, actor or role, or no such grant; 403 by policy.
     @Sendable func checkGrant(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind) async throws -> Response {
-        let action = target == .system ? (actor == .user ? IdentityPolicy.checkSystemGrantForUser : IdentityPolicy.checkSystemGrantForGroup) : IdentityPolicy.checkGrant
+        let action =
+            target == .system
+            ? (actor == .user ? IdentityPolicy.checkSystemGrantForUser : IdentityPolicy.checkSystemGrantForGroup) : IdentityPolicy.checkGrant
         let resolved = try await resolve(req, ctx, target, actor, action: action, withRole: true)
         try await requireGrant(resolved, target, actor)
         return .empty()
@@ -69,7 +77,9 @@ struct AssignmentRoutes: Sendable {
 
     /// DELETE a grant: 204. 404 unknown target, actor or role, or no such grant; 403 by policy.
     @Sendable func revokeGrant(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind) async throws -> Response {
-        let action = target == .system ? (actor == .user ? IdentityPolicy.revokeSystemGrantForUser : IdentityPolicy.revokeSystemGrantForGroup) : IdentityPolicy.revokeGrant
+        let action =
+            target == .system
+            ? (actor == .user ? IdentityPolicy.revokeSystemGrantForUser : IdentityPolicy.revokeSystemGrantForGroup) : IdentityPolicy.revokeGrant
         let resolved = try await resolve(req, ctx, target, actor, action: action, withRole: true)
         let grant = try await requireGrant(resolved, target, actor)
         try await service.write { sql in try await assignments.remove(grant, in: sql) }
@@ -79,18 +89,28 @@ struct AssignmentRoutes: Sendable {
     /// GET `/v3/role_assignments`: 200. 400 `effective` with `group.id`; 403 by policy.
     @Sendable func listAssignments(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let scopeDomain = req.query("scope.domain.id")
-        _ = try await service.authorize(req, IdentityPolicy.listRoleAssignments,
-                                        target: scopeDomain.map { ["target": ["domain_id": .string($0)]] } ?? [:])
+        _ = try await service.authorize(
+            req,
+            IdentityPolicy.listRoleAssignments,
+            target: scopeDomain.map { ["target": ["domain_id": .string($0)]] } ?? [:]
+        )
         let effective = req.query("effective") != nil
         let includeNames = req.query("include_names").map(queryBool) ?? false
-        let filter = AssignmentStore.Filter(userID: req.query("user.id"), groupID: req.query("group.id"), roleID: req.query("role.id"),
-                                            projectID: req.query("scope.project.id"), domainID: scopeDomain,
-                                            system: req.query("scope.system") != nil)
+        let filter = AssignmentStore.Filter(
+            userID: req.query("user.id"),
+            groupID: req.query("group.id"),
+            roleID: req.query("role.id"),
+            projectID: req.query("scope.project.id"),
+            domainID: scopeDomain,
+            system: req.query("scope.system") != nil
+        )
         if effective && filter.groupID != nil {
             throw OpenStackError.badRequest("Combining effective and group filter will always result in an empty list.")
         }
         let (rows, names) = try await service.read { sql in
-            let rows = effective ? try await assignments.listEffective(filter, in: sql)
+            let rows =
+                effective
+                ? try await assignments.listEffective(filter, in: sql)
                 : try await assignments.list(filter, in: sql).map { EffectiveRoles.Assignment(grant: $0) }
             return (rows, includeNames ? try await assignments.names(for: rows, in: sql) : [:])
         }
@@ -110,7 +130,14 @@ struct AssignmentRoutes: Sendable {
     }
 
     /// Resolves target, actor (and role) with 404s, then enforces keystone's grant policy.
-    func resolve(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind, action: String, withRole: Bool)
+    func resolve(
+        _ req: Request,
+        _ ctx: StratusContext,
+        _ target: TargetKind,
+        _ actor: ActorKind,
+        action: String,
+        withRole: Bool
+    )
         async throws -> Resolved
     {
         let targetID = target == .system ? nil : try ctx.parameters.require("\(target.rawValue)_id")
@@ -133,11 +160,12 @@ struct AssignmentRoutes: Sendable {
         }
         if let role { policyTarget["role"] = RoleRoutes.policyTarget(role) }
         _ = try await service.authorize(req, action, target: ["target": .object(policyTarget)])
-        let grantTarget: RoleGrant.Target = switch target {
-        case .project: .project(targetID!)
-        case .domain: .domain(targetID!)
-        case .system: .system
-        }
+        let grantTarget: RoleGrant.Target =
+            switch target {
+            case .project: .project(targetID!)
+            case .domain: .domain(targetID!)
+            case .system: .system
+            }
         return Resolved(actor: actor == .user ? .user(actorID) : .group(actorID), target: grantTarget, targetDomainID: targetDomain, role: role)
     }
 
@@ -147,19 +175,26 @@ struct AssignmentRoutes: Sendable {
         let grant = RoleGrant(actor: resolved.actor, target: resolved.target, roleID: resolved.role!.id)
         guard try await service.read({ sql in try await assignments.exists(grant, in: sql) }) else {
             let key = AssignmentStore.Key(actor: grant.actor, target: grant.target)
-            throw OpenStackError.notFound("Could not find role assignment with role: \(grant.roleID), \(actor.rawValue): \(key.actorID), "
-                + "\(target.rawValue): \(key.targetID).")
+            throw OpenStackError.notFound(
+                "Could not find role assignment with role: \(grant.roleID), \(actor.rawValue): \(key.actorID), "
+                    + "\(target.rawValue): \(key.targetID)."
+            )
         }
         return grant
     }
 
     /// One `role_assignments` entry with keystone's `links` (and names when asked for).
-    static func json(_ a: EffectiveRoles.Assignment, names: [String: (name: String, domainID: String?)], includeNames: Bool,
-                     base: String) -> JSON {
-        let (actor, actorID): (String, String) = switch a.grant.actor {
-        case .user(let id): ("user", id)
-        case .group(let id): ("group", id)
-        }
+    static func json(
+        _ a: EffectiveRoles.Assignment,
+        names: [String: (name: String, domainID: String?)],
+        includeNames: Bool,
+        base: String
+    ) -> JSON {
+        let (actor, actorID): (String, String) =
+            switch a.grant.actor {
+            case .user(let id): ("user", id)
+            case .group(let id): ("group", id)
+            }
         func named(_ kind: String, _ id: String) -> JSON {
             var o: [String: JSON] = ["id": .string(id)]
             if includeNames, let (name, domain) = names["\(kind):\(id)"] {
@@ -185,7 +220,9 @@ struct AssignmentRoutes: Sendable {
             links["assignment"] = .string("\(base)/\(targetPath)/\(actor)s/\(actorID)/roles/\(a.priorRole ?? a.grant.roleID)")
         }
         if let p = a.priorRole { links["prior_role"] = .string("\(base)/roles/\(p)") }
-        return ["role": named("role", a.grant.roleID), actor: named(actor, actorID), "scope": scope,
-                "links": .object(links)]
+        return [
+            "role": named("role", a.grant.roleID), actor: named(actor, actorID), "scope": scope,
+            "links": .object(links),
+        ]
     }
 }

@@ -62,8 +62,10 @@ struct AuthRoutes: Sendable {
     @Sendable func validate(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let (subject, validated) = try await subjectToken(req, IdentityPolicy.validateToken)
         let wantsCatalog = req.query("nocatalog") == nil && validated.payload.scope != .unscoped
-        return .json(text: try await service.renderedValidation(subject, validated, withCatalog: wantsCatalog),
-                     headers: Self.subjectHeader(subject))
+        return .json(
+            text: try await service.renderedValidation(subject, validated, withCatalog: wantsCatalog),
+            headers: Self.subjectHeader(subject)
+        )
     }
 
     /// HEAD: whether `X-Subject-Token` validates: 200. 404 when it does not; 401 unauthenticated; 403 by policy.
@@ -168,8 +170,15 @@ struct AuthRoutes: Sendable {
         if let appProject, scope != .project(appProject) {
             throw OpenStackError.unauthorized("Application credentials cannot request a scope.")
         }
-        let issued = TokenPayload(userID: userID, methods: usedMethods, scope: scope, expiresAt: expiresAt, issuedAt: now,
-                                  auditIDs: auditIDs, applicationCredentialID: appCred?.id)
+        let issued = TokenPayload(
+            userID: userID,
+            methods: usedMethods,
+            scope: scope,
+            expiresAt: expiresAt,
+            issuedAt: now,
+            auditIDs: auditIDs,
+            applicationCredentialID: appCred?.id
+        )
         let token = try service.issue(issued)
         let validated: ValidatedToken
         do {

@@ -71,8 +71,12 @@ struct CatalogRoutes: Sendable {
         let description = try b.string("description", nullable: true, maxLength: 255)
         let parent = try b.string("parent_region_id", nullable: true)
         let updated = try await service.write { sql in
-            try await catalog.updateRegion(id, description: b.has("description") ? description ?? "" : nil,
-                                           parentRegionID: b.has("parent_region_id") ? .some(parent) : nil, in: sql)
+            try await catalog.updateRegion(
+                id,
+                description: b.has("description") ? description ?? "" : nil,
+                parentRegionID: b.has("parent_region_id") ? .some(parent) : nil,
+                in: sql
+            )
         }
         return .json(["region": Self.json(updated, req)])
     }
@@ -205,8 +209,15 @@ struct CatalogRoutes: Sendable {
         let serviceID = try b.string("service_id")
         if let serviceID { _ = try await service.read { sql in try await catalog.service(serviceID, in: sql) } }
         let updated = try await service.write { sql in
-            try await catalog.updateEndpoint(id, interface: interface, url: url, enabled: enabled,
-                                             regionID: b.has("region_id") ? .some(region) : nil, serviceID: serviceID, in: sql)
+            try await catalog.updateEndpoint(
+                id,
+                interface: interface,
+                url: url,
+                enabled: enabled,
+                regionID: b.has("region_id") ? .some(region) : nil,
+                serviceID: serviceID,
+                in: sql
+            )
         }
         return .json(["endpoint": Self.json(updated, req)])
     }
@@ -237,31 +248,49 @@ struct CatalogRoutes: Sendable {
 
     /// A region as keystone renders it.
     static func json(_ region: RegionRecord, _ req: Request) -> JSON {
-        ["id": .string(region.id), "description": .string(region.description), "parent_region_id": .optional(region.parentRegionID),
-         "links": ["self": .string(req.baseURL + "/v3/regions/" + region.id)]]
+        [
+            "id": .string(region.id), "description": .string(region.description), "parent_region_id": .optional(region.parentRegionID),
+            "links": ["self": .string(req.baseURL + "/v3/regions/" + region.id)],
+        ]
     }
 
     /// A service as keystone renders it: `extra` attributes (`name`, `description`, …) beside the known ones, which win.
     static func json(_ service: ServiceRecord, _ req: Request) -> JSON {
-        merged(["id": .string(service.id), "type": .string(service.type), "enabled": .bool(service.enabled),
-                "links": ["self": .string(req.baseURL + "/v3/services/" + service.id)]], service.extra)
+        merged(
+            [
+                "id": .string(service.id), "type": .string(service.type), "enabled": .bool(service.enabled),
+                "links": ["self": .string(req.baseURL + "/v3/services/" + service.id)],
+            ],
+            service.extra
+        )
     }
 
     /// An endpoint as keystone renders it (`region` repeats `region_id` for v2-era clients).
     static func json(_ endpoint: EndpointRecord, _ req: Request) -> JSON {
         let region = JSON.optional(endpoint.regionID)
-        return ["id": .string(endpoint.id), "interface": .string(endpoint.interface), "service_id": .string(endpoint.serviceID),
-                "url": .string(endpoint.url), "region_id": region, "region": region, "enabled": .bool(endpoint.enabled),
-                "links": ["self": .string(req.baseURL + "/v3/endpoints/" + endpoint.id)]]
+        return [
+            "id": .string(endpoint.id), "interface": .string(endpoint.interface), "service_id": .string(endpoint.serviceID),
+            "url": .string(endpoint.url), "region_id": region, "region": region, "enabled": .bool(endpoint.enabled),
+            "links": ["self": .string(req.baseURL + "/v3/endpoints/" + endpoint.id)],
+        ]
     }
 
     /// The `catalog` of a token or of `/v3/auth/catalog`.
     static func json(_ catalog: [CatalogService]) -> JSON {
-        .array(catalog.map { s in
-            ["id": .string(s.id), "type": .string(s.type), "name": .string(s.name), "endpoints": .array(s.endpoints.map { e in
-                let region = JSON.optional(e.regionID)
-                return ["id": .string(e.id), "interface": .string(e.interface), "region_id": region, "region": region, "url": .string(e.url)]
-            })]
-        })
+        .array(
+            catalog.map { s in
+                [
+                    "id": .string(s.id), "type": .string(s.type), "name": .string(s.name),
+                    "endpoints": .array(
+                        s.endpoints.map { e in
+                            let region = JSON.optional(e.regionID)
+                            return [
+                                "id": .string(e.id), "interface": .string(e.interface), "region_id": region, "region": region, "url": .string(e.url),
+                            ]
+                        }
+                    ),
+                ]
+            }
+        )
     }
 }

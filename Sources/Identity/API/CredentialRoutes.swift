@@ -25,8 +25,11 @@ struct CredentialRoutes: Sendable {
         let (user, type) = (req.query("user_id"), req.query("type"))
         let found = try await service.read { sql in try await credentials.list(userID: user, type: type, in: sql) }
         let visible = found.filter {
-            service.enforcer.allows(IdentityPolicy.listCredentials, target: ["target": ["credential": ["user_id": .string($0.userID)]]],
-                                    credentials: caller.policyCredentials)
+            service.enforcer.allows(
+                IdentityPolicy.listCredentials,
+                target: ["target": ["credential": ["user_id": .string($0.userID)]]],
+                credentials: caller.policyCredentials
+            )
         }
         return .json(["credentials": .array(try visible.map { try json($0, req) }), "links": collectionLinks(req)])
     }
@@ -89,8 +92,12 @@ struct CredentialRoutes: Sendable {
         let id = try ctx.parameters.require("credential_id")
         let caller = try await service.authenticate(req)
         let credential = try await service.read { sql in try await credentials.get(id, in: sql) }
-        guard service.enforcer.allows(action, target: ["target": ["credential": ["user_id": .string(credential.userID)]]],
-                                      credentials: caller.policyCredentials)
+        guard
+            service.enforcer.allows(
+                action,
+                target: ["target": ["credential": ["user_id": .string(credential.userID)]]],
+                credentials: caller.policyCredentials
+            )
         else {
             throw OpenStackError.forbidden("You are not authorized to perform the requested action: \(action).")
         }
@@ -112,8 +119,10 @@ struct CredentialRoutes: Sendable {
         guard let keys = service.credentialKeys, let (plain, _) = try? Fernet.decrypt(credential.encryptedBlob, keys: keys.keys) else {
             throw OpenStackError(.internalServerError, "A credential could not be decrypted with the keys in the credential key repository.")
         }
-        return ["id": .string(credential.id), "user_id": .string(credential.userID), "project_id": .optional(credential.projectID),
-                "type": .string(credential.type), "blob": .string(String(decoding: plain, as: UTF8.self)),
-                "links": ["self": .string(req.baseURL + "/v3/credentials/" + credential.id)]]
+        return [
+            "id": .string(credential.id), "user_id": .string(credential.userID), "project_id": .optional(credential.projectID),
+            "type": .string(credential.type), "blob": .string(String(decoding: plain, as: UTF8.self)),
+            "links": ["self": .string(req.baseURL + "/v3/credentials/" + credential.id)],
+        ]
     }
 }

@@ -55,8 +55,13 @@ struct DomainRoutes: Sendable {
             throw IdentityError.forbidden("The default domain cannot be disabled.")
         }
         let updated = try await service.write { sql in
-            try await domains.update(domain.id, name: name, description: b.has("description") ? .some(description) : nil,
-                                     enabled: enabled, in: sql)
+            try await domains.update(
+                domain.id,
+                name: name,
+                description: b.has("description") ? .some(description) : nil,
+                enabled: enabled,
+                in: sql
+            )
         }
         return .json(["domain": Self.json(updated, req)])
     }
@@ -79,8 +84,13 @@ struct DomainRoutes: Sendable {
 
     /// A domain as keystone renders it: `extra` attributes beside the known ones, which win.
     static func json(_ domain: DomainRecord, _ req: Request) -> JSON {
-        merged(["id": .string(domain.id), "name": .string(domain.name), "description": .string(domain.description ?? ""),
+        merged(
+            [
+                "id": .string(domain.id), "name": .string(domain.name), "description": .string(domain.description ?? ""),
                 "enabled": .bool(domain.enabled), "tags": [], "options": [:],
-                "links": ["self": .string(req.baseURL + "/v3/domains/" + domain.id)]], domain.extra)
+                "links": ["self": .string(req.baseURL + "/v3/domains/" + domain.id)],
+            ],
+            domain.extra
+        )
     }
 }

@@ -39,8 +39,13 @@ struct GroupRoutes: Sendable {
         _ = try await service.read { sql in try await domains.get(domain, in: sql) }
         _ = try await service.authorize(req, IdentityPolicy.createGroup, target: ["target": ["group": ["domain_id": .string(domain)]]])
         let description = try b.string("description", nullable: true, maxLength: 65535)
-        let group = GroupRecord(id: newID(), name: name, domainID: domain, description: description,
-                                extra: b.extra(excluding: ["name", "domain_id", "description"]))
+        let group = GroupRecord(
+            id: newID(),
+            name: name,
+            domainID: domain,
+            description: description,
+            extra: b.extra(excluding: ["name", "domain_id", "description"])
+        )
         let created = try await service.write { sql in
             try await groups.create(group, in: sql)
             return try await groups.get(group.id, in: sql)
@@ -125,9 +130,16 @@ struct GroupRoutes: Sendable {
     func membership(_ req: Request, _ ctx: StratusContext, _ action: String) async throws -> (group: String, user: String) {
         let (g, u) = (try ctx.parameters.require("group_id"), try ctx.parameters.require("user_id"))
         let (group, user) = try await service.read { sql in (try await groups.get(g, in: sql), try await users.get(u, in: sql)) }
-        _ = try await service.authorize(req, action, target: ["target": [
-            "group": ["id": .string(group.id), "domain_id": .string(group.domainID)],
-            "user": ["id": .string(user.id), "domain_id": .string(user.domainID)]]])
+        _ = try await service.authorize(
+            req,
+            action,
+            target: [
+                "target": [
+                    "group": ["id": .string(group.id), "domain_id": .string(group.domainID)],
+                    "user": ["id": .string(user.id), "domain_id": .string(user.domainID)],
+                ]
+            ]
+        )
         return (group.id, user.id)
     }
 
@@ -138,8 +150,13 @@ struct GroupRoutes: Sendable {
 
     /// keystone's group representation: `extra` attributes merged under the known ones.
     static func json(_ group: GroupRecord, _ req: Request) -> JSON {
-        merged(["id": .string(group.id), "name": .string(group.name), "domain_id": .string(group.domainID),
+        merged(
+            [
+                "id": .string(group.id), "name": .string(group.name), "domain_id": .string(group.domainID),
                 "description": .string(group.description ?? ""),
-                "links": ["self": .string(req.baseURL + "/v3/groups/" + group.id)]], group.extra)
+                "links": ["self": .string(req.baseURL + "/v3/groups/" + group.id)],
+            ],
+            group.extra
+        )
     }
 }

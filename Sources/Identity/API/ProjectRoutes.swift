@@ -66,9 +66,15 @@ struct ProjectRoutes: Sendable {
         _ = try await service.authorize(req, IdentityPolicy.createProject, target: ["target": ["project": ["domain_id": .string(domain)]]])
         let tags = try b.strings("tags") ?? []
         try Self.validate(tags)
-        let project = ProjectRecord(id: newID(), name: name, domainID: domain, parentID: parentID ?? domain,
-                                    description: try b.string("description", nullable: true, maxLength: 65535),
-                                    enabled: try b.bool("enabled") ?? true, extra: b.extra(excluding: Self.known))
+        let project = ProjectRecord(
+            id: newID(),
+            name: name,
+            domainID: domain,
+            parentID: parentID ?? domain,
+            description: try b.string("description", nullable: true, maxLength: 65535),
+            enabled: try b.bool("enabled") ?? true,
+            extra: b.extra(excluding: Self.known)
+        )
         let created = try await service.write { sql in try await projects.create(project, tags: tags, in: sql) }
         return .json(["project": Self.json(created, req, tags: tags)], status: .created)
     }
@@ -94,8 +100,15 @@ struct ProjectRoutes: Sendable {
         if let d = try b.string("domain_id"), d != project.domainID { throw invalid("domain_id", "a project cannot move to another domain") }
         let extra = b.extra(excluding: Self.known)
         let (updated, tagged) = try await service.write { sql in
-            let updated = try await projects.update(project.id, name: name, description: b.has("description") ? .some(description) : nil,
-                                                    enabled: enabled, extra: extra, tags: tags, in: sql)
+            let updated = try await projects.update(
+                project.id,
+                name: name,
+                description: b.has("description") ? .some(description) : nil,
+                enabled: enabled,
+                extra: extra,
+                tags: tags,
+                in: sql
+            )
             if enabled == false { try await service.revoke(db: sql, projectID: project.id) }
             return (updated, try await projects.tags(of: [project.id], in: sql))
         }
@@ -151,8 +164,11 @@ struct ProjectRoutes: Sendable {
     @Sendable func listForUser(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let userID = try ctx.parameters.require("user_id")
         let user = try await service.read { sql in try await users.get(userID, in: sql) }
-        _ = try await service.authorize(req, IdentityPolicy.listUserProjects,
-                                        target: ["target": ["user": ["id": .string(userID), "domain_id": .string(user.domainID)]]])
+        _ = try await service.authorize(
+            req,
+            IdentityPolicy.listUserProjects,
+            target: ["target": ["user": ["id": .string(userID), "domain_id": .string(user.domainID)]]]
+        )
         let (found, tagged) = try await service.read { sql in
             let found = try await projects.list(assignedTo: userID, in: sql)
             return (found, try await projects.tags(of: found.map(\.id), in: sql))
@@ -164,8 +180,11 @@ struct ProjectRoutes: Sendable {
     private func authorized(_ req: Request, _ ctx: StratusContext, _ action: String) async throws -> ProjectRecord {
         let id = try ctx.parameters.require("project_id")
         let project = try await service.read { sql in try await projects.get(id, in: sql) }
-        _ = try await service.authorize(req, action,
-                                        target: ["target": ["project": ["id": .string(id), "domain_id": .string(project.domainID)]]])
+        _ = try await service.authorize(
+            req,
+            action,
+            target: ["target": ["project": ["id": .string(id), "domain_id": .string(project.domainID)]]]
+        )
         return project
     }
 
@@ -179,9 +198,14 @@ struct ProjectRoutes: Sendable {
 
     /// A project as keystone renders it: `extra` attributes beside the known ones, which win.
     static func json(_ project: ProjectRecord, _ req: Request, tags: [String] = []) -> JSON {
-        merged(["id": .string(project.id), "name": .string(project.name), "domain_id": .string(project.domainID),
+        merged(
+            [
+                "id": .string(project.id), "name": .string(project.name), "domain_id": .string(project.domainID),
                 "parent_id": .optional(project.parentID), "description": .string(project.description ?? ""),
                 "enabled": .bool(project.enabled), "is_domain": false, "tags": .array(tags.map(JSON.string)),
-                "options": [:], "links": ["self": .string(req.baseURL + "/v3/projects/" + project.id)]], project.extra)
+                "options": [:], "links": ["self": .string(req.baseURL + "/v3/projects/" + project.id)],
+            ],
+            project.extra
+        )
     }
 }

@@ -26,8 +26,11 @@ struct RoleRoutes: Sendable {
     /// GET the global roles, or with `domain_id` that domain's roles; `name` filters: 200. 403 by policy.
     @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let domain = req.query("domain_id")
-        _ = try await service.authorize(req, domain == nil ? IdentityPolicy.listRoles : IdentityPolicy.listDomainRoles,
-                                        target: domain.map { ["target": ["domain_id": .string($0)]] } ?? [:])
+        _ = try await service.authorize(
+            req,
+            domain == nil ? IdentityPolicy.listRoles : IdentityPolicy.listDomainRoles,
+            target: domain.map { ["target": ["domain_id": .string($0)]] } ?? [:]
+        )
         let name = req.query("name")
         let found = try await service.read { sql in try await roles.list(domainID: domain, name: name, in: sql) }
         return .json(["roles": .array(found.map { Self.json($0, req) }), "links": collectionLinks(req)])
@@ -39,8 +42,11 @@ struct RoleRoutes: Sendable {
         let name = try b.name(required: true)!
         let domain = try b.string("domain_id", nullable: true, maxLength: 64)
         if let domain { _ = try await service.read { sql in try await domains.get(domain, in: sql) } }
-        _ = try await service.authorize(req, domain == nil ? IdentityPolicy.createRole : IdentityPolicy.createDomainRole,
-                                        target: ["target": ["role": ["name": .string(name), "domain_id": .optional(domain)]]])
+        _ = try await service.authorize(
+            req,
+            domain == nil ? IdentityPolicy.createRole : IdentityPolicy.createDomainRole,
+            target: ["target": ["role": ["name": .string(name), "domain_id": .optional(domain)]]]
+        )
         let description = try b.string("description", nullable: true, maxLength: 255)
         let role = RoleRecord(id: newID(), name: name, domainID: domain, description: description)
         let created = try await service.write { sql in try await roles.create(role, in: sql) }
@@ -78,8 +84,10 @@ struct RoleRoutes: Sendable {
         let prior = try await service.read { sql in try await roles.get(id, in: sql) }
         _ = try await service.authorize(req, IdentityPolicy.listImpliedRoles)
         let implied = try await service.read { sql in try await roles.implied(by: prior.id, in: sql) }
-        return .json(["role_inference": ["prior_role": Self.ref(prior, req), "implies": .array(implied.map { Self.ref($0, req) })],
-                      "links": ["self": .string(req.selfURL)]])
+        return .json([
+            "role_inference": ["prior_role": Self.ref(prior, req), "implies": .array(implied.map { Self.ref($0, req) })],
+            "links": ["self": .string(req.selfURL)],
+        ])
     }
 
     /// PUT an implied-role rule: 201. 400 a role implying itself; 403 when it would make a cycle
@@ -140,8 +148,11 @@ struct RoleRoutes: Sendable {
     func authorized(_ req: Request, _ ctx: StratusContext, global: String, domain: String) async throws -> RoleRecord {
         let id = try ctx.parameters.require("role_id")
         let role = try await service.read { sql in try await roles.get(id, in: sql) }
-        _ = try await service.authorize(req, role.domainID == nil ? global : domain,
-                                        target: ["target": ["role": Self.policyTarget(role)]])
+        _ = try await service.authorize(
+            req,
+            role.domainID == nil ? global : domain,
+            target: ["target": ["role": Self.policyTarget(role)]]
+        )
         return role
     }
 
@@ -169,8 +180,10 @@ struct RoleRoutes: Sendable {
     }
 
     static func inferenceJSON(_ prior: RoleRecord, _ implied: RoleRecord, _ req: Request) -> JSON {
-        ["role_inference": ["prior_role": ref(prior, req), "implies": ref(implied, req)],
-         "links": ["self": .string(req.baseURL + "/v3/roles/\(prior.id)/implies/\(implied.id)")]]
+        [
+            "role_inference": ["prior_role": ref(prior, req), "implies": ref(implied, req)],
+            "links": ["self": .string(req.baseURL + "/v3/roles/\(prior.id)/implies/\(implied.id)")],
+        ]
     }
 
     /// `{"id", "name", "links"}` of a role.
@@ -180,8 +193,10 @@ struct RoleRoutes: Sendable {
 
     /// keystone's role document.
     static func json(_ role: RoleRecord, _ req: Request) -> JSON {
-        ["id": .string(role.id), "name": .string(role.name), "domain_id": .optional(role.domainID),
-         "description": .optional(role.description), "options": [:],
-         "links": ["self": .string(req.baseURL + "/v3/roles/" + role.id)]]
+        [
+            "id": .string(role.id), "name": .string(role.name), "domain_id": .optional(role.domainID),
+            "description": .optional(role.description), "options": [:],
+            "links": ["self": .string(req.baseURL + "/v3/roles/" + role.id)],
+        ]
     }
 }

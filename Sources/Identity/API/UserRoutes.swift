@@ -48,9 +48,17 @@ struct UserRoutes: Sendable {
         if let defaultProject { _ = try await service.read { sql in try await projects.get(defaultProject, in: sql) } }
         let hash: String? = if let password { try await service.hasher.hash(password) } else { nil }
         let now = Clock.micros()
-        let user = UserRecord(id: newID(), name: name, domainID: domain, enabled: enabled, defaultProjectID: defaultProject,
-                              passwordHash: hash, passwordExpiresAt: hash == nil ? nil : passwordExpiry(from: now), createdAt: now,
-                              extra: b.extra(excluding: Self.known))
+        let user = UserRecord(
+            id: newID(),
+            name: name,
+            domainID: domain,
+            enabled: enabled,
+            defaultProjectID: defaultProject,
+            passwordHash: hash,
+            passwordExpiresAt: hash == nil ? nil : passwordExpiry(from: now),
+            createdAt: now,
+            extra: b.extra(excluding: Self.known)
+        )
         let created = try await service.write { sql in
             try await users.create(user, in: sql)
             return try await users.get(user.id, in: sql)
@@ -134,8 +142,11 @@ struct UserRoutes: Sendable {
     @Sendable func listGroups(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("user_id")
         _ = try await service.read { sql in try await users.get(id, in: sql) }
-        _ = try await service.authorize(req, IdentityPolicy.listGroupsForUser,
-                                        target: ["user_id": .string(id), "target": ["user": ["id": .string(id)]]])
+        _ = try await service.authorize(
+            req,
+            IdentityPolicy.listGroupsForUser,
+            target: ["user_id": .string(id), "target": ["user": ["id": .string(id)]]]
+        )
         let found = try await service.read { sql in try await groups.groups(ofUser: id, in: sql) }
         return .json(["groups": .array(found.map { GroupRoutes.json($0, req) }), "links": collectionLinks(req)])
     }

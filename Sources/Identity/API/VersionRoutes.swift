@@ -27,8 +27,10 @@ struct VersionRoutes: Sendable {
 
     /// The v3 entry of version discovery.
     static func json(_ req: Request) -> JSON {
-        ["id": .string(version), "status": "stable", "updated": "2020-04-07T00:00:00Z",
-         "links": [["rel": "self", "href": .string(req.baseURL + "/v3/")]],
-         "media-types": [["base": "application/json", "type": "application/vnd.openstack.identity-v3+json"]]]
+        [
+            "id": .string(version), "status": "stable", "updated": "2020-04-07T00:00:00Z",
+            "links": [["rel": "self", "href": .string(req.baseURL + "/v3/")]],
+            "media-types": [["base": "application/json", "type": "application/vnd.openstack.identity-v3+json"]],
+        ]
     }
 }

@@ -46,10 +46,17 @@ enum EffectiveRoles {
     /// grants made on the scope itself, and for a project the grants inherited from its domain
     /// and parent projects (`lineage`); then every role those imply. A grant on a domain that
     /// is not inherited does not reach the domain's projects.
-    static func roleIDs(on scope: RoleGrant.Target, userID: String, groupIDs: Set<String>, grants: [RoleGrant],
-                        lineage: ProjectLineage? = nil, implications: [RoleImplication]) -> Set<String> {
+    static func roleIDs(
+        on scope: RoleGrant.Target,
+        userID: String,
+        groupIDs: Set<String>,
+        grants: [RoleGrant],
+        lineage: ProjectLineage? = nil,
+        implications: [RoleImplication]
+    ) -> Set<String> {
         var direct: Set<String> = []
-        for grant in grants where holds(grant.actor, userID: userID, groupIDs: groupIDs)
+        for grant in grants
+        where holds(grant.actor, userID: userID, groupIDs: groupIDs)
             && reaches(grant, scope: scope, lineage: lineage)
         {
             direct.insert(grant.roleID)

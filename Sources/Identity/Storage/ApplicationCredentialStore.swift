@@ -51,15 +51,19 @@ struct ApplicationCredentialStore: Sendable {
 
     /// The credential with `id` when it belongs to `userID`, else nil (another user's is not revealed).
     func get(_ id: String, ofUser userID: String, in sql: any SQLDatabase) async throws -> ApplicationCredentialRecord? {
-        guard let row = try await sql.select().column("*").from("application_credential")
-            .where("id", .equal, id).where("user_id", .equal, userID).first() else { return nil }
+        guard
+            let row = try await sql.select().column("*").from("application_credential")
+                .where("id", .equal, id).where("user_id", .equal, userID).first()
+        else { return nil }
         return try await record(row, in: sql)
     }
 
     /// The credential of `userID` named `name`, or nil.
     func find(name: String, userID: String, in sql: any SQLDatabase) async throws -> ApplicationCredentialRecord? {
-        guard let row = try await sql.select().column("*").from("application_credential")
-            .where("name", .equal, name).where("user_id", .equal, userID).first() else { return nil }
+        guard
+            let row = try await sql.select().column("*").from("application_credential")
+                .where("name", .equal, name).where("user_id", .equal, userID).first()
+        else { return nil }
         return try await record(row, in: sql)
     }
 
@@ -77,9 +81,17 @@ struct ApplicationCredentialStore: Sendable {
         do {
             try await sql.insert(into: "application_credential")
                 .columns("id", "name", "secret_hash", "description", "user_id", "project_id", "expires_at", "unrestricted", "created_at")
-                .values(SQLBind(credential.id), SQLBind(credential.name), SQLBind(credential.secretHash), SQLBind(credential.description),
-                        SQLBind(credential.userID), SQLBind(credential.projectID), SQLBind(credential.expiresAt),
-                        SQLBind(credential.unrestricted), SQLBind(credential.createdAt))
+                .values(
+                    SQLBind(credential.id),
+                    SQLBind(credential.name),
+                    SQLBind(credential.secretHash),
+                    SQLBind(credential.description),
+                    SQLBind(credential.userID),
+                    SQLBind(credential.projectID),
+                    SQLBind(credential.expiresAt),
+                    SQLBind(credential.unrestricted),
+                    SQLBind(credential.createdAt)
+                )
                 .run()
             for role in Set(credential.roleIDs).sorted() {
                 try await sql.insert(into: "application_credential_role").columns("application_credential_id", "role_id")
@@ -99,8 +111,13 @@ struct ApplicationCredentialStore: Sendable {
     func roles(of id: String, in sql: any SQLDatabase) async throws -> [RoleRow] {
         try await sql.select().column(SQLColumn("id", table: "r")).column(SQLColumn("name", table: "r"))
             .from(SQLAlias(SQLIdentifier("role"), as: "r"))
-            .join(SQLAlias(SQLIdentifier("application_credential_role"), as: "a"), method: SQLJoinMethod.inner,
-                  on: SQLColumn("role_id", table: "a"), .equal, SQLColumn("id", table: "r"))
+            .join(
+                SQLAlias(SQLIdentifier("application_credential_role"), as: "a"),
+                method: SQLJoinMethod.inner,
+                on: SQLColumn("role_id", table: "a"),
+                .equal,
+                SQLColumn("id", table: "r")
+            )
             .where(SQLColumn("application_credential_id", table: "a"), .equal, SQLBind(id))
             .orderBy(SQLColumn("name", table: "r")).all(decoding: RoleRow.self)
     }
@@ -110,8 +127,17 @@ struct ApplicationCredentialStore: Sendable {
         let r = try row.decode(Row.self)
         let roleIDs = try await sql.select().column("role_id").from("application_credential_role")
             .where("application_credential_id", .equal, r.id).orderBy("role_id").all(decodingColumn: "role_id", as: String.self)
-        return ApplicationCredentialRecord(id: r.id, name: r.name, secretHash: r.secretHash, description: r.description, userID: r.userId,
-                                           projectID: r.projectId, expiresAt: r.expiresAt, unrestricted: r.unrestricted,
-                                           createdAt: r.createdAt, roleIDs: roleIDs)
+        return ApplicationCredentialRecord(
+            id: r.id,
+            name: r.name,
+            secretHash: r.secretHash,
+            description: r.description,
+            userID: r.userId,
+            projectID: r.projectId,
+            expiresAt: r.expiresAt,
+            unrestricted: r.unrestricted,
+            createdAt: r.createdAt,
+            roleIDs: roleIDs
+        )
     }
 }

@@ -14,14 +14,30 @@ extension AssignmentStore {
             .columns(Self.columns.map { SQLColumn($0, table: "a") })
             .column(SQLColumn("name", table: "r"), as: "role_name").column(SQLColumn("domain_id", table: "r"), as: "role_domain_id")
             .from(SQLAlias(SQLIdentifier("assignment"), as: "a"))
-            .join(SQLAlias(SQLIdentifier("role"), as: "r"), method: SQLJoinMethod.inner,
-                  on: SQLColumn("role_id", table: "a"), .equal, SQLColumn("id", table: "r"))
-            .where(group: { $0
-                .where(group: { $0.where(SQLColumn("type", table: "a"), .in, SQLBind.group(Self.userTypes))
-                    .where(SQLColumn("actor_id", table: "a"), .equal, SQLBind(userID)) })
-                .orWhere(group: { $0.where(SQLColumn("type", table: "a"), .in, SQLBind.group(Self.groupTypes))
-                    .where(SQLColumn("actor_id", table: "a"), .in, SQLSubquery.select { $0
-                        .column("group_id").from("group_membership").where("user_id", .equal, userID) }) })
+            .join(
+                SQLAlias(SQLIdentifier("role"), as: "r"),
+                method: SQLJoinMethod.inner,
+                on: SQLColumn("role_id", table: "a"),
+                .equal,
+                SQLColumn("id", table: "r")
+            )
+            .where(group: {
+                $0
+                    .where(group: {
+                        $0.where(SQLColumn("type", table: "a"), .in, SQLBind.group(Self.userTypes))
+                            .where(SQLColumn("actor_id", table: "a"), .equal, SQLBind(userID))
+                    })
+                    .orWhere(group: {
+                        $0.where(SQLColumn("type", table: "a"), .in, SQLBind.group(Self.groupTypes))
+                            .where(
+                                SQLColumn("actor_id", table: "a"),
+                                .in,
+                                SQLSubquery.select {
+                                    $0
+                                        .column("group_id").from("group_membership").where("user_id", .equal, userID)
+                                }
+                            )
+                    })
             })
         let here = Key(actor: .user(userID), target: scope)
         let own = { (q: SQLPredicateGroupBuilder) in
@@ -31,9 +47,13 @@ extension AssignmentStore {
         if case .project(let id) = scope, let found = try await self.lineage(of: id, in: sql) {
             lineage = found
             let above = found.parents + [found.domainID]
-            query.where(group: { $0.where(group: own).orWhere(group: { $0
-                .where(SQLColumn("target_id", table: "a"), .in, SQLBind.group(above))
-                .where(SQLColumn("inherited", table: "a"), .equal, SQLBind(true)) }) })
+            query.where(group: {
+                $0.where(group: own).orWhere(group: {
+                    $0
+                        .where(SQLColumn("target_id", table: "a"), .in, SQLBind.group(above))
+                        .where(SQLColumn("inherited", table: "a"), .equal, SQLBind(true))
+                })
+            })
         } else {
             query.where(group: own)
         }
@@ -46,18 +66,30 @@ extension AssignmentStore {
             grants.append(grant)
             // NOTE: the query kept only the user's own groups, so their ids are the groups that matter.
             if case .group(let id) = grant.actor { groupIDs.insert(id) }
-            roles[grant.roleID] = RoleRecord(id: grant.roleID, name: named.roleName,
-                                             domainID: named.roleDomainId == RoleStore.globalDomain ? nil : named.roleDomainId)
+            roles[grant.roleID] = RoleRecord(
+                id: grant.roleID,
+                name: named.roleName,
+                domainID: named.roleDomainId == RoleStore.globalDomain ? nil : named.roleDomainId
+            )
         }
         guard !grants.isEmpty else { return [] }
         var implications: [RoleImplication] = []
         for row in try await Self.implicationsWithRoles(in: sql) {
             implications.append(RoleImplication(prior: row.priorRoleId, implied: row.impliedRoleId))
-            roles[row.impliedRoleId] = RoleRecord(id: row.impliedRoleId, name: row.name,
-                                                  domainID: row.domainId == RoleStore.globalDomain ? nil : row.domainId)
+            roles[row.impliedRoleId] = RoleRecord(
+                id: row.impliedRoleId,
+                name: row.name,
+                domainID: row.domainId == RoleStore.globalDomain ? nil : row.domainId
+            )
         }
-        let ids = EffectiveRoles.roleIDs(on: scope, userID: userID, groupIDs: groupIDs, grants: grants, lineage: lineage,
-                                         implications: implications)
+        let ids = EffectiveRoles.roleIDs(
+            on: scope,
+            userID: userID,
+            groupIDs: groupIDs,
+            grants: grants,
+            lineage: lineage,
+            implications: implications
+        )
         return ids.compactMap { roles[$0] }.filter { $0.domainID == nil }
             .sorted { ($0.name, $0.id) < ($1.name, $1.id) }
     }
@@ -88,22 +120,29 @@ extension AssignmentStore {
             .column(SQLColumn("prior_role_id", table: "i")).column(SQLColumn("implied_role_id", table: "i"))
             .column(SQLColumn("name", table: "r")).column(SQLColumn("domain_id", table: "r"))
             .from(SQLAlias(SQLIdentifier("implied_role"), as: "i"))
-            .join(SQLAlias(SQLIdentifier("role"), as: "r"), method: SQLJoinMethod.inner,
-                  on: SQLColumn("implied_role_id", table: "i"), .equal, SQLColumn("id", table: "r"))
+            .join(
+                SQLAlias(SQLIdentifier("role"), as: "r"),
+                method: SQLJoinMethod.inner,
+                on: SQLColumn("implied_role_id", table: "i"),
+                .equal,
+                SQLColumn("id", table: "r")
+            )
             .all().map { try $0.decode(ImplicationRow.self) }
     }
 
     /// The parent projects above project `id` (nearest first) and its domain, in one query;
     /// nil when the project does not exist. Bounded at 32 levels.
     func lineage(of id: String, in sql: any SQLDatabase) async throws -> ProjectLineage? {
-        let rows = try await sql.raw("""
+        let rows = try await sql.raw(
+            """
             WITH RECURSIVE chain(id, parent_id, domain_id, depth) AS (
               SELECT id, parent_id, domain_id, 0 FROM project WHERE id = \(bind: id)
               UNION ALL
               SELECT p.id, p.parent_id, p.domain_id, c.depth + 1 FROM project p JOIN chain c ON p.id = c.parent_id
               WHERE c.parent_id <> c.domain_id AND c.depth < 32)
             SELECT id, domain_id, depth FROM chain ORDER BY depth
-            """).all().map { try $0.decode(ChainRow.self) }
+            """
+        ).all().map { try $0.decode(ChainRow.self) }
         guard let first = rows.first else { return nil }
         return ProjectLineage(parents: rows.dropFirst().map(\.id), domainID: first.domainId)
     }

@@ -13,15 +13,17 @@ struct AssignmentStore: Sendable {
         var targetID: String
 
         init(actor: RoleGrant.Actor, target: RoleGrant.Target) {
-            let (who, actorID): (String, String) = switch actor {
-            case .user(let id): ("User", id)
-            case .group(let id): ("Group", id)
-            }
-            let (what, targetID): (String, String) = switch target {
-            case .project(let id): ("Project", id)
-            case .domain(let id): ("Domain", id)
-            case .system: ("System", "system")
-            }
+            let (who, actorID): (String, String) =
+                switch actor {
+                case .user(let id): ("User", id)
+                case .group(let id): ("Group", id)
+                }
+            let (what, targetID): (String, String) =
+                switch target {
+                case .project(let id): ("Project", id)
+                case .domain(let id): ("Domain", id)
+                case .system: ("System", "system")
+                }
             (type, self.actorID, self.targetID) = (who + what, actorID, targetID)
         }
     }
@@ -39,8 +41,15 @@ struct AssignmentStore: Sendable {
             let actor: RoleGrant.Actor
             if type.hasPrefix("User") { actor = .user(actorId) } else if type.hasPrefix("Group") { actor = .group(actorId) } else { return nil }
             let target: RoleGrant.Target
-            if type.hasSuffix("Project") { target = .project(targetId) } else if type.hasSuffix("Domain") { target = .domain(targetId) }
-            else if type.hasSuffix("System") { target = .system } else { return nil }
+            if type.hasSuffix("Project") {
+                target = .project(targetId)
+            } else if type.hasSuffix("Domain") {
+                target = .domain(targetId)
+            } else if type.hasSuffix("System") {
+                target = .system
+            } else {
+                return nil
+            }
             return RoleGrant(actor: actor, target: target, roleID: roleId, inherited: inherited)
         }
     }
@@ -114,10 +123,19 @@ struct AssignmentStore: Sendable {
         let implications = try await RoleStore().implications(in: sql)
         let query = sql.select().columns(Self.columns).from("assignment").where("inherited", .equal, false)
         if let user = filter.userID {
-            query.where(group: { $0
-                .where(group: { $0.where("type", .in, Self.userTypes).where("actor_id", .equal, user) })
-                .orWhere(group: { $0.where("type", .in, Self.groupTypes).where("actor_id", .in, SQLSubquery.select { $0
-                    .column("group_id").from("group_membership").where("user_id", .equal, user) }) })
+            query.where(group: {
+                $0
+                    .where(group: { $0.where("type", .in, Self.userTypes).where("actor_id", .equal, user) })
+                    .orWhere(group: {
+                        $0.where("type", .in, Self.groupTypes).where(
+                            "actor_id",
+                            .in,
+                            SQLSubquery.select {
+                                $0
+                                    .column("group_id").from("group_membership").where("user_id", .equal, user)
+                            }
+                        )
+                    })
             })
         }
         if let role = filter.roleID {

@@ -167,14 +167,24 @@ struct CatalogStore: Sendable {
 
     /// Changes the given attributes (`parentRegionID: .some(nil)` makes it a root region).
     /// 404 when the region or the new parent is unknown.
-    func updateRegion(_ id: String, description: String? = nil, parentRegionID: String?? = nil,
-                      in sql: any SQLDatabase) async throws -> RegionRecord {
+    func updateRegion(
+        _ id: String,
+        description: String? = nil,
+        parentRegionID: String?? = nil,
+        in sql: any SQLDatabase
+    ) async throws -> RegionRecord {
         _ = try await region(id, in: sql)
         if let parent = parentRegionID ?? nil { _ = try await region(parent, in: sql) }
         let update = sql.update("region").where("id", .equal, id)
         var changed = false
-        if let description { update.set("description", to: description); changed = true }
-        if let parentRegionID { update.set("parent_region_id", to: parentRegionID); changed = true }
+        if let description {
+            update.set("description", to: description)
+            changed = true
+        }
+        if let parentRegionID {
+            update.set("parent_region_id", to: parentRegionID)
+            changed = true
+        }
         if changed { try await update.run() }
         return try await region(id, in: sql)
     }
@@ -229,8 +239,13 @@ struct CatalogStore: Sendable {
     }
 
     /// Changes `type` and `enabled` when given and merges `extra` over the stored attributes. 404 unknown.
-    func updateService(_ id: String, type: String? = nil, enabled: Bool? = nil, extra: [String: JSON] = [:],
-                       in sql: any SQLDatabase) async throws -> ServiceRecord {
+    func updateService(
+        _ id: String,
+        type: String? = nil,
+        enabled: Bool? = nil,
+        extra: [String: JSON] = [:],
+        in sql: any SQLDatabase
+    ) async throws -> ServiceRecord {
         let current = try await service(id, in: sql)
         let update = sql.update("service").where("id", .equal, id)
             .set("extra", to: JSON.object(current.extra.merging(extra) { _, new in new }).serialized())
@@ -258,8 +273,12 @@ struct CatalogStore: Sendable {
     }
 
     /// Endpoints matching every given filter, by service then interface.
-    func endpoints(interface: String? = nil, serviceID: String? = nil, regionID: String? = nil,
-                   in sql: any SQLDatabase) async throws -> [EndpointRecord] {
+    func endpoints(
+        interface: String? = nil,
+        serviceID: String? = nil,
+        regionID: String? = nil,
+        in sql: any SQLDatabase
+    ) async throws -> [EndpointRecord] {
         let query = sql.select().columns("*").from("endpoint")
         if let interface { query.where("interface", .equal, interface) }
         if let serviceID { query.where("service_id", .equal, serviceID) }
@@ -271,23 +290,51 @@ struct CatalogStore: Sendable {
     @discardableResult
     func create(_ endpoint: EndpointRecord, in sql: any SQLDatabase) async throws -> EndpointRecord {
         try await sql.insert(into: "endpoint").columns("id", "service_id", "interface", "region_id", "url", "enabled")
-            .values(SQLBind(endpoint.id), SQLBind(endpoint.serviceID), SQLBind(endpoint.interface), SQLBind(endpoint.regionID),
-                    SQLBind(endpoint.url), SQLBind(endpoint.enabled))
+            .values(
+                SQLBind(endpoint.id),
+                SQLBind(endpoint.serviceID),
+                SQLBind(endpoint.interface),
+                SQLBind(endpoint.regionID),
+                SQLBind(endpoint.url),
+                SQLBind(endpoint.enabled)
+            )
             .run()
         return try await self.endpoint(endpoint.id, in: sql)
     }
 
     /// Changes the given attributes (`regionID: .some(nil)` detaches it from its region). 404 unknown.
-    func updateEndpoint(_ id: String, interface: String? = nil, url: String? = nil, enabled: Bool? = nil, regionID: String?? = nil,
-                        serviceID: String? = nil, in sql: any SQLDatabase) async throws -> EndpointRecord {
+    func updateEndpoint(
+        _ id: String,
+        interface: String? = nil,
+        url: String? = nil,
+        enabled: Bool? = nil,
+        regionID: String?? = nil,
+        serviceID: String? = nil,
+        in sql: any SQLDatabase
+    ) async throws -> EndpointRecord {
         _ = try await endpoint(id, in: sql)
         let update = sql.update("endpoint").where("id", .equal, id)
         var changed = false
-        if let interface { update.set("interface", to: interface); changed = true }
-        if let url { update.set("url", to: url); changed = true }
-        if let enabled { update.set("enabled", to: enabled); changed = true }
-        if let regionID { update.set("region_id", to: regionID); changed = true }
-        if let serviceID { update.set("service_id", to: serviceID); changed = true }
+        if let interface {
+            update.set("interface", to: interface)
+            changed = true
+        }
+        if let url {
+            update.set("url", to: url)
+            changed = true
+        }
+        if let enabled {
+            update.set("enabled", to: enabled)
+            changed = true
+        }
+        if let regionID {
+            update.set("region_id", to: regionID)
+            changed = true
+        }
+        if let serviceID {
+            update.set("service_id", to: serviceID)
+            changed = true
+        }
         if changed { try await update.run() }
         return try await endpoint(id, in: sql)
     }

@@ -39,8 +39,15 @@ struct CredentialStore: Sendable {
     /// The record of a `credential` row.
     static func record(_ row: any SQLRow) throws -> CredentialRecord {
         let r = try row.decode(Row.self)
-        return CredentialRecord(id: r.id, userID: r.userId, projectID: r.projectId, type: r.type, encryptedBlob: r.encryptedBlob,
-                                keyHash: r.keyHash, extra: try UserStore.jsonObject(r.extra))
+        return CredentialRecord(
+            id: r.id,
+            userID: r.userId,
+            projectID: r.projectId,
+            type: r.type,
+            encryptedBlob: r.encryptedBlob,
+            keyHash: r.keyHash,
+            extra: try UserStore.jsonObject(r.extra)
+        )
     }
 
     /// The credential with `id`; `IdentityError.notFound(kind: "credential")` when absent.
@@ -63,8 +70,15 @@ struct CredentialStore: Sendable {
     func create(_ credential: CredentialRecord, in sql: any SQLDatabase) async throws {
         do {
             try await sql.insert(into: "credential").columns("id", "user_id", "project_id", "type", "encrypted_blob", "key_hash", "extra")
-                .values(SQLBind(credential.id), SQLBind(credential.userID), SQLBind(credential.projectID), SQLBind(credential.type),
-                        SQLBind(credential.encryptedBlob), SQLBind(credential.keyHash), SQLBind(JSON.object(credential.extra).serialized()))
+                .values(
+                    SQLBind(credential.id),
+                    SQLBind(credential.userID),
+                    SQLBind(credential.projectID),
+                    SQLBind(credential.type),
+                    SQLBind(credential.encryptedBlob),
+                    SQLBind(credential.keyHash),
+                    SQLBind(JSON.object(credential.extra).serialized())
+                )
                 .run()
         } catch {
             throw IdentityError.translating(StorageError.classify(error) ?? error)

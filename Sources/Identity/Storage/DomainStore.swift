@@ -56,11 +56,24 @@ struct DomainStore: Sendable {
     func list(assignedTo userID: String, in sql: any SQLDatabase) async throws -> [DomainRecord] {
         try await sql.select().columns("*").from("domain")
             .where("enabled", .equal, true)
-            .where("id", .in, SQLSubquery.select { $0.column("target_id").from("assignment")
-                .where("type", .in, ["UserDomain", "GroupDomain"])
-                .where(group: { $0.where("actor_id", .equal, userID).orWhere("actor_id", .in, SQLSubquery.select { $0
-                    .column("group_id").from("group_membership").where("user_id", .equal, userID) }) })
-            })
+            .where(
+                "id",
+                .in,
+                SQLSubquery.select {
+                    $0.column("target_id").from("assignment")
+                        .where("type", .in, ["UserDomain", "GroupDomain"])
+                        .where(group: {
+                            $0.where("actor_id", .equal, userID).orWhere(
+                                "actor_id",
+                                .in,
+                                SQLSubquery.select {
+                                    $0
+                                        .column("group_id").from("group_membership").where("user_id", .equal, userID)
+                                }
+                            )
+                        })
+                }
+            )
             .orderBy("name").all().map { try $0.decode(Row.self).record() }
     }
 
@@ -69,21 +82,40 @@ struct DomainStore: Sendable {
     func create(_ domain: DomainRecord, in sql: any SQLDatabase) async throws -> DomainRecord {
         try await sql.insert(into: "domain")
             .columns("id", "name", "description", "enabled", "extra")
-            .values(SQLBind(domain.id), SQLBind(domain.name), SQLBind(domain.description), SQLBind(domain.enabled),
-                    SQLBind(JSON.object(domain.extra).serialized()))
+            .values(
+                SQLBind(domain.id),
+                SQLBind(domain.name),
+                SQLBind(domain.description),
+                SQLBind(domain.enabled),
+                SQLBind(JSON.object(domain.extra).serialized())
+            )
             .run()
         return try await get(domain.id, in: sql)
     }
 
     /// Changes the given attributes (`description: .some(nil)` clears it) and returns the result.
-    func update(_ id: String, name: String? = nil, description: String?? = nil, enabled: Bool? = nil,
-                in sql: any SQLDatabase) async throws -> DomainRecord {
+    func update(
+        _ id: String,
+        name: String? = nil,
+        description: String?? = nil,
+        enabled: Bool? = nil,
+        in sql: any SQLDatabase
+    ) async throws -> DomainRecord {
         _ = try await get(id, in: sql)
         let update = sql.update("domain").where("id", .equal, id)
         var changed = false
-        if let name { update.set("name", to: name); changed = true }
-        if let description { update.set("description", to: description); changed = true }
-        if let enabled { update.set("enabled", to: enabled); changed = true }
+        if let name {
+            update.set("name", to: name)
+            changed = true
+        }
+        if let description {
+            update.set("description", to: description)
+            changed = true
+        }
+        if let enabled {
+            update.set("enabled", to: enabled)
+            changed = true
+        }
         if changed { try await update.run() }
         return try await get(id, in: sql)
     }

@@ -48,8 +48,13 @@ struct GroupStore: Sendable {
     func create(_ group: GroupRecord, in sql: any SQLDatabase) async throws {
         do {
             try await sql.insert(into: "identity_group").columns("id", "name", "domain_id", "description", "extra")
-                .values(SQLBind(group.id), SQLBind(group.name), SQLBind(group.domainID), SQLBind(group.description),
-                        SQLBind(JSON.object(group.extra).serialized()))
+                .values(
+                    SQLBind(group.id),
+                    SQLBind(group.name),
+                    SQLBind(group.domainID),
+                    SQLBind(group.description),
+                    SQLBind(JSON.object(group.extra).serialized())
+                )
                 .run()
         } catch {
             throw IdentityError.translating(StorageError.classify(error) ?? error)
@@ -109,8 +114,13 @@ struct GroupStore: Sendable {
     /// The groups `userID` belongs to, by name.
     func groups(ofUser userID: String, in sql: any SQLDatabase) async throws -> [GroupRecord] {
         try await sql.select().column(SQLColumn(SQLLiteral.all, table: SQLIdentifier("g"))).from(SQLAlias(SQLIdentifier("identity_group"), as: "g"))
-            .join(SQLAlias(SQLIdentifier("group_membership"), as: "m"), method: SQLJoinMethod.inner,
-                  on: SQLColumn("group_id", table: "m"), .equal, SQLColumn("id", table: "g"))
+            .join(
+                SQLAlias(SQLIdentifier("group_membership"), as: "m"),
+                method: SQLJoinMethod.inner,
+                on: SQLColumn("group_id", table: "m"),
+                .equal,
+                SQLColumn("id", table: "g")
+            )
             .where(SQLColumn("user_id", table: "m"), .equal, SQLBind(userID))
             .orderBy(SQLColumn("name", table: "g")).all().map(Self.record)
     }
@@ -118,8 +128,13 @@ struct GroupStore: Sendable {
     /// The members of `groupID`, by name.
     func users(inGroup groupID: String, in sql: any SQLDatabase) async throws -> [UserRecord] {
         try await sql.select().column(SQLColumn(SQLLiteral.all, table: SQLIdentifier("u"))).from(SQLAlias(SQLIdentifier("identity_user"), as: "u"))
-            .join(SQLAlias(SQLIdentifier("group_membership"), as: "m"), method: SQLJoinMethod.inner,
-                  on: SQLColumn("user_id", table: "m"), .equal, SQLColumn("id", table: "u"))
+            .join(
+                SQLAlias(SQLIdentifier("group_membership"), as: "m"),
+                method: SQLJoinMethod.inner,
+                on: SQLColumn("user_id", table: "m"),
+                .equal,
+                SQLColumn("id", table: "u")
+            )
             .where(SQLColumn("group_id", table: "m"), .equal, SQLBind(groupID))
             .orderBy(SQLColumn("name", table: "u")).all().map(UserStore.record)
     }

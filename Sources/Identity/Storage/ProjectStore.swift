@@ -27,8 +27,15 @@ struct ProjectStore: Sendable {
         var extra: String
 
         func record() throws -> ProjectRecord {
-            ProjectRecord(id: id, name: name, domainID: domainId, parentID: parentId, description: description, enabled: enabled,
-                          extra: try UserStore.jsonObject(extra))
+            ProjectRecord(
+                id: id,
+                name: name,
+                domainID: domainId,
+                parentID: parentId,
+                description: description,
+                enabled: enabled,
+                extra: try UserStore.jsonObject(extra)
+            )
         }
     }
 
@@ -56,8 +63,14 @@ struct ProjectStore: Sendable {
     }
 
     /// Projects matching every given filter (a project must carry all of `tags`), by name.
-    func list(name: String? = nil, domainID: String? = nil, enabled: Bool? = nil, parentID: String? = nil, tags: [String] = [],
-              in sql: any SQLDatabase) async throws -> [ProjectRecord] {
+    func list(
+        name: String? = nil,
+        domainID: String? = nil,
+        enabled: Bool? = nil,
+        parentID: String? = nil,
+        tags: [String] = [],
+        in sql: any SQLDatabase
+    ) async throws -> [ProjectRecord] {
         let query = sql.select().columns("*").from("project")
         if let name { query.where("name", .equal, name) }
         if let domainID { query.where("domain_id", .equal, domainID) }
@@ -75,11 +88,24 @@ struct ProjectStore: Sendable {
         try await sql.select().columns("*").from("project")
             .where("enabled", .equal, true)
             .where("domain_id", .in, SQLSubquery.select { $0.column("id").from("domain").where("enabled", .equal, true) })
-            .where("id", .in, SQLSubquery.select { $0.column("target_id").from("assignment")
-                .where("type", .in, ["UserProject", "GroupProject"])
-                .where(group: { $0.where("actor_id", .equal, userID).orWhere("actor_id", .in, SQLSubquery.select { $0
-                    .column("group_id").from("group_membership").where("user_id", .equal, userID) }) })
-            })
+            .where(
+                "id",
+                .in,
+                SQLSubquery.select {
+                    $0.column("target_id").from("assignment")
+                        .where("type", .in, ["UserProject", "GroupProject"])
+                        .where(group: {
+                            $0.where("actor_id", .equal, userID).orWhere(
+                                "actor_id",
+                                .in,
+                                SQLSubquery.select {
+                                    $0
+                                        .column("group_id").from("group_membership").where("user_id", .equal, userID)
+                                }
+                            )
+                        })
+                }
+            )
             .orderBy("name").all().map { try $0.decode(Row.self).record() }
     }
 
@@ -113,8 +139,15 @@ struct ProjectStore: Sendable {
         if let parent = project.parentID, parent != project.domainID { _ = try await get(parent, in: sql) }
         try await sql.insert(into: "project")
             .columns("id", "name", "domain_id", "parent_id", "description", "enabled", "extra")
-            .values(SQLBind(project.id), SQLBind(project.name), SQLBind(project.domainID), SQLBind(project.parentID),
-                    SQLBind(project.description), SQLBind(project.enabled), SQLBind(JSON.object(project.extra).serialized()))
+            .values(
+                SQLBind(project.id),
+                SQLBind(project.name),
+                SQLBind(project.domainID),
+                SQLBind(project.parentID),
+                SQLBind(project.description),
+                SQLBind(project.enabled),
+                SQLBind(JSON.object(project.extra).serialized())
+            )
             .run()
         try await insertTags(Set(tags), into: project.id, in: sql)
         return try await get(project.id, in: sql)
@@ -122,14 +155,30 @@ struct ProjectStore: Sendable {
 
     /// Changes the given attributes (`description: .some(nil)` clears it); `extra` is merged into
     /// the stored attributes and `tags`, when given, replace the project's tags.
-    func update(_ id: String, name: String? = nil, description: String?? = nil, enabled: Bool? = nil, extra: [String: JSON] = [:],
-                tags: [String]? = nil, in sql: any SQLDatabase) async throws -> ProjectRecord {
+    func update(
+        _ id: String,
+        name: String? = nil,
+        description: String?? = nil,
+        enabled: Bool? = nil,
+        extra: [String: JSON] = [:],
+        tags: [String]? = nil,
+        in sql: any SQLDatabase
+    ) async throws -> ProjectRecord {
         let current = try await get(id, in: sql)
         let update = sql.update("project").where("id", .equal, id)
         var changed = false
-        if let name { update.set("name", to: name); changed = true }
-        if let description { update.set("description", to: description); changed = true }
-        if let enabled { update.set("enabled", to: enabled); changed = true }
+        if let name {
+            update.set("name", to: name)
+            changed = true
+        }
+        if let description {
+            update.set("description", to: description)
+            changed = true
+        }
+        if let enabled {
+            update.set("enabled", to: enabled)
+            changed = true
+        }
         if !extra.isEmpty {
             update.set("extra", to: JSON.object(current.extra.merging(extra) { _, new in new }).serialized())
             changed = true
@@ -173,7 +222,8 @@ struct ProjectStore: Sendable {
     /// Adds `tag` to project `id` (idempotent); `IdentityError.invalidField` when it already has `maxTags` others.
     func addTag(_ tag: String, to id: String, in sql: any SQLDatabase) async throws {
         try await removeTag(tag, from: id, in: sql)
-        let count = try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("project_tag")
+        let count =
+            try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("project_tag")
             .where("project_id", .equal, id).first(decodingColumn: "n", as: Int.self) ?? 0
         if count >= Self.maxTags { throw IdentityError.invalidField("tags", "a project may have at most \(Self.maxTags) tags") }
         try await insertTags([tag], into: id, in: sql)

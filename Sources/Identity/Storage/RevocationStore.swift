@@ -31,12 +31,15 @@ struct RevocationStore: Sendable {
         let project = projectID ?? ""
         return try await sql.select().column("id").from("revocation_event")
             .where("issued_before", .greaterThanOrEqual, issuedAt)
-            .where(group: { $0
-                .where(group: { $0.where("user_id", .equal, userID).where("project_id", .is, SQLLiteral.null)
-                    .where("audit_id", .is, SQLLiteral.null) })
-                .orWhere(group: { $0.where("project_id", .equal, project).where("user_id", .is, SQLLiteral.null) })
-                .orWhere(group: { $0.where("user_id", .equal, userID).where("project_id", .equal, project) })
-                .orWhere("audit_id", .equal, auditID ?? "")
+            .where(group: {
+                $0
+                    .where(group: {
+                        $0.where("user_id", .equal, userID).where("project_id", .is, SQLLiteral.null)
+                            .where("audit_id", .is, SQLLiteral.null)
+                    })
+                    .orWhere(group: { $0.where("project_id", .equal, project).where("user_id", .is, SQLLiteral.null) })
+                    .orWhere(group: { $0.where("user_id", .equal, userID).where("project_id", .equal, project) })
+                    .orWhere("audit_id", .equal, auditID ?? "")
             })
             .limit(1).first() != nil
     }

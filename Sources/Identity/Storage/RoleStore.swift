@@ -80,8 +80,14 @@ struct RoleStore: Sendable {
     func update(_ id: String, name: String?, description: String??, in sql: any SQLDatabase) async throws -> RoleRecord {
         let update = sql.update("role").where("id", .equal, id)
         var changed = false
-        if let name { update.set("name", to: name); changed = true }
-        if let description { update.set("description", to: description); changed = true }
+        if let name {
+            update.set("name", to: name)
+            changed = true
+        }
+        if let description {
+            update.set("description", to: description)
+            changed = true
+        }
         if changed {
             do {
                 try await update.run()
@@ -106,8 +112,13 @@ struct RoleStore: Sendable {
         let key = AssignmentStore.Key(actor: actor, target: target)
         return try await sql.select().columns(Self.columns.map { SQLColumn($0, table: "r") })
             .from(SQLAlias(SQLIdentifier("role"), as: "r"))
-            .join(SQLAlias(SQLIdentifier("assignment"), as: "a"), method: SQLJoinMethod.inner,
-                  on: SQLColumn("role_id", table: "a"), .equal, SQLColumn("id", table: "r"))
+            .join(
+                SQLAlias(SQLIdentifier("assignment"), as: "a"),
+                method: SQLJoinMethod.inner,
+                on: SQLColumn("role_id", table: "a"),
+                .equal,
+                SQLColumn("id", table: "r")
+            )
             .where(SQLColumn("type", table: "a"), .equal, SQLBind(key.type))
             .where(SQLColumn("actor_id", table: "a"), .equal, SQLBind(key.actorID))
             .where(SQLColumn("target_id", table: "a"), .equal, SQLBind(key.targetID))
@@ -121,8 +132,13 @@ struct RoleStore: Sendable {
     func implied(by prior: String, in sql: any SQLDatabase) async throws -> [RoleRecord] {
         try await sql.select().columns(Self.columns.map { SQLColumn($0, table: "r") })
             .from(SQLAlias(SQLIdentifier("role"), as: "r"))
-            .join(SQLAlias(SQLIdentifier("implied_role"), as: "i"), method: SQLJoinMethod.inner,
-                  on: SQLColumn("implied_role_id", table: "i"), .equal, SQLColumn("id", table: "r"))
+            .join(
+                SQLAlias(SQLIdentifier("implied_role"), as: "i"),
+                method: SQLJoinMethod.inner,
+                on: SQLColumn("implied_role_id", table: "i"),
+                .equal,
+                SQLColumn("id", table: "r")
+            )
             .where(SQLColumn("prior_role_id", table: "i"), .equal, SQLBind(prior))
             .orderBy(SQLColumn("name", table: "r")).all().map { try $0.decode(Row.self).record }
     }
@@ -150,7 +166,10 @@ struct RoleStore: Sendable {
     func implications(in sql: any SQLDatabase) async throws -> [RoleImplication] {
         try await sql.select().columns("prior_role_id", "implied_role_id").from("implied_role")
             .orderBy("prior_role_id").orderBy("implied_role_id").all()
-            .map { let r = try $0.decode(ImplicationRow.self); return RoleImplication(prior: r.priorRoleId, implied: r.impliedRoleId) }
+            .map {
+                let r = try $0.decode(ImplicationRow.self)
+                return RoleImplication(prior: r.priorRoleId, implied: r.impliedRoleId)
+            }
     }
 
     /// The roles that take part in any rule, by name.

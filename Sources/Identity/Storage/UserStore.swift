@@ -53,10 +53,20 @@ struct UserStore: Sendable {
     /// The record of a row selected with `identity_user.*` (also used by the group store's joins).
     static func record(_ row: any SQLRow) throws -> UserRecord {
         let r = try row.decode(Row.self)
-        return UserRecord(id: r.id, name: r.name, domainID: r.domainId, enabled: r.enabled, defaultProjectID: r.defaultProjectId,
-                          passwordHash: r.passwordHash, passwordExpiresAt: r.passwordExpiresAt, failedAuthCount: r.failedAuthCount,
-                          lastFailedAuthAt: r.lastFailedAuthAt, createdAt: r.createdAt,
-                          extra: try jsonObject(r.extra), options: try jsonObject(r.options))
+        return UserRecord(
+            id: r.id,
+            name: r.name,
+            domainID: r.domainId,
+            enabled: r.enabled,
+            defaultProjectID: r.defaultProjectId,
+            passwordHash: r.passwordHash,
+            passwordExpiresAt: r.passwordExpiresAt,
+            failedAuthCount: r.failedAuthCount,
+            lastFailedAuthAt: r.lastFailedAuthAt,
+            createdAt: r.createdAt,
+            extra: try jsonObject(r.extra),
+            options: try jsonObject(r.options)
+        )
     }
 
     /// A JSON text column as an object; malformed text throws.
@@ -100,12 +110,34 @@ struct UserStore: Sendable {
     func create(_ user: UserRecord, in sql: any SQLDatabase) async throws {
         do {
             try await sql.insert(into: "identity_user")
-                .columns("id", "name", "domain_id", "enabled", "default_project_id", "password_hash", "password_expires_at",
-                         "failed_auth_count", "last_failed_auth_at", "created_at", "extra", "options")
-                .values(SQLBind(user.id), SQLBind(user.name), SQLBind(user.domainID), SQLBind(user.enabled),
-                        SQLBind(user.defaultProjectID), SQLBind(user.passwordHash), SQLBind(user.passwordExpiresAt),
-                        SQLBind(user.failedAuthCount), SQLBind(user.lastFailedAuthAt), SQLBind(user.createdAt),
-                        SQLBind(JSON.object(user.extra).serialized()), SQLBind(JSON.object(user.options).serialized()))
+                .columns(
+                    "id",
+                    "name",
+                    "domain_id",
+                    "enabled",
+                    "default_project_id",
+                    "password_hash",
+                    "password_expires_at",
+                    "failed_auth_count",
+                    "last_failed_auth_at",
+                    "created_at",
+                    "extra",
+                    "options"
+                )
+                .values(
+                    SQLBind(user.id),
+                    SQLBind(user.name),
+                    SQLBind(user.domainID),
+                    SQLBind(user.enabled),
+                    SQLBind(user.defaultProjectID),
+                    SQLBind(user.passwordHash),
+                    SQLBind(user.passwordExpiresAt),
+                    SQLBind(user.failedAuthCount),
+                    SQLBind(user.lastFailedAuthAt),
+                    SQLBind(user.createdAt),
+                    SQLBind(JSON.object(user.extra).serialized()),
+                    SQLBind(JSON.object(user.options).serialized())
+                )
                 .run()
         } catch {
             throw IdentityError.translating(StorageError.classify(error) ?? error)
@@ -117,9 +149,18 @@ struct UserStore: Sendable {
         let current = try await get(id, in: sql)
         var q = sql.update("identity_user").where("id", .equal, id)
         var any = false
-        if let name = changes.name { q = q.set("name", to: name); any = true }
-        if let enabled = changes.enabled { q = q.set("enabled", to: enabled); any = true }
-        if let project = changes.defaultProjectID { q = q.set("default_project_id", to: project); any = true }
+        if let name = changes.name {
+            q = q.set("name", to: name)
+            any = true
+        }
+        if let enabled = changes.enabled {
+            q = q.set("enabled", to: enabled)
+            any = true
+        }
+        if let project = changes.defaultProjectID {
+            q = q.set("default_project_id", to: project)
+            any = true
+        }
         if !changes.extra.isEmpty {
             q = q.set("extra", to: JSON.object(current.extra.merging(changes.extra) { _, new in new }).serialized())
             any = true
@@ -144,12 +185,14 @@ struct UserStore: Sendable {
     func recordFailedLogin(_ id: String, at micros: Int64, lockoutWindow: Int64? = nil, in sql: any SQLDatabase) async throws {
         if let lockoutWindow {
             // NOTE: one statement so concurrent failures cannot lose a count.
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE identity_user SET last_failed_auth_at = \(bind: micros), failed_auth_count =
                   CASE WHEN last_failed_auth_at IS NULL OR last_failed_auth_at < \(bind: micros - lockoutWindow) THEN 1
                   ELSE failed_auth_count + 1 END
                 WHERE id = \(bind: id)
-                """).run()
+                """
+            ).run()
         } else {
             try await sql.update("identity_user").set("last_failed_auth_at", to: micros)
                 .set(SQLIdentifier("failed_auth_count"), to: SQLBinaryExpression(SQLIdentifier("failed_auth_count"), .add, SQLLiteral.numeric("1")))

@@ -10,7 +10,8 @@ struct KeystoneManage: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keystone-manage",
         abstract: "Keystone administration: database, keys, bootstrap.",
-        subcommands: [DBSync.self, FernetSetup.self, FernetRotate.self, CredentialSetup.self, CredentialRotate.self, Bootstrap.self])
+        subcommands: [DBSync.self, FernetSetup.self, FernetRotate.self, CredentialSetup.self, CredentialRotate.self, Bootstrap.self]
+    )
 
     struct DBSync: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "db_sync", abstract: "Create or upgrade the identity database schema.")
@@ -23,7 +24,10 @@ struct KeystoneManage: AsyncParsableCommand {
             if check {
                 let (current, latest) = try await IdentityService.schemaVersion(db)
                 await db.close()
-                if current == latest { print("Database is up to date at version \(latest).") ; return }
+                if current == latest {
+                    print("Database is up to date at version \(latest).")
+                    return
+                }
                 print("Database is at version \(current); db_sync would migrate it to \(latest).")
                 throw ExitCode(2)
             }

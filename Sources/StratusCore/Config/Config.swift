@@ -32,8 +32,13 @@ public struct Config: Sendable {
     /// `/etc/glance/glance-api.conf`): for each name the first of `~/.<project>/`, `~/`,
     /// `/etc/<project>/`, `/etc/` that has it, plus its `.conf.d` directory.
     public static func load(
-        project: String, prog: String? = nil, configFiles: [String], configDirs: [String], options: [ConfigOption],
-        overrides: [(String, String, String)] = [], searchDefaultFiles: Bool = true
+        project: String,
+        prog: String? = nil,
+        configFiles: [String],
+        configDirs: [String],
+        options: [ConfigOption],
+        overrides: [(String, String, String)] = [],
+        searchDefaultFiles: Bool = true
     ) throws(ConfigError) -> Config {
         var paths = configFiles
         var dirs = configDirs
@@ -49,9 +54,16 @@ public struct Config: Sendable {
             }
             paths += names.filter { $0.hasSuffix(".conf") }.sorted().map { "\(dir)/\($0)" }
         }
-        var config = Config(project: project, files: paths, options: Dictionary(options.flatMap { opt in
-            ([opt.name] + opt.aliases).map { (key(opt.group, $0), opt) }
-        }, uniquingKeysWith: { a, _ in a }))
+        var config = Config(
+            project: project,
+            files: paths,
+            options: Dictionary(
+                options.flatMap { opt in
+                    ([opt.name] + opt.aliases).map { (key(opt.group, $0), opt) }
+                },
+                uniquingKeysWith: { a, _ in a }
+            )
+        )
         for path in paths {
             let file = try INIFile.load(path)
             for entry in file.entries {
@@ -151,12 +163,22 @@ public struct Config: Sendable {
         var i = raw.startIndex
         while i < raw.endIndex {
             let c = raw[i]
-            guard c == "$" else { out.append(c); i = raw.index(after: i); continue }
+            guard c == "$" else {
+                out.append(c)
+                i = raw.index(after: i)
+                continue
+            }
             let next = raw.index(after: i)
-            if next < raw.endIndex, raw[next] == "$" { out.append("$"); i = raw.index(after: next); continue }
+            if next < raw.endIndex, raw[next] == "$" {
+                out.append("$")
+                i = raw.index(after: next)
+                continue
+            }
             var ref: String
             if next < raw.endIndex, raw[next] == "{" {
-                guard let close = raw[next...].firstIndex(of: "}") else { throw InterpolationError(message: "the value has an unterminated ${ (write $$ for a literal $)") }
+                guard let close = raw[next...].firstIndex(of: "}") else {
+                    throw InterpolationError(message: "the value has an unterminated ${ (write $$ for a literal $)")
+                }
                 ref = String(raw[raw.index(after: next)..<close])
                 i = raw.index(after: close)
             } else {

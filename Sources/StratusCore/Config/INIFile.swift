@@ -42,7 +42,7 @@ public struct INIFile: Sendable {
             }
             let name = trimmed[..<sep].trimmingCharacters(in: .whitespaces)
             var value = trimmed[trimmed.index(after: sep)...].trimmingCharacters(in: .whitespaces)
-            if value.count >= 2, let q = value.first, (q == "\"" || q == "'"), value.last == q {
+            if value.count >= 2, let q = value.first, q == "\"" || q == "'", value.last == q {
                 value = String(value.dropFirst().dropLast())
             }
             entries.append(Entry(section: section, name: name, value: value, line: lineNumber))

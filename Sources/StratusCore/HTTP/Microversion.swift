@@ -112,7 +112,11 @@ public struct MicroversionMiddleware: RouterMiddleware {
         self.range = range
     }
 
-    public func handle(_ request: Request, context: StratusContext, next: (Request, StratusContext) async throws -> Response)
+    public func handle(
+        _ request: Request,
+        context: StratusContext,
+        next: (Request, StratusContext) async throws -> Response
+    )
         async throws -> Response
     {
         var context = context

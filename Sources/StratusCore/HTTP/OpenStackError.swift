@@ -74,8 +74,12 @@ public enum ErrorFormat: Sendable {
         case .compute:
             return .object([ErrorFormat.novaFaultName(error.status.code): ["code": .int(status), "message": .string(error.message)]])
         case .network:
-            return ["NeutronError": ["type": .string(error.code ?? error.title.replacingOccurrences(of: " ", with: "")),
-                                     "message": .string(error.message), "detail": ""]]
+            return [
+                "NeutronError": [
+                    "type": .string(error.code ?? error.title.replacingOccurrences(of: " ", with: "")),
+                    "message": .string(error.message), "detail": "",
+                ]
+            ]
         case .image:
             return ["code": .string("\(status) \(error.title)"), "title": .string(error.title), "message": .string(error.message)]
         }

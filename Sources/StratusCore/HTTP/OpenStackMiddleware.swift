@@ -19,7 +19,9 @@ public struct OpenStackMiddleware: RouterMiddleware {
     }
 
     public func handle(
-        _ request: Request, context: StratusContext, next: (Request, StratusContext) async throws -> Response
+        _ request: Request,
+        context: StratusContext,
+        next: (Request, StratusContext) async throws -> Response
     ) async throws -> Response {
         let start = ContinuousClock.now
         var context = context

@@ -35,7 +35,10 @@ public struct PageRequest: Sendable, Equatable {
 
     /// Parses from the query items. `maxLimit` clamps `limit` (oslo's `max_limit`).
     public init(
-        query: [(String, String)], sortable: Set<String>, defaultDirection: Direction = .ascending, maxLimit: Int? = nil
+        query: [(String, String)],
+        sortable: Set<String>,
+        defaultDirection: Direction = .ascending,
+        maxLimit: Int? = nil
     ) throws(Invalid) {
         var limit: Int?
         var marker: String?

@@ -41,7 +41,10 @@ public struct RouteTable {
             } catch {
                 context.logger.error("healthcheck failed: \(String(reflecting: error))")
                 return Response(
-                    status: .serviceUnavailable, headers: [.contentType: "text/plain"], body: .init(byteBuffer: .init(string: "FAILED")))
+                    status: .serviceUnavailable,
+                    headers: [.contentType: "text/plain"],
+                    body: .init(byteBuffer: .init(string: "FAILED"))
+                )
             }
         }
     }

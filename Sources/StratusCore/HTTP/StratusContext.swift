@@ -56,9 +56,18 @@ public struct Caller: Sendable, Equatable {
     public var token: String
 
     public init(
-        userID: String, userName: String, userDomainID: String, userDomainName: String, scope: Scope,
-        roles: [String], roleIDs: [String], methods: [String], auditIDs: [String],
-        applicationCredentialID: String? = nil, applicationCredentialRestricted: Bool = false, token: String
+        userID: String,
+        userName: String,
+        userDomainID: String,
+        userDomainName: String,
+        scope: Scope,
+        roles: [String],
+        roleIDs: [String],
+        methods: [String],
+        auditIDs: [String],
+        applicationCredentialID: String? = nil,
+        applicationCredentialRestricted: Bool = false,
+        token: String
     ) {
         self.userID = userID
         self.userName = userName
@@ -79,8 +88,14 @@ public struct Caller: Sendable, Equatable {
     /// it is read by every policy check).
     public let policyCredentials: [String: JSON]
 
-    public var projectID: String? { if case .project(let id, _, _, _) = scope { return id }; return nil }
-    public var domainID: String? { if case .domain(let id, _) = scope { return id }; return nil }
+    public var projectID: String? {
+        if case .project(let id, _, _, _) = scope { return id }
+        return nil
+    }
+    public var domainID: String? {
+        if case .domain(let id, _) = scope { return id }
+        return nil
+    }
     public var isSystemScoped: Bool { scope == .system }
 
     static func credentials(userID: String, userDomainID: String, scope: Scope, roles: [String]) -> [String: JSON] {

@@ -28,6 +28,7 @@ public struct FernetKey: Sendable, Equatable {
 /// ciphertext with PKCS#7 padding, HMAC-SHA256 over all of it), base64url without padding,
 /// as keystone emits it.
 public enum Fernet {
+    /// A token that is not valid Fernet, or not signed by any of the keys.
     public struct InvalidToken: Error, Sendable {}
 
     public static func encrypt(_ plaintext: [UInt8], key: FernetKey, at time: Date = Date()) throws -> String {

@@ -75,6 +75,7 @@ public struct FernetKeyRepository: Sendable {
     }
 }
 
+/// A key repository that cannot be read, created or rotated; the message names the path.
 public struct KeyRepositoryError: Error, Sendable, CustomStringConvertible {
     public let description: String
     init(_ d: String) { description = d }
@@ -101,6 +102,7 @@ public struct FileOwner: Sendable {
 /// The keys in use by a running service: reloaded when the repository changes on disk (a
 /// `fernet_rotate` takes effect without a restart), checked at most once a second.
 public final class KeyRing: Sendable {
+    /// The keys of a repository as read from disk, with the version they were read at.
     struct State {
         var keys: [FernetKey]
         var checkedAt: Date

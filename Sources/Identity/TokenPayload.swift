@@ -8,6 +8,7 @@ import Foundation
 /// (s), issued_at (µs), audit ids (16 raw bytes each), application credential id. Ids that are
 /// 32 hex digits (keystone's uuid4 hex) are packed into 16 bytes to keep tokens short.
 public struct TokenPayload: Sendable, Equatable {
+    /// What the token is scoped to.
     public enum Scope: Sendable, Equatable {
         case unscoped
         case project(String)
@@ -142,6 +143,7 @@ public struct TokenPayload: Sendable, Equatable {
         return out
     }
 
+    /// A cursor over the payload bytes; every read fails (nil) past the end.
     struct Reader {
         let bytes: [UInt8]
         var pos = 0

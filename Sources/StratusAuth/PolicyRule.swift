@@ -17,6 +17,7 @@ public indirect enum PolicyRule: Sendable, Equatable {
     case and([PolicyRule])
     case or([PolicyRule])
 
+    /// A check string that does not parse; the message quotes it.
     public struct ParseError: Error, Sendable, CustomStringConvertible {
         public var rule: String
         public var reason: String
@@ -35,6 +36,7 @@ public indirect enum PolicyRule: Sendable, Equatable {
         }
     }
 
+    /// A recursive-descent parser over the tokens of a check string.
     struct Parser {
         var tokens: [String]
         var position = 0

@@ -77,6 +77,7 @@ public final class KeystoneSession: Sendable {
         public var url: String
     }
 
+    /// The token in use, when to renew it, and its catalog.
     struct Current: Sendable {
         var token: String
         var until: Date

@@ -18,6 +18,7 @@ public protocol TokenValidator: Sendable {
 /// `GET /v3/auth/tokens` (the service's own token as `X-Auth-Token`, the caller's as
 /// `X-Subject-Token`), caching results in process for `token_cache_time` seconds.
 public final class KeystoneTokenValidator: TokenValidator {
+    /// The service user of `[keystone_authtoken]` and how long validations are cached.
     public struct Settings: Sendable {
         public var credentials: PasswordCredentials
         public var cacheSeconds: Double
@@ -49,6 +50,7 @@ public final class KeystoneTokenValidator: TokenValidator {
         }
     }
 
+    /// A cached validation and when it stops counting.
     struct Entry {
         var caller: Caller
         var until: Date

@@ -39,6 +39,7 @@ struct ConfigArguments: ParsableArguments {
     }
 }
 
+/// What a command says on standard error: warnings, and failures with exit code 1.
 enum Terminal {
     static func warn(_ s: String) {
         FileHandleStderr.write("stratus: warning: \(s)\n")
@@ -51,6 +52,7 @@ enum Terminal {
     }
 }
 
+/// Unbuffered writes to standard error.
 enum FileHandleStderr {
     static func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
 }

@@ -15,8 +15,10 @@ import Synchronization
 /// nothing. SQLite writers are serialized in process (one writer connection, `BEGIN
 /// IMMEDIATE`), readers use their own connections; PostgreSQL uses a `PostgresClient` pool.
 public final class Database: Sendable {
+    /// Which SQL the database speaks.
     public enum Dialect: Sendable { case sqlite, postgres }
 
+    /// The connections behind the database.
     enum Backend: Sendable {
         case sqlite(writer: SQLiteConnection, readers: [SQLiteConnection])
         case postgres(PostgresClient, runner: Task<Void, Never>)
@@ -107,6 +109,7 @@ public final class Database: Sendable {
             logger: logger
         )
         defer { Task { await maintenance.close() } }
+        /// A count.
         struct Row: Decodable { var n: Int }
         let exists = try await maintenance.read { sql in
             try await sql.raw("SELECT COUNT(*) AS n FROM pg_database WHERE datname = \(bind: database)").first(decoding: Row.self)

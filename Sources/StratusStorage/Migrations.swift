@@ -94,6 +94,7 @@ enum MigrationTable {
     }
 
     static func hasVersionOnlyLayout(_ sql: any SQLDatabase, dialect: Database.Dialect) async throws -> Bool {
+        /// A column name, as both catalogs list it.
         struct Column: Decodable { var name: String }
         let columns: [String]
         switch dialect {
@@ -111,6 +112,7 @@ enum MigrationTable {
     }
 
     static func version(of service: String, in sql: any SQLDatabase) async throws -> Int {
+        /// The highest applied version (NULL when none).
         struct Row: Decodable { var v: Int? }
         let row = try await sql.select().column(SQLFunction("MAX", args: SQLColumn("version")), as: "v")
             .from(name).where("service", .equal, service)

@@ -18,18 +18,9 @@ import FoundationNetworking
 struct ServiceClientTests {
     @Test("finds the endpoint in the catalog, forwards the request id, adds X-Service-Token, and re-authenticates once after a 401")
     func client() async throws {
-        let dir = FileManager.default.temporaryDirectory.path + "/stratus-client-\(UUID().uuidString)"
-        try FernetKeyRepository(path: dir + "/fernet").setup(owner: nil)
-        let config = try Config.defaults(
-            project: "keystone",
-            options: IdentityOptions.all,
-            values: [
-                ("database", "connection", "sqlite:///\(dir)/k.db"), ("fernet_tokens", "key_repository", dir + "/fernet"),
-                ("credential", "key_repository", dir + "/none"), ("identity", "password_hash_rounds", "4"),
-            ]
-        )
-        let identity = try await IdentityService.open(config: config, logger: Logger(label: "test"))
-        try await identity.bootstrap(IdentityBootstrap(password: "pw"))
+        // A migrated, bootstrapped (admin / "pw") Identity on its own copy of the template database.
+        let fixture = try await IdentityFixture.make()
+        let identity = fixture.service
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         var iterator = ports.makeAsyncIterator()
         let identityApp = Application(
@@ -107,6 +98,6 @@ struct ServiceClientTests {
         identityServer.cancel()
         _ = try? await echoServer.value
         _ = try? await identityServer.value
-        await identity.close()
+        await fixture.close()
     }
 }

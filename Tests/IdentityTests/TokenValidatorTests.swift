@@ -17,18 +17,9 @@ import FoundationNetworking
 struct TokenValidatorTests {
     @Test("a service behind AuthMiddleware validates callers' tokens over HTTP, answers 401 in its own format, and caches results")
     func remoteValidation() async throws {
-        let dir = FileManager.default.temporaryDirectory.path + "/stratus-validator-\(UUID().uuidString)"
-        try FernetKeyRepository(path: dir + "/fernet").setup(owner: nil)
-        let config = try Config.defaults(
-            project: "keystone",
-            options: IdentityOptions.all,
-            values: [
-                ("database", "connection", "sqlite:///\(dir)/k.db"), ("fernet_tokens", "key_repository", dir + "/fernet"),
-                ("credential", "key_repository", dir + "/none"), ("identity", "password_hash_rounds", "4"),
-            ]
-        )
-        let identity = try await IdentityService.open(config: config, logger: Logger(label: "test"))
-        try await identity.bootstrap(IdentityBootstrap(password: "pw"))
+        // A migrated, bootstrapped (admin / "pw") Identity on its own copy of the template database.
+        let fixture = try await IdentityFixture.make()
+        let identity = fixture.service
 
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
@@ -89,6 +80,6 @@ struct TokenValidatorTests {
         #expect(try await whoami(serviceToken).0 == 200)
         serviceServer.cancel()
         _ = try? await serviceServer.value
-        await identity.close()
+        await fixture.close()
     }
 }

@@ -227,3 +227,22 @@ struct AssignmentStore: Sendable {
         var name: String
     }
 }
+
+extension AssignmentStore {
+    /// A subquery of the ids of the targets of `types` (`UserProject`, `GroupProject`, …) on which
+    /// `userID` holds a role, directly or through one of its groups.
+    static func targetIDs(grantedTo userID: String, types: [String]) -> some SQLExpression {
+        SQLSubquery.select {
+            $0.column("target_id").from("assignment")
+                .where("type", .in, types)
+                .where(group: {
+                    $0.where("actor_id", .equal, userID)
+                        .orWhere(
+                            "actor_id",
+                            .in,
+                            SQLSubquery.select { $0.column("group_id").from("group_membership").where("user_id", .equal, userID) }
+                        )
+                })
+        }
+    }
+}

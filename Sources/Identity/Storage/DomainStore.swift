@@ -56,24 +56,7 @@ struct DomainStore: Sendable {
     func list(assignedTo userID: String, in sql: any SQLDatabase) async throws -> [DomainRecord] {
         try await sql.select().columns("*").from("domain")
             .where("enabled", .equal, true)
-            .where(
-                "id",
-                .in,
-                SQLSubquery.select {
-                    $0.column("target_id").from("assignment")
-                        .where("type", .in, ["UserDomain", "GroupDomain"])
-                        .where(group: {
-                            $0.where("actor_id", .equal, userID).orWhere(
-                                "actor_id",
-                                .in,
-                                SQLSubquery.select {
-                                    $0
-                                        .column("group_id").from("group_membership").where("user_id", .equal, userID)
-                                }
-                            )
-                        })
-                }
-            )
+            .where("id", .in, AssignmentStore.targetIDs(grantedTo: userID, types: ["UserDomain", "GroupDomain"]))
             .orderBy("name").all().map { try $0.decode(Row.self).record() }
     }
 

@@ -88,24 +88,7 @@ struct ProjectStore: Sendable {
         try await sql.select().columns("*").from("project")
             .where("enabled", .equal, true)
             .where("domain_id", .in, SQLSubquery.select { $0.column("id").from("domain").where("enabled", .equal, true) })
-            .where(
-                "id",
-                .in,
-                SQLSubquery.select {
-                    $0.column("target_id").from("assignment")
-                        .where("type", .in, ["UserProject", "GroupProject"])
-                        .where(group: {
-                            $0.where("actor_id", .equal, userID).orWhere(
-                                "actor_id",
-                                .in,
-                                SQLSubquery.select {
-                                    $0
-                                        .column("group_id").from("group_membership").where("user_id", .equal, userID)
-                                }
-                            )
-                        })
-                }
-            )
+            .where("id", .in, AssignmentStore.targetIDs(grantedTo: userID, types: ["UserProject", "GroupProject"]))
             .orderBy("name").all().map { try $0.decode(Row.self).record() }
     }
 

@@ -13,6 +13,7 @@ struct KeystoneManage: AsyncParsableCommand {
         subcommands: [DBSync.self, FernetSetup.self, FernetRotate.self, CredentialSetup.self, CredentialRotate.self, Bootstrap.self]
     )
 
+    /// `db_sync [--check]`: create or upgrade the schema; with `--check`, exit 2 when an upgrade is due.
     struct DBSync: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "db_sync", abstract: "Create or upgrade the identity database schema.")
         @OptionGroup var config: ConfigArguments
@@ -37,6 +38,7 @@ struct KeystoneManage: AsyncParsableCommand {
         }
     }
 
+    /// `--keystone-user` / `--keystone-group`: who owns a key repository.
     struct KeyOwnerArguments: ParsableArguments {
         @Option(name: .customLong("keystone-user"), help: "User to own the key repository.") var user: String?
         @Option(name: .customLong("keystone-group"), help: "Group to own the key repository.") var group: String?
@@ -59,6 +61,7 @@ struct KeystoneManage: AsyncParsableCommand {
         static var rotates: Bool { get }
     }
 
+    /// `fernet_setup`: create the token key repository (idempotent).
     struct FernetSetup: KeyRepositoryCommand {
         static let configuration = CommandConfiguration(commandName: "fernet_setup", abstract: "Create the Fernet token key repository.")
         static let group = "fernet_tokens", rotates = false
@@ -66,6 +69,7 @@ struct KeystoneManage: AsyncParsableCommand {
         @OptionGroup var owner: KeyOwnerArguments
     }
 
+    /// `fernet_rotate`: promote the staged key, add a new one, drop the oldest past `max_active_keys`.
     struct FernetRotate: KeyRepositoryCommand {
         static let configuration = CommandConfiguration(commandName: "fernet_rotate", abstract: "Rotate the Fernet token keys.")
         static let group = "fernet_tokens", rotates = true
@@ -73,6 +77,7 @@ struct KeystoneManage: AsyncParsableCommand {
         @OptionGroup var owner: KeyOwnerArguments
     }
 
+    /// `credential_setup`: create the credential key repository (idempotent).
     struct CredentialSetup: KeyRepositoryCommand {
         static let configuration = CommandConfiguration(commandName: "credential_setup", abstract: "Create the credential encryption key repository.")
         static let group = "credential", rotates = false
@@ -80,6 +85,7 @@ struct KeystoneManage: AsyncParsableCommand {
         @OptionGroup var owner: KeyOwnerArguments
     }
 
+    /// `credential_rotate`: rotate the credential keys (keystone keeps three).
     struct CredentialRotate: KeyRepositoryCommand {
         static let configuration = CommandConfiguration(commandName: "credential_rotate", abstract: "Rotate the credential encryption keys.")
         static let group = "credential", rotates = true
@@ -87,6 +93,7 @@ struct KeystoneManage: AsyncParsableCommand {
         @OptionGroup var owner: KeyOwnerArguments
     }
 
+    /// `bootstrap`: the admin, roles, region, identity service and endpoints (`--bootstrap-*`).
     struct Bootstrap: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "bootstrap", abstract: "Create the initial admin, roles, service and endpoints.")
         @OptionGroup var config: ConfigArguments

@@ -10,6 +10,7 @@ import Foundation
 /// - Unknown options are warnings naming file, section and option; invalid values throw
 ///   `ConfigError` naming them and why.
 public struct Config: Sendable {
+    /// A raw value and where it was set (file and line; nil for overrides).
     struct Value: Sendable {
         var raw: String
         var file: String?
@@ -153,6 +154,7 @@ public struct Config: Sendable {
         }
     }
 
+    /// An interpolation that refers to a missing option or loops.
     struct InterpolationError: Error { var message: String }
 
     func interpolate(_ raw: String, group: String, depth: Int) throws(InterpolationError) -> String {

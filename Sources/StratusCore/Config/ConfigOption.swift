@@ -1,6 +1,7 @@
 /// One option a service understands: oslo.config's `cfg.StrOpt(...)` as data. The table of
 /// these drives typing, validation, unknown-option warnings and the sample config.
 public struct ConfigOption: Sendable {
+    /// The type of the value, which decides how it is validated.
     public enum Kind: Sendable {
         case string
         case int(min: Int? = nil, max: Int? = nil)

@@ -4,6 +4,7 @@ import Foundation
 /// `#`/`;` comment lines, and indented continuation lines. Keeps where each value came from
 /// so warnings and errors can name file, section and option.
 public struct INIFile: Sendable {
+    /// One `name = value` line, with its section and line number for messages.
     public struct Entry: Sendable, Equatable {
         public var section: String
         public var name: String

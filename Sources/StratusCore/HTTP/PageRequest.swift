@@ -5,6 +5,7 @@
 /// neutron, glance) and glance's `sort=key:dir,key2`. A key outside `sortable` and a direction
 /// other than `asc`/`desc` are 400s naming the parameter.
 public struct PageRequest: Sendable, Equatable {
+    /// A sort direction as the APIs spell it.
     public enum Direction: String, Sendable {
         case ascending = "asc"
         case descending = "desc"

@@ -31,6 +31,7 @@ public struct StratusContext: RequestContext {
 /// This is what keystonemiddleware puts in the WSGI environment (`X-User-Id`, `X-Project-Id`,
 /// `X-Roles`, …) and what oslo.policy's credentials dictionary is built from.
 public struct Caller: Sendable, Equatable {
+    /// What the token is scoped to.
     public enum Scope: Sendable, Equatable {
         case unscoped
         case project(id: String, name: String, domainID: String, domainName: String)

@@ -61,6 +61,11 @@ if [ "$E2E_ONLY" = 0 ]; then
     echo "== unit tests"
     swift test --skip-build
     mark "unit tests"
+    if [ -n "${STRATUS_TEST_POSTGRES_URL:-}" ]; then
+        echo "== store tests on PostgreSQL (a schema each)"
+        STRATUS_TEST_STORE_POSTGRES_URL=$STRATUS_TEST_POSTGRES_URL swift test --skip-build --filter 'StoreTests'
+        mark "store tests PostgreSQL"
+    fi
 fi
 
 echo "== end-to-end tests (SQLite)"

@@ -8,9 +8,7 @@ import Testing
 /// A migrated identity database with domain `d1`, projects `top` ⊃ `child`, users `u1`, `u2`,
 /// group `g1` (member `u1`), and global roles `admin` ⇒ `member` ⇒ `reader` plus domain role `local`.
 private func openDatabase() async throws -> Database {
-    let dir = FileManager.default.temporaryDirectory.path + "/stratus-assignments-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    let db = try await Database.open(.sqliteFile(path: dir + "/k.db"))
+    let db = try await TestDatabase.open()
     try await IdentityMigrations.migrator.migrate(db)
     try await db.write { sql in
         try await sql.raw("INSERT INTO domain (id, name, enabled) VALUES ('d1', 'One', \(bind: true))").run()

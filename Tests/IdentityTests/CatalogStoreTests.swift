@@ -5,11 +5,9 @@ import Testing
 
 @testable import Identity
 
-/// A migrated identity database in a new temporary directory.
+/// A migrated, empty identity database (SQLite, or PostgreSQL: see TestDatabase).
 private func openDatabase() async throws -> Database {
-    let dir = FileManager.default.temporaryDirectory.path + "/stratus-catalog-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    let db = try await Database.open(.sqliteFile(path: dir + "/k.db"))
+    let db = try await TestDatabase.open()
     try await IdentityMigrations.migrator.migrate(db)
     return db
 }

@@ -6,12 +6,10 @@ import Testing
 
 @testable import Identity
 
-/// A migrated identity database in a new temporary directory, with domains `default` and
+/// A migrated, empty identity database (SQLite, or PostgreSQL: see TestDatabase). with domains `default` and
 /// `other` and users `u1` (alice) and `u2` (bob).
 private func openGroupDatabase() async throws -> Database {
-    let dir = FileManager.default.temporaryDirectory.path + "/stratus-groups-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    let db = try await Database.open(.sqliteFile(path: dir + "/k.db"))
+    let db = try await TestDatabase.open()
     try await IdentityMigrations.migrator.migrate(db)
     try await db.write { sql in
         try await sql.raw("INSERT INTO domain (id, name, enabled) VALUES ('default', 'Default', \(bind: true))").run()

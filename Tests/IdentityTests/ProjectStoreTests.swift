@@ -5,11 +5,9 @@ import Testing
 
 @testable import Identity
 
-/// A migrated identity database in a new temporary directory, with domains `d1` and `d2`.
+/// A migrated, empty identity database (SQLite, or PostgreSQL: see TestDatabase). with domains `d1` and `d2`.
 private func openDatabase() async throws -> Database {
-    let dir = FileManager.default.temporaryDirectory.path + "/stratus-projects-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    let db = try await Database.open(.sqliteFile(path: dir + "/k.db"))
+    let db = try await TestDatabase.open()
     try await IdentityMigrations.migrator.migrate(db)
     try await db.write { sql in
         try await IdentityFixtures.domain("d1", in: sql)

@@ -6,11 +6,9 @@ import Testing
 
 @testable import Identity
 
-/// A migrated identity database in a new temporary directory, with domains `default` and `other`.
+/// A migrated, empty identity database (SQLite, or PostgreSQL: see TestDatabase). with domains `default` and `other`.
 private func openUserDatabase() async throws -> Database {
-    let dir = FileManager.default.temporaryDirectory.path + "/stratus-users-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    let db = try await Database.open(.sqliteFile(path: dir + "/k.db"))
+    let db = try await TestDatabase.open()
     try await IdentityMigrations.migrator.migrate(db)
     try await db.write { sql in
         try await sql.raw("INSERT INTO domain (id, name, enabled) VALUES ('default', 'Default', \(bind: true))").run()

@@ -12,14 +12,8 @@ enum IdentityError: OpenStackErrorConvertible, Equatable {
     case notFound(kind: String, id: String)
     /// 400 from schema validation: `Invalid input for field '<field>': <detail>`.
     case invalidField(String, String)
-    /// 400 with keystone's own wording.
-    case badRequest(String)
-    /// 401; the message defaults to keystone's "requires authentication".
-    case unauthorized(String? = nil)
     /// 403; the message defaults to keystone's "not authorized".
     case forbidden(String? = nil)
-    /// 409 with keystone's wording.
-    case conflict(String)
     /// 409: a unique key (name within a domain, …) is taken.
     case duplicate
     /// 409: a row this write refers to was removed meanwhile.
@@ -34,10 +28,7 @@ enum IdentityError: OpenStackErrorConvertible, Equatable {
         switch self {
         case .notFound(let kind, let id): .notFound("Could not find \(kind): \(id).")
         case .invalidField(let field, let detail): .badRequest("Invalid input for field '\(field)': \(detail)")
-        case .badRequest(let message): .badRequest(message)
-        case .unauthorized(let message): message.map { .unauthorized($0) } ?? .unauthorized()
         case .forbidden(let message): message.map { .forbidden($0) } ?? .forbidden()
-        case .conflict(let message): .conflict(message)
         case .duplicate:
             .conflict("Conflict occurred attempting to store the resource: a resource with the same unique attributes exists.")
         case .referenceGone:

@@ -39,8 +39,9 @@ public final class Database: Sendable {
     /// Opens the database named by a `[database] connection` URL.
     ///
     /// - Parameters:
-    ///   - maxPoolSize: oslo.db's `[database] max_pool_size`: the most PostgreSQL connections
-    ///     this process holds open to the database (SQLite keeps one writer and two readers).
+    ///   - maxPoolSize: the most PostgreSQL connections this process opens to the database at once
+    ///     (`DatabaseOptions` passes oslo.db's `max_pool_size + max_overflow`); SQLite keeps one
+    ///     writer and two readers.
     ///   - schema: PostgreSQL only: create this schema if needed and make it the connections'
     ///     `search_path`, so a test gets an empty database of its own cheaply.
     public static func open(
@@ -108,19 +109,32 @@ public final class Database: Sendable {
             maxPoolSize: 1,
             logger: logger
         )
-        defer { Task { await maintenance.close() } }
+        do {
+            try await create(database, through: maintenance)
+        } catch {
+            await maintenance.close()
+            throw error
+        }
+        await maintenance.close()
+    }
+
+    /// `CREATE DATABASE` unless it exists; a concurrent start that created it first (42P04
+    /// duplicate_database) is fine.
+    static func create(_ database: String, through maintenance: Database) async throws {
         /// A count.
         struct Row: Decodable { var n: Int }
-        let exists = try await maintenance.read { sql in
-            try await sql.raw("SELECT COUNT(*) AS n FROM pg_database WHERE datname = \(bind: database)").first(decoding: Row.self)
+        func exists() async throws -> Bool {
+            let row = try await maintenance.read { sql in
+                try await sql.raw("SELECT COUNT(*) AS n FROM pg_database WHERE datname = \(bind: database)").first(decoding: Row.self)
+            }
+            return (row?.n ?? 0) > 0
         }
-        guard (exists?.n ?? 0) == 0 else { return }
+        guard try await !exists() else { return }
         do {
             // CREATE DATABASE cannot run inside a transaction block.
             try await maintenance.read { sql in try await sql.raw("CREATE DATABASE \(ident: database)").run() }
         } catch {
-            // A concurrent start may have created it first.
-            if StorageError.classify(error) != .uniqueViolation { throw error }
+            if try await !exists() { throw error }
         }
     }
 

@@ -8,8 +8,8 @@ public enum DatabaseOptions {
     public static func options(group: String = "database", defaultConnection: String?, help: String) -> [ConfigOption] {
         [
             .string(group, "connection", default: defaultConnection, secret: true, help),
-            .int(group, "max_pool_size", default: 5, min: 1, "Most connections to the database this process keeps open (PostgreSQL)."),
-            .ignored(group, "max_overflow", "Accepted for compatibility; the pool never grows past max_pool_size."),
+            .int(group, "max_pool_size", default: 5, min: 1, "Connections to the database this process keeps (PostgreSQL)."),
+            .int(group, "max_overflow", default: 50, min: 0, "Connections opened past max_pool_size under load (PostgreSQL)."),
             .ignored(group, "connection_recycle_time", "Accepted for compatibility."),
         ]
     }
@@ -23,8 +23,10 @@ public enum DatabaseOptions {
         }
     }
 
-    /// Opens (without migrating) the database `[group]` names, with its pool size.
+    /// Opens (without migrating) the database `[group]` names. As with oslo.db, at most
+    /// `max_pool_size + max_overflow` connections are open at once; they are opened on demand.
     public static func open(_ config: Config, group: String = "database", logger: Logger) async throws -> Database {
-        try await Database.open(url(config, group: group), maxPoolSize: config.int(group, "max_pool_size") ?? 5, logger: logger)
+        let size = (config.int(group, "max_pool_size") ?? 5) + (config.int(group, "max_overflow") ?? 50)
+        return try await Database.open(url(config, group: group), maxPoolSize: size, logger: logger)
     }
 }

@@ -120,43 +120,10 @@ struct AuthRoutes: Sendable {
             throw invalid("methods", "'methods' is a required property and must be a non-empty list of strings")
         }
         let now = Clock.micros()
-        var userID: String
-        // Only the method that was verified goes into the token (plus, when rescoping, the
-        // prior token's methods, as keystone records them).
-        var usedMethods: [String]
-        var expiresAt = now / 1_000_000 + service.settings.tokenExpiration
-        var auditIDs = [TokenPayload.newAuditID()]
-        var appCred: ApplicationCredentialRecord?
-        var inheritedScope: TokenPayload.Scope?
-        if methods.contains("application_credential") {
-            guard let ac = identity["application_credential"]?.objectValue else {
-                throw invalid("application_credential", "'application_credential' is a required property")
-            }
-            let found = try await authenticateApplicationCredential(ac)
-            userID = found.userID
-            usedMethods = ["application_credential"]
-            appCred = found
-            if let exp = found.expiresAt { expiresAt = min(expiresAt, exp / 1_000_000) }
-        } else if methods.contains("password") {
-            guard let pw = identity["password"]?["user"]?.objectValue else { throw invalid("user", "'user' is a required property of 'password'") }
-            userID = try await authenticatePassword(pw)
-            usedMethods = ["password"]
-        } else if methods.contains("token") {
-            guard let t = identity["token"]?["id"]?.stringValue else { throw invalid("id", "'id' is a required property of 'token'") }
-            let prior: ValidatedToken
-            do { prior = try await service.validate(t) } catch IdentityError.invalidToken { throw OpenStackError.unauthorized() }
-            if prior.payload.applicationCredentialID != nil {
-                throw OpenStackError.forbidden("Cannot rescope a token issued by an application credential.")
-            }
-            userID = prior.caller.userID
-            usedMethods = ["token"] + prior.payload.methods.filter { $0 != "token" }
-            expiresAt = prior.payload.expiresAt
-            // keystone's audit chain: [own id, id of the chain's original token]
-            auditIDs = [TokenPayload.newAuditID(), prior.payload.auditIDs.last ?? TokenPayload.newAuditID()]
-            inheritedScope = prior.payload.scope
-        } else {
-            throw OpenStackError.unauthorized("Attempted to authenticate with an unsupported method.")
-        }
+        let verified = try await verify(identity, methods: methods, now: now)
+        let userID = verified.userID
+        let appCred = verified.applicationCredential
+        let inheritedScope = verified.inheritedScope
         // Scope: explicit, else the application credential's project, else the user's default project.
         var scope: TokenPayload.Scope = .unscoped
         let appProject = appCred.map { $0.projectID ?? "" }
@@ -172,11 +139,11 @@ struct AuthRoutes: Sendable {
         }
         let issued = TokenPayload(
             userID: userID,
-            methods: usedMethods,
+            methods: verified.methods,
             scope: scope,
-            expiresAt: expiresAt,
+            expiresAt: verified.expiresAt,
             issuedAt: now,
-            auditIDs: auditIDs,
+            auditIDs: verified.auditIDs,
             applicationCredentialID: appCred?.id
         )
         let token = try service.issue(issued)
@@ -201,5 +168,60 @@ struct AuthRoutes: Sendable {
             out["catalog"] = try await service.read { sql in try await service.catalog(db: sql, projectID: validated.caller.projectID) }
         }
         return .json(["token": .object(out)], status: .created, headers: Self.subjectHeader(token))
+    }
+
+    /// Who the `identity` block proves the caller is, by the first method that applies
+    /// (application credential, password, then token), and what the new token inherits from it.
+    struct Verified {
+        var userID: String
+        /// Only the method that was verified (plus, when rescoping, the prior token's methods, as
+        /// keystone records them).
+        var methods: [String]
+        var expiresAt: Int64
+        var auditIDs: [String]
+        var applicationCredential: ApplicationCredentialRecord?
+        /// The prior token's scope when rescoping.
+        var inheritedScope: TokenPayload.Scope?
+    }
+
+    /// Verifies the credentials of one of `methods`: 400 when its block is missing; 401 when they
+    /// do not hold; 403 rescoping an application credential's token.
+    func verify(_ identity: [String: JSON], methods: [String], now: Int64) async throws -> Verified {
+        var verified = Verified(
+            userID: "",
+            methods: [],
+            expiresAt: now / 1_000_000 + service.settings.tokenExpiration,
+            auditIDs: [TokenPayload.newAuditID()]
+        )
+        if methods.contains("application_credential") {
+            guard let ac = identity["application_credential"]?.objectValue else {
+                throw invalid("application_credential", "'application_credential' is a required property")
+            }
+            let found = try await authenticateApplicationCredential(ac)
+            verified.userID = found.userID
+            verified.methods = ["application_credential"]
+            verified.applicationCredential = found
+            if let exp = found.expiresAt { verified.expiresAt = min(verified.expiresAt, exp / 1_000_000) }
+        } else if methods.contains("password") {
+            guard let pw = identity["password"]?["user"]?.objectValue else { throw invalid("user", "'user' is a required property of 'password'") }
+            verified.userID = try await authenticatePassword(pw)
+            verified.methods = ["password"]
+        } else if methods.contains("token") {
+            guard let t = identity["token"]?["id"]?.stringValue else { throw invalid("id", "'id' is a required property of 'token'") }
+            let prior: ValidatedToken
+            do { prior = try await service.validate(t) } catch IdentityError.invalidToken { throw OpenStackError.unauthorized() }
+            if prior.payload.applicationCredentialID != nil {
+                throw OpenStackError.forbidden("Cannot rescope a token issued by an application credential.")
+            }
+            verified.userID = prior.caller.userID
+            verified.methods = ["token"] + prior.payload.methods.filter { $0 != "token" }
+            verified.expiresAt = prior.payload.expiresAt
+            // keystone's audit chain: [own id, id of the chain's original token]
+            verified.auditIDs = [TokenPayload.newAuditID(), prior.payload.auditIDs.last ?? TokenPayload.newAuditID()]
+            verified.inheritedScope = prior.payload.scope
+        } else {
+            throw OpenStackError.unauthorized("Attempted to authenticate with an unsupported method.")
+        }
+        return verified
     }
 }

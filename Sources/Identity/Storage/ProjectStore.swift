@@ -92,24 +92,6 @@ struct ProjectStore: Sendable {
             .orderBy("name").all().map { try $0.decode(Row.self).record() }
     }
 
-    /// The parent projects above `id`, nearest first, ending with its domain; empty when `id`
-    /// is unknown. Bounded at 32 levels (keystone's `max_project_tree_depth` is far lower).
-    func ancestry(of id: String, in sql: any SQLDatabase) async throws -> [String] {
-        var out: [String] = []
-        var current = id
-        for _ in 0..<32 {
-            guard let row = try await sql.select().columns("*").from("project").where("id", .equal, current).first() else { break }
-            let project = try row.decode(Row.self)
-            guard let parent = project.parentId, parent != project.domainId else {
-                out.append(project.domainId)
-                break
-            }
-            out.append(parent)
-            current = parent
-        }
-        return out
-    }
-
     /// Whether any project has `id` as its parent.
     func hasChildren(_ id: String, in sql: any SQLDatabase) async throws -> Bool {
         try await sql.select().column("id").from("project").where("parent_id", .equal, id).limit(1).first() != nil

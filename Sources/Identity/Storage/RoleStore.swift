@@ -57,13 +57,6 @@ struct RoleStore: Sendable {
         return try await query.orderBy("name").all().map { try $0.decode(Row.self).record }
     }
 
-    /// The roles with the given ids that are global, by name (a domain role carries no name into tokens).
-    func globalRoles(ids: Set<String>, in sql: any SQLDatabase) async throws -> [RoleRecord] {
-        guard !ids.isEmpty else { return [] }
-        return try await sql.select().columns(Self.columns).from("role").where("id", .in, ids.sorted())
-            .where("domain_id", .equal, Self.globalDomain).orderBy("name").all().map { try $0.decode(Row.self).record }
-    }
-
     /// Inserts `role` and returns it as stored; a taken (domain, name) throws `IdentityError.duplicate`.
     func create(_ role: RoleRecord, in sql: any SQLDatabase) async throws -> RoleRecord {
         do {

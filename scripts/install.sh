@@ -10,7 +10,6 @@ install -D -m 0755 .build/release/stratus "$PREFIX/bin/stratus"
 names=()
 while read -r project _type _port programs; do
     for name in $programs; do
-        [ "$name" = "$project" ] && [ "$project" = keystone ] && continue # `keystone` is the daemon: `stratus keystone`
         ln -sf stratus "$PREFIX/bin/$name"
         names+=("$name")
     done

@@ -176,15 +176,10 @@ struct CatalogStore: Sendable {
         _ = try await region(id, in: sql)
         if let parent = parentRegionID ?? nil { _ = try await region(parent, in: sql) }
         let update = sql.update("region").where("id", .equal, id)
-        var changed = false
-        if let description {
-            update.set("description", to: description)
-            changed = true
-        }
-        if let parentRegionID {
-            update.set("parent_region_id", to: parentRegionID)
-            changed = true
-        }
+        let changed = [
+            update.set("description", ifGiven: description),
+            update.set("parent_region_id", ifGiven: parentRegionID),
+        ].contains(true)
         if changed { try await update.run() }
         return try await region(id, in: sql)
     }
@@ -314,27 +309,13 @@ struct CatalogStore: Sendable {
     ) async throws -> EndpointRecord {
         _ = try await endpoint(id, in: sql)
         let update = sql.update("endpoint").where("id", .equal, id)
-        var changed = false
-        if let interface {
-            update.set("interface", to: interface)
-            changed = true
-        }
-        if let url {
-            update.set("url", to: url)
-            changed = true
-        }
-        if let enabled {
-            update.set("enabled", to: enabled)
-            changed = true
-        }
-        if let regionID {
-            update.set("region_id", to: regionID)
-            changed = true
-        }
-        if let serviceID {
-            update.set("service_id", to: serviceID)
-            changed = true
-        }
+        let changed = [
+            update.set("interface", ifGiven: interface),
+            update.set("url", ifGiven: url),
+            update.set("enabled", ifGiven: enabled),
+            update.set("region_id", ifGiven: regionID),
+            update.set("service_id", ifGiven: serviceID),
+        ].contains(true)
         if changed { try await update.run() }
         return try await endpoint(id, in: sql)
     }

@@ -86,19 +86,11 @@ struct DomainStore: Sendable {
     ) async throws -> DomainRecord {
         _ = try await get(id, in: sql)
         let update = sql.update("domain").where("id", .equal, id)
-        var changed = false
-        if let name {
-            update.set("name", to: name)
-            changed = true
-        }
-        if let description {
-            update.set("description", to: description)
-            changed = true
-        }
-        if let enabled {
-            update.set("enabled", to: enabled)
-            changed = true
-        }
+        let changed = [
+            update.set("name", ifGiven: name),
+            update.set("description", ifGiven: description),
+            update.set("enabled", ifGiven: enabled),
+        ].contains(true)
         if changed { try await update.run() }
         return try await get(id, in: sql)
     }

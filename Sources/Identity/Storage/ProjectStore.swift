@@ -131,19 +131,11 @@ struct ProjectStore: Sendable {
     ) async throws -> ProjectRecord {
         let current = try await get(id, in: sql)
         let update = sql.update("project").where("id", .equal, id)
-        var changed = false
-        if let name {
-            update.set("name", to: name)
-            changed = true
-        }
-        if let description {
-            update.set("description", to: description)
-            changed = true
-        }
-        if let enabled {
-            update.set("enabled", to: enabled)
-            changed = true
-        }
+        var changed = [
+            update.set("name", ifGiven: name),
+            update.set("description", ifGiven: description),
+            update.set("enabled", ifGiven: enabled),
+        ].contains(true)
         if !extra.isEmpty {
             update.set("extra", to: JSON.object(current.extra.merging(extra) { _, new in new }).serialized())
             changed = true

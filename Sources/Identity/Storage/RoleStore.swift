@@ -72,15 +72,10 @@ struct RoleStore: Sendable {
     /// Renames and/or re-describes the role (`description: .some(nil)` clears it); 404 unknown.
     func update(_ id: String, name: String?, description: String??, in sql: any SQLDatabase) async throws -> RoleRecord {
         let update = sql.update("role").where("id", .equal, id)
-        var changed = false
-        if let name {
-            update.set("name", to: name)
-            changed = true
-        }
-        if let description {
-            update.set("description", to: description)
-            changed = true
-        }
+        let changed = [
+            update.set("name", ifGiven: name),
+            update.set("description", ifGiven: description),
+        ].contains(true)
         if changed {
             do {
                 try await update.run()

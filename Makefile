@@ -3,6 +3,8 @@ SWIFT ?= swift
 BIN := .build/debug/stratus
 DATA_DIR ?=
 ARGS ?=
+SERVICE ?= keystone
+BENCH_ARGS ?=
 
 .PHONY: build release run test unit e2e bench install format lint clean
 
@@ -27,9 +29,9 @@ unit:
 e2e: build
 	scripts/test.sh --e2e-only
 
-## Benchmarks against the reference keystone from PyPI (prints figures and ratios).
+## Benchmarks against the reference from PyPI (SERVICE=keystone|placement; prints figures and ratios).
 bench:
-	scripts/bench.sh
+	scripts/bench.sh $(SERVICE) $(BENCH_ARGS)
 
 ## Install the binary, the guide's command names as symlinks, and the systemd units (as root).
 install: release

@@ -72,9 +72,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Placement",
+            dependencies: [
+                "StratusCore", "StratusStorage", "StratusAuth",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "StratusCommands",
             dependencies: [
-                "StratusCore", "StratusStorage", "StratusAuth", "Identity",
+                "StratusCore", "StratusStorage", "StratusAuth", "Identity", "Placement",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -87,6 +95,10 @@ let package = Package(
         .testTarget(name: "StratusStorageTests", dependencies: ["StratusStorage"]),
         .testTarget(name: "StratusCommandsTests", dependencies: ["StratusCommands", "Identity", "StratusAuth"]),
         .testTarget(name: "StratusAuthTests", dependencies: ["StratusAuth"]),
+        .testTarget(
+            name: "PlacementTests",
+            dependencies: ["Placement", "StratusStorage", "StratusAuth", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
         .testTarget(
             name: "IdentityTests",
             dependencies: ["Identity", "StratusStorage", "StratusAuth", .product(name: "HummingbirdTesting", package: "hummingbird")]

@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
-# make bench: release build of Stratus, the reference keystone from PyPI in its own venv,
-# wrk for load; prints Stratus's figures and the ratios to keystone's.
+# make bench [SERVICE=keystone|placement]: release build of Stratus, the reference service from
+# PyPI in its own venv, wrk for load; prints Stratus's figures and the ratios to the reference's.
+# Arguments after the service go to its benchmark script (make bench SERVICE=placement BENCH_ARGS="--sizes 1000").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SERVICE=${1:-keystone}
+shift || true
+case "$SERVICE" in
+    keystone | placement) ;;
+    *) echo "bench: unknown SERVICE '$SERVICE' (keystone, placement)" >&2; exit 2 ;;
+esac
 if ! command -v wrk >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
     else echo "bench needs wrk (apt-get install wrk)" >&2; exit 1; fi
 fi
 swift build -c release
+if [ "$SERVICE" = placement ]; then
+    if [ ! -x .venv-bench-placement/bin/gunicorn ]; then
+        python3 -m venv .venv-bench-placement
+        .venv-bench-placement/bin/pip install -q --disable-pip-version-check openstack-placement==16.0.0 gunicorn requests
+    fi
+    exec .venv-bench-placement/bin/python Benchmarks/placement_bench.py "$@"
+fi
 if [ ! -x .venv-bench/bin/gunicorn ]; then
     python3 -m venv .venv-bench
     .venv-bench/bin/pip install -q --disable-pip-version-check keystone gunicorn requests

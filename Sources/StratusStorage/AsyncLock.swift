@@ -1,11 +1,13 @@
 /// A FIFO async mutex: at most one holder at a time, waiters resume in arrival order.
 /// Serializes SQLite writers (SQLite has one writer at a time; queueing here instead of in
 /// `busy_timeout` keeps the waiting off the thread pool).
-actor AsyncLock {
+public actor AsyncLock {
+    public init() {}
+
     private var held = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    func lock() async {
+    public func lock() async {
         if !held {
             held = true
             return
@@ -13,7 +15,7 @@ actor AsyncLock {
         await withCheckedContinuation { waiters.append($0) }
     }
 
-    func unlock() {
+    public func unlock() {
         if waiters.isEmpty { held = false } else { waiters.removeFirst().resume() }
     }
 }

@@ -66,7 +66,7 @@ struct AllocationCandidateRoutes: Sendable {
         let roots = PlacementHTTP.all(req, "root_required")
         if roots.count > 1 { throw PlacementError.duplicateQueryKey("Query parameter 'root_required' may be specified only once.") }
         if let root = roots.first {
-            let (required, forbidden) = try QueryParsing.traits([root], ctx)
+            let (required, forbidden) = try QueryParsing.traits([root], ctx, anyOf: false)
             let names = Set(required.flatMap { $0 })
             let conflicts = names.intersection(forbidden)
             if !conflicts.isEmpty {

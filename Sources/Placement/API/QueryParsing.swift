@@ -30,9 +30,9 @@ enum QueryParsing {
     }
 
     /// Every `required<suffix>` value: any-of sets and forbidden names. Before 1.39 only the last value counts.
-    static func traits(_ values: [String], _ ctx: StratusContext) throws -> (required: [Set<String>], forbidden: Set<String>) {
+    static func traits(_ values: [String], _ ctx: StratusContext, anyOf: Bool = true) throws -> (required: [Set<String>], forbidden: Set<String>) {
         let allowForbidden = ctx.atLeast(22)
-        let allowAnyOf = ctx.atLeast(39)
+        let allowAnyOf = anyOf && ctx.atLeast(39)
         var required: [Set<String>] = []
         var forbidden = Set<String>()
         for value in allowAnyOf ? values : Array(values.suffix(1)) {

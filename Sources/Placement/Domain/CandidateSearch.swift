@@ -163,8 +163,10 @@ struct CandidateSearch {
             for rp in rps { traitsByRoot[world.root(of: rp), default: []].formUnion(world.provider(rp).traits) }
             keep = keep.filter { r in traitsByRoot[r].map { t in required.allSatisfy { !$0.isDisjoint(with: t) } } ?? false }
         }
+        // As in placement, a candidate is its resources and mappings: the same one reached from two
+        // anchors (only sharing providers in it) counts once, kept at a provider's own tree.
         var out: [GroupCandidate] = []
-        var seen = Set<GroupCandidate>()
+        var position: [[Part]: Int] = [:]
         for anchor in keep.sorted() {
             let lists = byClass.map { c in c.pairs.filter { $0.anchor == anchor }.map { Part(provider: $0.rp, cls: c.cls, amount: c.amount) }.sorted() }
             if lists.contains(where: \.isEmpty) { continue }
@@ -181,7 +183,13 @@ struct CandidateSearch {
                 }
                 guard clean, required.allSatisfy({ !$0.isDisjoint(with: union) }) else { continue }
                 let c = GroupCandidate(anchor: anchor, parts: parts.sorted(), providers: rps.sorted())
-                if seen.insert(c).inserted { out.append(c) }
+                if let i = position[c.parts] {
+                    let ownRoot = { (x: GroupCandidate) in x.providers.contains { world.root(of: $0) == x.anchor } }
+                    if !ownRoot(out[i]) && ownRoot(c) { out[i] = c }
+                } else {
+                    position[c.parts] = out.count
+                    out.append(c)
+                }
             }
         }
         return out

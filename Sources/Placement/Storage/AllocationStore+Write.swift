@@ -42,11 +42,11 @@ extension AllocationStore {
         try await checkCapacity(writes, in: sql)
         let now = Clock.now
         for w in writes {
+            try await saveConsumer(w, existing: existing[w.uuid], now: now, in: sql)
             for a in w.allocations where a.used > 0 {
                 try await sql.insert(into: "allocations").columns("consumer_uuid", "provider_uuid", "resource_class", "used", "created_at", "updated_at")
                     .values(SQLBind(w.uuid), SQLBind(a.provider), SQLBind(a.resourceClass), SQLBind(a.used), SQLBind(now), SQLBind(now)).run()
             }
-            try await saveConsumer(w, existing: existing[w.uuid], now: now, in: sql)
         }
         for uuid in involved.sorted() {
             do { try await providers.bumpGeneration(uuid, expected: found[uuid]!.generation, in: sql) } catch PlacementError.concurrentUpdate {

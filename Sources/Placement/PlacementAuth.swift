@@ -35,7 +35,9 @@ struct PlacementAuthMiddleware: RouterMiddleware {
         var project = parts.count > 1 ? parts[1] : user
         if let p = headers[HTTPField.Name("X-Project-Id")!] { project = p }
         var roles: [String] = user == "admin" ? ["admin"] : []
-        if let r = headers[HTTPField.Name("X-Roles")!] { roles = r.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
+        if let r = headers[HTTPField.Name("X-Roles")!] {
+            roles = r.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        }
         let system = headers[HTTPField.Name("OpenStack-System-Scope")!] != nil
         return Caller(
             userID: user,

@@ -23,8 +23,18 @@ public enum PlacementOptions {
                 "With max_allocation_candidates: fill from the first trees (depth-first) or round-robin over trees (breadth-first)."
             ),
             .int("placement", "allocation_conflict_retry_count", default: 10, min: 0, "Retries of an allocation write whose generation raced."),
-            .string("placement", "incomplete_consumer_project_id", default: "00000000-0000-0000-0000-000000000000", "Project of consumers created without one."),
-            .string("placement", "incomplete_consumer_user_id", default: "00000000-0000-0000-0000-000000000000", "User of consumers created without one."),
+            .string(
+                "placement",
+                "incomplete_consumer_project_id",
+                default: "00000000-0000-0000-0000-000000000000",
+                "Project of consumers created without one."
+            ),
+            .string(
+                "placement",
+                "incomplete_consumer_user_id",
+                default: "00000000-0000-0000-0000-000000000000",
+                "User of consumers created without one."
+            ),
             .list("cors", "allowed_origin", "Origins allowed to make cross-site requests."),
             .bool("cors", "allow_credentials", default: true, "Whether credentials may be sent cross-site."),
             .list("cors", "expose_headers", default: "", "Headers cross-site responses expose."),
@@ -37,7 +47,10 @@ public enum PlacementOptions {
 /// The settings placement reads once at start.
 public struct PlacementSettings: Sendable {
     public enum AuthStrategy: String, Sendable { case keystone, noauth2 }
-    public enum GenerationStrategy: String, Sendable { case depthFirst = "depth-first", breadthFirst = "breadth-first" }
+    public enum GenerationStrategy: String, Sendable {
+        case depthFirst = "depth-first"
+        case breadthFirst = "breadth-first"
+    }
 
     public var authStrategy = AuthStrategy.keystone
     public var randomizeCandidates = false
@@ -56,7 +69,8 @@ public struct PlacementSettings: Sendable {
         randomizeCandidates = config.bool("placement", "randomize_allocation_candidates")
         let max = config.int("placement", "max_allocation_candidates") ?? -1
         maxCandidates = max > 0 ? max : nil
-        generationStrategy = GenerationStrategy(rawValue: config.string("placement", "allocation_candidates_generation_strategy") ?? "") ?? .depthFirst
+        generationStrategy =
+            GenerationStrategy(rawValue: config.string("placement", "allocation_candidates_generation_strategy") ?? "") ?? .depthFirst
         conflictRetries = config.int("placement", "allocation_conflict_retry_count") ?? 10
         incompleteProjectID = config.string("placement", "incomplete_consumer_project_id") ?? incompleteProjectID
         incompleteUserID = config.string("placement", "incomplete_consumer_user_id") ?? incompleteUserID

@@ -27,7 +27,12 @@ public final class PlacementService: Sendable {
     /// Opens what placement.conf names: the database (migrated when `sync_on_startup` or `migrate`,
     /// otherwise it must be current), the standard traits and resource classes synced as the
     /// reference does at start, and the policy.
-    public static func open(config: Config, validator: any TokenValidator, migrate: Bool = false, logger: Logger) async throws
+    public static func open(
+        config: Config,
+        validator: any TokenValidator,
+        migrate: Bool = false,
+        logger: Logger
+    ) async throws
         -> PlacementService
     {
         let db = try await DatabaseOptions.open(config, group: "placement_database", logger: logger)
@@ -38,7 +43,8 @@ public final class PlacementService: Sendable {
                 let current = try await PlacementMigrations.migrator.currentVersion(db)
                 if current < PlacementMigrations.migrator.latest {
                     throw ConfigError(
-                        message: "the placement database is at version \(current), not \(PlacementMigrations.migrator.latest): run `placement-manage db sync`"
+                        message:
+                            "the placement database is at version \(current), not \(PlacementMigrations.migrator.latest): run `placement-manage db sync`"
                     )
                 }
             }

@@ -1,5 +1,5 @@
-import Synchronization
 import StratusStorage
+import Synchronization
 
 /// This process's `ProviderWorld`, kept in step with the database.
 ///

@@ -102,22 +102,36 @@ public enum JSON: Sendable, Equatable {
         }
     }
 
-    static func writeString(_ s: String, to out: inout String) {
+    /// Appends `s` quoted and escaped. Runs without anything to escape are appended whole (the
+    /// common case: ids, names); only `"`, `\` and control characters are rewritten. Multi-byte
+    /// UTF-8 never contains those bytes, so cutting at them keeps characters whole.
+    public static func writeString(_ s: String, to out: inout String) {
         out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(u)
+        let utf8 = s.utf8
+        var run = utf8.startIndex
+        var i = run
+        while i != utf8.endIndex {
+            let b = utf8[i]
+            if b < 0x20 || b == 0x22 || b == 0x5C {
+                if run != i { out += s[run..<i] }
+                switch b {
+                case 0x22: out += "\\\""
+                case 0x5C: out += "\\\\"
+                case 0x0A: out += "\\n"
+                case 0x0D: out += "\\r"
+                case 0x09: out += "\\t"
+                default:
+                    let hex = String(b, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 }
+                run = utf8.index(after: i)
             }
+            i = utf8.index(after: i)
+        }
+        if run == utf8.startIndex {
+            out += s
+        } else if run != utf8.endIndex {
+            out += s[run...]
         }
         out += "\""
     }

@@ -55,6 +55,28 @@ import Testing
         }
     }
 
+    @Test func maxAllocationCandidatesCapsTheSearch() async throws {
+        for strategy in ["depth-first", "breadth-first"] {
+            try await PlacementFixture.test([
+                ("placement", "max_allocation_candidates", "2"), ("placement", "allocation_candidates_generation_strategy", strategy),
+            ]) { c in
+                for n in 0..<4 {
+                    let root = try await c.provider("cn\(n)")
+                    for m in 0..<2 { try await c.inventory(try await c.provider("numa\(n)\(m)", parent: root), ["VCPU": 4]) }
+                }
+                let r = try await c.get("/allocation_candidates?resources=VCPU:1").json!
+                #expect(r["allocation_requests"]!.arrayValue!.count == 2)
+                // Depth-first fills from the first tree; breadth-first takes one from each tree in turn.
+                let roots = Set(r["provider_summaries"]!.objectValue!.values.compactMap { $0["root_provider_uuid"]?.stringValue })
+                #expect(roots.count == (strategy == "depth-first" ? 1 : 2))
+            }
+        }
+        try await PlacementFixture.test([("placement", "randomize_allocation_candidates", "true")]) { c in
+            for n in 0..<5 { try await c.inventory(try await c.provider("p\(n)"), ["VCPU": 1]) }
+            #expect(try await c.get("/allocation_candidates?resources=VCPU:1&limit=3").json!["allocation_requests"]!.arrayValue!.count == 3)
+        }
+    }
+
     @Test func theViewFollowsWrites() async throws {
         try await PlacementFixture.test { c in
             let p = try await c.provider("cn")
@@ -67,32 +89,4 @@ import Testing
         }
     }
 
-    @Test func reshaperMovesAllocationsToChildren() async throws {
-        try await PlacementFixture.test { c in
-            let root = try await c.provider("cn")
-            try await c.inventory(root, ["VCPU": 4])
-            let child = try await c.provider("numa", parent: root)
-            let consumer = UUID().uuidString.lowercased()
-            #expect(try await c.allocate(consumer, [root: ["VCPU": 2]]).code == 204)
-            let body: JSON = [
-                "inventories": .object([
-                    root: ["inventories": [:], "resource_provider_generation": 2],
-                    child: ["inventories": ["VCPU": ["total": 4]], "resource_provider_generation": 0],
-                ]),
-                "allocations": .object([
-                    consumer: [
-                        "allocations": .object([child: ["resources": ["VCPU": 2]]]), "project_id": "p", "user_id": "u", "consumer_generation": 1,
-                        "consumer_type": "INSTANCE",
-                    ]
-                ]),
-            ]
-            #expect(try await c.call(.post, "/reshaper", "1.29", body: body).code == 404)
-            #expect(try await c.call(.post, "/reshaper", body: body).code == 403)  // role:service only
-            let service: HTTPFields = [HTTPField.Name("X-Roles")!: "service"]
-            let done = try await c.call(.post, "/reshaper", body: body, headers: service)
-            #expect(done.code == 204, "\(done.json?.serialized() ?? "")")
-            #expect(try await c.get("/allocations/\(consumer)").json!["allocations"]?[child]?["resources"]?["VCPU"]?.intValue == 2)
-            #expect(try await c.get("/resource_providers/\(root)/inventories").json!["inventories"] == [:])
-        }
-    }
 }

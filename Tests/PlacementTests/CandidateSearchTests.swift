@@ -18,7 +18,15 @@ import Testing
         for r in rows {
             w.upsert(
                 WorldStore.Loaded(
-                    uuid: r.0, name: r.0, generation: 0, parentUUID: r.1, rootUUID: root(r.0), inventories: r.2, used: r.3, traits: r.4, aggregates: r.5
+                    uuid: r.0,
+                    name: r.0,
+                    generation: 0,
+                    parentUUID: r.1,
+                    rootUUID: root(r.0),
+                    inventories: r.2,
+                    used: r.3,
+                    traits: r.4,
+                    aggregates: r.5
                 )
             )
         }
@@ -28,10 +36,20 @@ import Testing
 
     /// The requests as sets of "provider:CLASS=amount" strings.
     static func run(_ w: ProviderWorld, _ q: CandidateQuery) -> Set<Set<String>> {
-        Set(CandidateSearch(world: w, query: q).run().requests.map { r in Set(r.parts.map { "\(w.provider($0.provider).uuid):\(w.classNames[$0.cls])=\($0.amount)" }) })
+        Set(
+            CandidateSearch(world: w, query: q).run().requests.map { r in
+                Set(r.parts.map { "\(w.provider($0.provider).uuid):\(w.classNames[$0.cls])=\($0.amount)" })
+            }
+        )
     }
 
-    static func group(_ resources: [(String, Int)], suffix: String = "", required: [Set<String>] = [], forbidden: Set<String> = [], memberOf: [Set<String>] = [])
+    static func group(
+        _ resources: [(String, Int)],
+        suffix: String = "",
+        required: [Set<String>] = [],
+        forbidden: Set<String> = [],
+        memberOf: [Set<String>] = []
+    )
         -> RequestGroup
     {
         RequestGroup(suffix: suffix, resources: resources, required: required, forbidden: forbidden, memberOf: memberOf)
@@ -64,7 +82,9 @@ import Testing
 
     @Test func usedCapacityAndUnitRulesAreHonoured() {
         #expect(!Self.run(Self.tree, CandidateQuery(groups: [Self.group([("VCPU", 3)])])).contains(["numa0:VCPU=3"]))
-        let stepped = Self.world([("a", nil, ["VCPU": Self.inv(8, step: 2)], [:], [], []), ("b", nil, ["VCPU": Self.inv(8, reserved: 7)], [:], [], [])])
+        let stepped = Self.world([
+            ("a", nil, ["VCPU": Self.inv(8, step: 2)], [:], [], []), ("b", nil, ["VCPU": Self.inv(8, reserved: 7)], [:], [], []),
+        ])
         #expect(Self.run(stepped, CandidateQuery(groups: [Self.group([("VCPU", 1)])])) == [["b:VCPU=1"]])
         #expect(Self.run(stepped, CandidateQuery(groups: [Self.group([("VCPU", 2)])])) == [["a:VCPU=2"]])
         let ratio = Self.world([("a", nil, ["VCPU": Self.inv(2, ratio: 4)], ["VCPU": 7], [], [])])

@@ -12,7 +12,11 @@ import Testing
             let p = try await c.provider("p")
             let gen = try await c.inventory(p, ["VCPU": 8])
             #expect(gen == 1)
-            let stale = try await c.call(.put, "/resource_providers/\(p)/inventories", body: ["inventories": ["VCPU": ["total": 4]], "resource_provider_generation": 0])
+            let stale = try await c.call(
+                .put,
+                "/resource_providers/\(p)/inventories",
+                body: ["inventories": ["VCPU": ["total": 4]], "resource_provider_generation": 0]
+            )
             #expect(stale.code == 409 && stale.errorCode == "placement.concurrent_update")
             let list = try await c.get("/resource_providers/\(p)/inventories").json!
             #expect(list["inventories"]?["VCPU"]?["total"]?.intValue == 8 && list["resource_provider_generation"]?.intValue == 1)
@@ -68,14 +72,26 @@ import Testing
                 body: ["resource_class": "DISK_GB", "total": 100, "resource_provider_generation": 1]
             )
             #expect(again.code == 409)
-            let updated = try await c.call(.put, "/resource_providers/\(p)/inventories/DISK_GB", body: ["total": 200, "resource_provider_generation": 1])
+            let updated = try await c.call(
+                .put,
+                "/resource_providers/\(p)/inventories/DISK_GB",
+                body: ["total": 200, "resource_provider_generation": 1]
+            )
             #expect(updated.code == 200 && updated.json?["total"]?.intValue == 200)
             #expect(try await c.get("/resource_providers/\(p)/inventories/DISK_GB").json?["total"]?.intValue == 200)
             #expect(try await c.call(.delete, "/resource_providers/\(p)/inventories/DISK_GB").code == 204)
             #expect(try await c.get("/resource_providers/\(p)/inventories/DISK_GB").code == 404)
-            let unknown = try await c.call(.put, "/resource_providers/\(p)/inventories", body: ["inventories": ["CUSTOM_NOPE": ["total": 1]], "resource_provider_generation": 2])
+            let unknown = try await c.call(
+                .put,
+                "/resource_providers/\(p)/inventories",
+                body: ["inventories": ["CUSTOM_NOPE": ["total": 1]], "resource_provider_generation": 2]
+            )
             #expect(unknown.code == 400)
-            let bad = try await c.call(.put, "/resource_providers/\(p)/inventories", body: ["inventories": ["VCPU": ["total": 0]], "resource_provider_generation": 2])
+            let bad = try await c.call(
+                .put,
+                "/resource_providers/\(p)/inventories",
+                body: ["inventories": ["VCPU": ["total": 0]], "resource_provider_generation": 2]
+            )
             #expect(bad.code == 400 && bad.detail.contains("JSON does not validate: 0 is less than the minimum of 1"))
         }
     }

@@ -73,7 +73,14 @@ struct Reply {
 struct Client {
     let client: any TestClientProtocol
 
-    func call(_ method: HTTPRequest.Method, _ path: String, _ version: String? = "1.39", body: JSON? = nil, token: String = "admin", headers: HTTPFields = [:])
+    func call(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        _ version: String? = "1.39",
+        body: JSON? = nil,
+        token: String = "admin",
+        headers: HTTPFields = [:]
+    )
         async throws -> Reply
     {
         var h = headers
@@ -117,7 +124,9 @@ struct Client {
         return try await call(
             .put,
             "/allocations/\(consumer)",
-            body: ["allocations": a, "project_id": .string(project), "user_id": .string(user), "consumer_generation": .null, "consumer_type": "INSTANCE"]
+            body: [
+                "allocations": a, "project_id": .string(project), "user_id": .string(user), "consumer_generation": .null, "consumer_type": "INSTANCE",
+            ]
         )
     }
 }

@@ -116,6 +116,16 @@ struct JSONTests {
         #expect(v.serialized().contains(#""q\"uote\n""#))
     }
 
+    @Test("strings serialize with only quotes, backslashes and control characters escaped")
+    func stringEscapes() {
+        for (value, text) in [
+            ("plain", #""plain""#), ("", #""""#), ("\"lead", #""\"lead""#), ("trail\\", #""trail\\""#),
+            ("é😀 mid\u{01}dle\n", #""é😀 mid\u0001dle\n""#), ("a\"b\"c", #""a\"b\"c""#),
+        ] {
+            #expect(JSON.string(value).serialized() == text, "\(value)")
+        }
+    }
+
     @Test("malformed JSON is an error saying what and where")
     func malformed() {
         for (text, reason) in [

@@ -38,7 +38,11 @@ struct AggregateRoutes: Sendable {
         var generation: Int? = nil
         let items: JSON
         if ctx.atLeast(19) {
-            let o = try PlacementHTTP.object(json, allowed: ["aggregates", "resource_provider_generation"], required: ["aggregates", "resource_provider_generation"])
+            let o = try PlacementHTTP.object(
+                json,
+                allowed: ["aggregates", "resource_provider_generation"],
+                required: ["aggregates", "resource_provider_generation"]
+            )
             generation = try PlacementHTTP.int(o["resource_provider_generation"]!)
             items = o["aggregates"]!
         } else {

@@ -26,7 +26,9 @@ struct AllocationBody {
         var project = try o["project_id"].map { try PlacementHTTP.string($0, minLength: 1, maxLength: 255) }
         var user = try o["user_id"].map { try PlacementHTTP.string($0, minLength: 1, maxLength: 255) }
         if (project == nil) != (user == nil) {
-            throw PlacementHTTP.invalid("'\(project == nil ? "project_id" : "user_id")' is a dependency of '\(project == nil ? "user_id" : "project_id")'")
+            throw PlacementHTTP.invalid(
+                "'\(project == nil ? "project_id" : "user_id")' is a dependency of '\(project == nil ? "user_id" : "project_id")'"
+            )
         }
         if project == nil {
             project = settings.incompleteProjectID

@@ -143,7 +143,10 @@ struct UsageRoutes: Sendable {
         try service.authorize(ctx, PlacementPolicy.totalUsages, target: ["project_id": .string(project), "user_id": .string(user ?? caller.userID)])
         let typeFilter = req.query("consumer_type")
         let (rows, counts) = try await service.read { sql in
-            (try await allocations.usages(project: project, user: user, in: sql), try await allocations.consumerCounts(project: project, user: user, in: sql))
+            (
+                try await allocations.usages(project: project, user: user, in: sql),
+                try await allocations.consumerCounts(project: project, user: user, in: sql)
+            )
         }
         guard ctx.atLeast(38) else {
             var usages: [String: Int] = [:]
@@ -153,7 +156,9 @@ struct UsageRoutes: Sendable {
         var grouped: [String: [String: Int]] = [:]
         for r in rows {
             let type = r.type ?? "unknown"
-            if typeFilter == nil || typeFilter == type || typeFilter == "all" { grouped[typeFilter == "all" ? "all" : type, default: [:]][r.resourceClass, default: 0] += r.used }
+            if typeFilter == nil || typeFilter == type || typeFilter == "all" {
+                grouped[typeFilter == "all" ? "all" : type, default: [:]][r.resourceClass, default: 0] += r.used
+            }
         }
         for c in counts {
             let type = c.type ?? "unknown"

@@ -45,7 +45,12 @@ struct InventoryRoutes: Sendable {
             if ratio > 3.40282e38 { throw PlacementHTTP.invalid("\(r.serialized()) is greater than the maximum of 3.40282e+38") }
         }
         let inv = InventoryRecord(
-            resourceClass: resourceClass, total: total, reserved: reserved, minUnit: minUnit, maxUnit: maxUnit, stepSize: stepSize,
+            resourceClass: resourceClass,
+            total: total,
+            reserved: reserved,
+            minUnit: minUnit,
+            maxUnit: maxUnit,
+            stepSize: stepSize,
             allocationRatio: ratio
         )
         if reserved > total || (reserved == total && !ctx.atLeast(26)) {
@@ -70,7 +75,10 @@ struct InventoryRoutes: Sendable {
             return (p, try await inventories.list(uuid, in: sql))
         }
         return PlacementHTTP.json(
-            ["inventories": .object(Dictionary(uniqueKeysWithValues: invs.map { ($0.resourceClass, Self.json($0)) })), "resource_provider_generation": .int(Int64(p.generation))],
+            [
+                "inventories": .object(Dictionary(uniqueKeysWithValues: invs.map { ($0.resourceClass, Self.json($0)) })),
+                "resource_provider_generation": .int(Int64(p.generation)),
+            ],
             ctx,
             lastModified: invs.map(\.updatedAt).max() ?? p.updatedAt
         )
@@ -87,7 +95,9 @@ struct InventoryRoutes: Sendable {
             required: ["inventories", "resource_provider_generation"]
         )
         let generation = try PlacementHTTP.int(o["resource_provider_generation"]!)
-        guard case .object(let byClass) = o["inventories"]! else { throw PlacementHTTP.invalid("\(PlacementHTTP.repr(o["inventories"]!)) is not of type 'object'") }
+        guard case .object(let byClass) = o["inventories"]! else {
+            throw PlacementHTTP.invalid("\(PlacementHTTP.repr(o["inventories"]!)) is not of type 'object'")
+        }
         var records: [InventoryRecord] = []
         for (rc, v) in byClass.sorted(by: { $0.key < $1.key }) {
             _ = try PlacementHTTP.string(.string(rc), pattern: PlacementHTTP.classPattern, maxLength: 255)
@@ -102,7 +112,10 @@ struct InventoryRoutes: Sendable {
             return (gen, try await inventories.list(uuid, in: sql))
         }
         return PlacementHTTP.json(
-            ["inventories": .object(Dictionary(uniqueKeysWithValues: invs.map { ($0.resourceClass, Self.json($0)) })), "resource_provider_generation": .int(Int64(p))],
+            [
+                "inventories": .object(Dictionary(uniqueKeysWithValues: invs.map { ($0.resourceClass, Self.json($0)) })),
+                "resource_provider_generation": .int(Int64(p)),
+            ],
             ctx
         )
     }
@@ -215,7 +228,9 @@ struct InventoryRoutes: Sendable {
     func checkClasses(_ names: [String], provider: String, in sql: any SQLDatabase) async throws {
         let known = try await ResourceClassStore().existing(names, in: sql)
         if let missing = names.first(where: { !known.contains($0) }) {
-            throw PlacementError.badRequest("Unknown resource class in inventory for resource provider \(provider): No such resource class \(missing).")
+            throw PlacementError.badRequest(
+                "Unknown resource class in inventory for resource provider \(provider): No such resource class \(missing)."
+            )
         }
     }
 

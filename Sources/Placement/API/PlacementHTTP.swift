@@ -106,25 +106,54 @@ enum PlacementHTTP {
     /// Every value of a query parameter, in order.
     static func all(_ req: Request, _ name: String) -> [String] { req.queryItems.filter { $0.0 == name }.map(\.1) }
 
-    /// HTTP-date of epoch seconds.
+    /// HTTP-date of epoch seconds (`Tue, 15 Nov 1994 08:12:31 GMT`), computed directly: a
+    /// `DateFormatter` costs milliseconds to create on Linux.
     static func httpDate(_ seconds: Int64) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "GMT")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        let days = Int(seconds.quotientAndRemainder(dividingBy: 86_400).quotient) - (seconds % 86_400 < 0 ? 1 : 0)
+        let secs = Int(seconds - Int64(days) * 86_400)
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][((days % 7) + 7) % 7]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(weekday), \(two(day)) \(months[month - 1]) \(year) \(two(secs / 3600)):\(two(secs % 3600 / 60)):\(two(secs % 60)) GMT"
     }
 
     /// A JSON response with, from 1.15, `Cache-Control: no-cache` and `Last-Modified` (`lastModified`, else now).
-    static func json(_ body: JSON, _ ctx: StratusContext, status: HTTPResponse.Status = .ok, lastModified: Int64? = nil, headers: HTTPFields = [:])
+    static func json(
+        _ body: JSON,
+        _ ctx: StratusContext,
+        status: HTTPResponse.Status = .ok,
+        lastModified: Int64? = nil,
+        headers: HTTPFields = [:]
+    )
         -> Response
     {
+        json(text: body.serialized(), ctx, status: status, lastModified: lastModified, headers: headers)
+    }
+
+    /// The same for an already serialized body.
+    static func json(
+        text: String,
+        _ ctx: StratusContext,
+        status: HTTPResponse.Status = .ok,
+        lastModified: Int64? = nil,
+        headers: HTTPFields = [:]
+    ) -> Response {
         var headers = headers
         if ctx.atLeast(15) {
             headers[.cacheControl] = "no-cache"
             headers[.lastModified] = httpDate(lastModified ?? Int64(Date().timeIntervalSince1970))
         }
-        return .json(body, status: status, headers: headers)
+        return .json(text: text, status: status, headers: headers)
     }
 
     /// An empty 204.

@@ -42,7 +42,9 @@ enum QueryParsing {
                         "Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only supported since microversion 1.39. Got: \(value)"
                     )
                 }
-                let names = Set(value.dropFirst(3).split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) })
+                let names = Set(
+                    value.dropFirst(3).split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                )
                 if names.contains("") {
                     throw PlacementError.badRequest(
                         "Invalid query string parameters: Expected 'required' parameter value of the form: in:HW_CPU_X86_VMX,CUSTOM_MAGIC. Got an empty trait in: \(value)"
@@ -100,7 +102,9 @@ enum QueryParsing {
                 req = [value]
             }
             for uuid in req.union(bad) where !PlacementHTTP.isUUIDLike(uuid) {
-                throw PlacementError.badRequest("Invalid query string parameters: Expected 'member_of' parameter to contain valid UUID(s). Got: \(uuid)")
+                throw PlacementError.badRequest(
+                    "Invalid query string parameters: Expected 'member_of' parameter to contain valid UUID(s). Got: \(uuid)"
+                )
             }
             if !req.isEmpty { memberOf.append(Set(req.map(PlacementHTTP.canonicalUUID))) }
             if !bad.isEmpty {

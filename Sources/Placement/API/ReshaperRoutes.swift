@@ -15,13 +15,21 @@ struct ReshaperRoutes: Sendable {
     @Sendable func reshape(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         guard ctx.atLeast(30) else { throw PlacementError.notFound("The resource could not be found.") }
         try service.authorize(ctx, PlacementPolicy.reshape)
-        let o = try PlacementHTTP.object(try await PlacementHTTP.body(req, ctx), allowed: ["inventories", "allocations"], required: ["inventories", "allocations"])
+        let o = try PlacementHTTP.object(
+            try await PlacementHTTP.body(req, ctx),
+            allowed: ["inventories", "allocations"],
+            required: ["inventories", "allocations"]
+        )
         guard case .object(let invs) = o["inventories"]!, case .object(let allocs) = o["allocations"]! else {
             throw PlacementHTTP.invalid("'inventories' and 'allocations' must be objects")
         }
         var inventories: [(provider: String, generation: Int, records: [InventoryRecord])] = []
         for (uuid, value) in invs.sorted(by: { $0.key < $1.key }) {
-            let entry = try PlacementHTTP.object(value, allowed: ["inventories", "resource_provider_generation"], required: ["inventories", "resource_provider_generation"])
+            let entry = try PlacementHTTP.object(
+                value,
+                allowed: ["inventories", "resource_provider_generation"],
+                required: ["inventories", "resource_provider_generation"]
+            )
             let generation = try PlacementHTTP.int(entry["resource_provider_generation"]!)
             guard case .object(let byClass) = entry["inventories"]! else { throw PlacementHTTP.invalid("'inventories' is not of type 'object'") }
             var records: [InventoryRecord] = []
@@ -32,12 +40,14 @@ struct ReshaperRoutes: Sendable {
             inventories.append((PlacementHTTP.canonicalUUID(uuid), generation, records))
         }
         let reader = AllocationBody(ctx: ctx, settings: service.settings)
-        let writes = try allocs.sorted(by: { $0.key < $1.key }).map { try reader.consumer(PlacementHTTP.canonicalUUID($0.key), $0.value, listForm: false) }
+        let writes = try allocs.sorted(by: { $0.key < $1.key }).map {
+            try reader.consumer(PlacementHTTP.canonicalUUID($0.key), $0.value, listForm: false)
+        }
         let plan = inventories
         try await service.write { sql in
             let providers = ProviderStore()
             // The consumers' old allocations go first, so inventory they held can be removed.
-            for w in writes { try await sql.delete(from: "allocations").where("consumer_uuid", .equal, w.uuid).run() }
+            try await AllocationStore().release(writes.map(\.uuid), in: sql)
             for item in plan {
                 guard let p = try await providers.find(item.provider, in: sql) else {
                     throw PlacementError.providerNotFound(

@@ -62,9 +62,14 @@ struct ResourceProviderRoutes: Sendable {
     @Sendable func create(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         try service.authorize(ctx, PlacementPolicy.createProvider)
         let body = try await PlacementHTTP.body(req, ctx)
-        let o = try PlacementHTTP.object(body, allowed: ctx.atLeast(14) ? ["name", "uuid", "parent_provider_uuid"] : ["name", "uuid"], required: ["name"])
+        let o = try PlacementHTTP.object(
+            body,
+            allowed: ctx.atLeast(14) ? ["name", "uuid", "parent_provider_uuid"] : ["name", "uuid"],
+            required: ["name"]
+        )
         let name = try PlacementHTTP.string(o["name"]!, minLength: 1, maxLength: 200)
-        let uuid = try o["uuid"].map { try PlacementHTTP.canonicalUUID(PlacementHTTP.string($0, pattern: PlacementHTTP.uuidPattern)) }
+        let uuid =
+            try o["uuid"].map { try PlacementHTTP.canonicalUUID(PlacementHTTP.string($0, pattern: PlacementHTTP.uuidPattern)) }
             ?? UUID().uuidString.lowercased()
         var parent: String? = nil
         if let p = o["parent_provider_uuid"], !p.isNull {

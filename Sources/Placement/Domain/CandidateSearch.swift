@@ -67,7 +67,9 @@ struct CandidateSearch {
     /// Providers with capacity for `amount` of `name`, optionally only in the tree of `treeRoot`.
     func withCapacity(_ name: String, _ amount: Int, treeRoot: Int?) -> Set<Int>? {
         guard let cls = world.classIDs[name] else { return nil }
-        let found = (world.byClass[cls] ?? []).filter { world.fits($0, cls: cls, amount: amount) && (treeRoot == nil || world.root(of: $0) == treeRoot) }
+        let found = (world.byClass[cls] ?? []).filter {
+            world.fits($0, cls: cls, amount: amount) && (treeRoot == nil || world.root(of: $0) == treeRoot)
+        }
         return found.isEmpty ? nil : found
     }
 
@@ -167,8 +169,16 @@ struct CandidateSearch {
         // anchors (only sharing providers in it) counts once, kept at a provider's own tree.
         var out: [GroupCandidate] = []
         var position: [[Part]: Int] = [:]
-        for anchor in keep.sorted() {
-            let lists = byClass.map { c in c.pairs.filter { $0.anchor == anchor }.map { Part(provider: $0.rp, cls: c.cls, amount: c.amount) }.sorted() }
+        // Per anchor, per requested class: the parts that could serve it.
+        var byAnchor: [Int: [[Part]]] = [:]
+        for (n, c) in byClass.enumerated() {
+            for pair in c.pairs where keep.contains(pair.anchor) {
+                if byAnchor[pair.anchor] == nil { byAnchor[pair.anchor] = Array(repeating: [], count: byClass.count) }
+                byAnchor[pair.anchor]![n].append(Part(provider: pair.rp, cls: c.cls, amount: c.amount))
+            }
+        }
+        for anchor in byAnchor.keys.sorted() {
+            let lists = byAnchor[anchor]!.map { $0.sorted() }
             if lists.contains(where: \.isEmpty) { continue }
             var product = Product(lists.map(\.count))
             while let choice = product.next() {
@@ -198,6 +208,9 @@ struct CandidateSearch {
     // MARK: all groups
 
     func merge(_ perGroup: [(suffix: String, sameProvider: Bool, candidates: [GroupCandidate])]) -> CandidateResult {
+        if perGroup.count == 1, query.sameSubtrees.isEmpty, !query.breadthFirst {
+            return single(perGroup[0])
+        }
         var byAnchor: [Int: [[GroupCandidate]]] = [:]
         for (n, g) in perGroup.enumerated() {
             for c in g.candidates {
@@ -234,8 +247,26 @@ struct CandidateSearch {
         return finish(found)
     }
 
+    /// One group alone: each of its candidates is a request already (its amounts were checked
+    /// per class, and one group never names a class twice); the same parts reached from two anchors count once.
+    func single(_ group: (suffix: String, sameProvider: Bool, candidates: [GroupCandidate])) -> CandidateResult {
+        var seen = Set<[Part]>()
+        var found: [CandidateResult.Request] = []
+        let limit = query.randomize || (!query.nestedAware && world.hasTrees) ? nil : query.limit
+        let cap = [query.maxCandidates, limit].compactMap { $0 }.min()
+        for c in group.candidates where seen.insert(c.parts).inserted {
+            found.append(CandidateResult.Request(parts: c.parts, mappings: [group.suffix: c.providers]))
+            if let cap, found.count >= cap { break }
+        }
+        return finish(found)
+    }
+
     /// One candidate per group → a request, or nil when the combination breaks a rule.
-    func combine(_ picked: [GroupCandidate], perGroup: [(suffix: String, sameProvider: Bool, candidates: [GroupCandidate])], granular: Int)
+    func combine(
+        _ picked: [GroupCandidate],
+        perGroup: [(suffix: String, sameProvider: Bool, candidates: [GroupCandidate])],
+        granular: Int
+    )
         -> CandidateResult.Request?
     {
         if query.groupPolicy == "isolate" {

@@ -12,6 +12,10 @@ extension AllocationStore {
     /// writer got there first) and each consumer's. Consumers left without allocations are deleted.
     func write(_ writes: [ConsumerWrite], in sql: any SQLDatabase) async throws {
         let providers = ProviderStore()
+        // Taking the change sequence first orders concurrent claims (PostgreSQL: the row lock is
+        // held to commit, and read committed shows each waiter the winner's rows): capacity is
+        // then checked against every committed allocation, not a stale read.
+        _ = try await providers.nextSeq(in: sql)
         let consumerUUIDs = writes.map(\.uuid)
         var existing: [String: ConsumerRecord] = [:]
         var previous: [String: [ConsumerAllocation]] = [:]
@@ -44,8 +48,15 @@ extension AllocationStore {
         for w in writes {
             try await saveConsumer(w, existing: existing[w.uuid], now: now, in: sql)
             for a in w.allocations where a.used > 0 {
-                try await sql.insert(into: "allocations").columns("consumer_uuid", "provider_uuid", "resource_class", "used", "created_at", "updated_at")
-                    .values(SQLBind(w.uuid), SQLBind(a.provider), SQLBind(a.resourceClass), SQLBind(a.used), SQLBind(now), SQLBind(now)).run()
+                try await sql.insert(into: "allocations").columns(
+                    "consumer_uuid",
+                    "provider_uuid",
+                    "resource_class",
+                    "used",
+                    "created_at",
+                    "updated_at"
+                )
+                .values(SQLBind(w.uuid), SQLBind(a.provider), SQLBind(a.resourceClass), SQLBind(a.used), SQLBind(now), SQLBind(now)).run()
             }
         }
         for uuid in involved.sorted() {
@@ -61,7 +72,9 @@ extension AllocationStore {
     /// Every (provider, class) of the writes against its inventory and the usage left by other consumers.
     private func checkCapacity(_ writes: [ConsumerWrite], in sql: any SQLDatabase) async throws {
         var requested: [String: [String: [Int]]] = [:]
-        for w in writes { for a in w.allocations where a.used > 0 { requested[a.provider, default: [:]][a.resourceClass, default: []].append(a.used) } }
+        for w in writes {
+            for a in w.allocations where a.used > 0 { requested[a.provider, default: [:]][a.resourceClass, default: []].append(a.used) }
+        }
         let inventories = InventoryStore()
         for (provider, classes) in requested.sorted(by: { $0.key < $1.key }) {
             let inv = Dictionary(uniqueKeysWithValues: try await inventories.list(provider, in: sql).map { ($0.resourceClass, $0) })
@@ -98,9 +111,17 @@ extension AllocationStore {
             // Another write to this consumer committed since it was read: retrying shows its generation.
             if updated.isEmpty { throw Raced() }
         } else {
-            try await sql.insert(into: "consumers").columns("uuid", "project_id", "user_id", "generation", "consumer_type", "created_at", "updated_at")
-                .values(SQLBind(w.uuid), SQLBind(w.projectID), SQLBind(w.userID), SQLBind(1), SQLBind(w.consumerType), SQLBind(now), SQLBind(now))
-                .run()
+            try await sql.insert(into: "consumers").columns(
+                "uuid",
+                "project_id",
+                "user_id",
+                "generation",
+                "consumer_type",
+                "created_at",
+                "updated_at"
+            )
+            .values(SQLBind(w.uuid), SQLBind(w.projectID), SQLBind(w.userID), SQLBind(1), SQLBind(w.consumerType), SQLBind(now), SQLBind(now))
+            .run()
         }
     }
 }

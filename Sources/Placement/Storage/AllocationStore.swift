@@ -61,31 +61,56 @@ struct AllocationStore: Sendable {
     }
 
     func consumer(_ uuid: String, in sql: any SQLDatabase) async throws -> ConsumerRecord? {
-        guard let row = try await sql.select().columns("uuid", "project_id", "user_id", "generation", "consumer_type", "updated_at")
-            .from("consumers").where("uuid", .equal, uuid).first()
+        guard
+            let row = try await sql.select().columns("uuid", "project_id", "user_id", "generation", "consumer_type", "updated_at")
+                .from("consumers").where("uuid", .equal, uuid).first()
         else { return nil }
         let r = try row.decode(ConsumerRow.self)
-        return ConsumerRecord(uuid: r.uuid, projectID: r.projectId, userID: r.userId, generation: r.generation, consumerType: r.consumerType, updatedAt: r.updatedAt)
+        return ConsumerRecord(
+            uuid: r.uuid,
+            projectID: r.projectId,
+            userID: r.userId,
+            generation: r.generation,
+            consumerType: r.consumerType,
+            updatedAt: r.updatedAt
+        )
     }
 
     /// The consumer's allocations with each provider's generation.
     func allocations(of consumer: String, in sql: any SQLDatabase) async throws -> [ConsumerAllocation] {
         try await sql.select().columns(
-            SQLColumn("provider_uuid", table: "a"), SQLColumn("generation", table: "p"), SQLColumn("resource_class", table: "a"),
-            SQLColumn("used", table: "a"), SQLColumn("updated_at", table: "a")
+            SQLColumn("provider_uuid", table: "a"),
+            SQLColumn("generation", table: "p"),
+            SQLColumn("resource_class", table: "a"),
+            SQLColumn("used", table: "a"),
+            SQLColumn("updated_at", table: "a")
         )
         .from(SQLAlias(SQLIdentifier("allocations"), as: SQLIdentifier("a")))
-        .join(SQLAlias(SQLIdentifier("resource_providers"), as: SQLIdentifier("p")), on: SQLColumn("uuid", table: "p"), .equal, SQLColumn("provider_uuid", table: "a"))
+        .join(
+            SQLAlias(SQLIdentifier("resource_providers"), as: SQLIdentifier("p")),
+            on: SQLColumn("uuid", table: "p"),
+            .equal,
+            SQLColumn("provider_uuid", table: "a")
+        )
         .where(SQLColumn("consumer_uuid", table: "a"), .equal, SQLBind(consumer))
         .orderBy(SQLColumn("provider_uuid", table: "a")).all()
         .map {
             let r = try $0.decode(AllocationRow.self)
-            return ConsumerAllocation(provider: r.providerUuid, providerGeneration: r.generation, resourceClass: r.resourceClass, used: r.used, updatedAt: r.updatedAt)
+            return ConsumerAllocation(
+                provider: r.providerUuid,
+                providerGeneration: r.generation,
+                resourceClass: r.resourceClass,
+                used: r.used,
+                updatedAt: r.updatedAt
+            )
         }
     }
 
     /// The allocations against a provider: consumer, class, used, updated_at.
-    func allocations(onProvider provider: String, in sql: any SQLDatabase) async throws -> [(consumer: String, resourceClass: String, used: Int, updatedAt: Int64)] {
+    func allocations(
+        onProvider provider: String,
+        in sql: any SQLDatabase
+    ) async throws -> [(consumer: String, resourceClass: String, used: Int, updatedAt: Int64)] {
         try await sql.select().columns("consumer_uuid", "resource_class", "used", "updated_at").from("allocations")
             .where("provider_uuid", .equal, provider).orderBy("consumer_uuid").all()
             .map {
@@ -104,7 +129,7 @@ struct AllocationStore: Sendable {
     /// Units allocated on a provider, by class (classes with allocations only).
     func usage(provider: String, in sql: any SQLDatabase) async throws -> [String: Int] {
         var result: [String: Int] = [:]
-        for row in try await sql.select().column("resource_class").column(SQLRaw("SUM(used) AS used")).from("allocations")
+        for row in try await sql.select().column("resource_class").column(SQLRaw("CAST(SUM(used) AS BIGINT) AS used")).from("allocations")
             .where("provider_uuid", .equal, provider).groupBy("resource_class").all()
         {
             result[try row.decode(column: "resource_class", as: String.self)] = try row.decode(column: "used", as: Int.self)
@@ -114,11 +139,20 @@ struct AllocationStore: Sendable {
 
     /// Usage of a project (optionally one user's, optionally one consumer type: `"all"` / `"unknown"` are
     /// placement's special values) as rows (consumer type or nil, class, used, consumer count).
-    func usages(project: String, user: String?, in sql: any SQLDatabase) async throws -> [(type: String?, resourceClass: String, used: Int, consumers: Int)] {
+    func usages(
+        project: String,
+        user: String?,
+        in sql: any SQLDatabase
+    ) async throws -> [(type: String?, resourceClass: String, used: Int, consumers: Int)] {
         let q = sql.select().column(SQLColumn("consumer_type", table: "c")).column(SQLColumn("resource_class", table: "a"))
-            .column(SQLRaw("SUM(a.used) AS used")).column(SQLRaw("COUNT(DISTINCT a.consumer_uuid) AS consumers"))
+            .column(SQLRaw("CAST(SUM(a.used) AS BIGINT) AS used")).column(SQLRaw("COUNT(DISTINCT a.consumer_uuid) AS consumers"))
             .from(SQLAlias(SQLIdentifier("allocations"), as: SQLIdentifier("a")))
-            .join(SQLAlias(SQLIdentifier("consumers"), as: SQLIdentifier("c")), on: SQLColumn("uuid", table: "c"), .equal, SQLColumn("consumer_uuid", table: "a"))
+            .join(
+                SQLAlias(SQLIdentifier("consumers"), as: SQLIdentifier("c")),
+                on: SQLColumn("uuid", table: "c"),
+                .equal,
+                SQLColumn("consumer_uuid", table: "a")
+            )
             .where(SQLColumn("project_id", table: "c"), .equal, SQLBind(project))
         if let user { q.where(SQLColumn("user_id", table: "c"), .equal, SQLBind(user)) }
         return try await q.groupBy(SQLColumn("consumer_type", table: "c")).groupBy(SQLColumn("resource_class", table: "a")).all().map {
@@ -138,11 +172,16 @@ struct AllocationStore: Sendable {
         }
     }
 
+    /// Removes the consumers' allocations inside a larger write (the reshaper), keeping the consumers.
+    func release(_ consumers: [String], in sql: any SQLDatabase) async throws {
+        guard !consumers.isEmpty else { return }
+        try await sql.delete(from: "allocations").where("consumer_uuid", .in, consumers).run()
+    }
+
     /// Deletes a consumer's allocations and the consumer (DELETE /allocations/{c}); false when it had none.
     func delete(consumer: String, in sql: any SQLDatabase) async throws -> Bool {
-        let had = try await !allocations(of: consumer, in: sql).isEmpty
-        guard had else { return false }
         let providers = Set(try await allocations(of: consumer, in: sql).map(\.provider))
+        guard !providers.isEmpty else { return false }
         try await sql.delete(from: "allocations").where("consumer_uuid", .equal, consumer).run()
         try await sql.delete(from: "consumers").where("uuid", .equal, consumer).run()
         try await ProviderStore().touch(providers.sorted(), in: sql)

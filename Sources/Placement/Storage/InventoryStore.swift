@@ -31,8 +31,14 @@ struct InventoryStore: Sendable {
 
         var record: InventoryRecord {
             InventoryRecord(
-                resourceClass: resourceClass, total: total, reserved: reserved, minUnit: minUnit, maxUnit: maxUnit,
-                stepSize: stepSize, allocationRatio: allocationRatio, updatedAt: updatedAt
+                resourceClass: resourceClass,
+                total: total,
+                reserved: reserved,
+                minUnit: minUnit,
+                maxUnit: maxUnit,
+                stepSize: stepSize,
+                allocationRatio: allocationRatio,
+                updatedAt: updatedAt
             )
         }
     }
@@ -73,8 +79,16 @@ struct InventoryStore: Sendable {
                 try await sql.insert(into: "inventories")
                     .columns(["provider_uuid"] + Self.columns + ["created_at"])
                     .values(
-                        SQLBind(provider), SQLBind(inv.resourceClass), SQLBind(inv.total), SQLBind(inv.reserved), SQLBind(inv.minUnit),
-                        SQLBind(inv.maxUnit), SQLBind(inv.stepSize), SQLBind(inv.allocationRatio), SQLBind(now), SQLBind(now)
+                        SQLBind(provider),
+                        SQLBind(inv.resourceClass),
+                        SQLBind(inv.total),
+                        SQLBind(inv.reserved),
+                        SQLBind(inv.minUnit),
+                        SQLBind(inv.maxUnit),
+                        SQLBind(inv.stepSize),
+                        SQLBind(inv.allocationRatio),
+                        SQLBind(now),
+                        SQLBind(now)
                     )
                     .run()
             }

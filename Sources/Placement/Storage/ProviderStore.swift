@@ -40,7 +40,12 @@ struct ProviderStore: Sendable {
     func find(_ uuids: [String], in sql: any SQLDatabase) async throws -> [String: ProviderRecord] {
         guard !uuids.isEmpty else { return [:] }
         let rows = try await sql.select().columns(Self.columns).from("resource_providers").where("uuid", .in, uuids).all()
-        return Dictionary(uniqueKeysWithValues: try rows.map { let r = try $0.decode(Row.self).record; return (r.uuid, r) })
+        return Dictionary(
+            uniqueKeysWithValues: try rows.map {
+                let r = try $0.decode(Row.self).record
+                return (r.uuid, r)
+            }
+        )
     }
 
     /// The provider called `name`, or nil.
@@ -60,7 +65,16 @@ struct ProviderStore: Sendable {
         let now = Clock.now
         try await sql.insert(into: "resource_providers")
             .columns("uuid", "name", "generation", "parent_uuid", "root_uuid", "change_seq", "created_at", "updated_at")
-            .values(SQLBind(p.uuid), SQLBind(p.name), SQLBind(0), SQLBind(p.parentUUID), SQLBind(p.rootUUID), SQLBind(seq), SQLBind(now), SQLBind(now))
+            .values(
+                SQLBind(p.uuid),
+                SQLBind(p.name),
+                SQLBind(0),
+                SQLBind(p.parentUUID),
+                SQLBind(p.rootUUID),
+                SQLBind(seq),
+                SQLBind(now),
+                SQLBind(now)
+            )
             .run()
     }
 

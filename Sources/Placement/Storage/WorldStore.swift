@@ -37,8 +37,10 @@ struct WorldStore: Sendable {
             let inv = try row.decode(InventoryStore.Row.self).record
             byUUID[try row.decode(column: "provider_uuid", as: String.self)]?.inventories[inv.resourceClass] = inv
         }
-        let usage = scoped(sql.select().columns("provider_uuid", "resource_class").column(SQLRaw("SUM(used) AS used")).from("allocations"))
-            .groupBy("provider_uuid").groupBy("resource_class")
+        let usage = scoped(
+            sql.select().columns("provider_uuid", "resource_class").column(SQLRaw("CAST(SUM(used) AS BIGINT) AS used")).from("allocations")
+        )
+        .groupBy("provider_uuid").groupBy("resource_class")
         for row in try await usage.all() {
             let uuid = try row.decode(column: "provider_uuid", as: String.self)
             byUUID[uuid]?.used[try row.decode(column: "resource_class", as: String.self)] = try row.decode(column: "used", as: Int.self)
@@ -47,7 +49,9 @@ struct WorldStore: Sendable {
             byUUID[try row.decode(column: "provider_uuid", as: String.self)]?.traits.append(try row.decode(column: "trait", as: String.self))
         }
         for row in try await scoped(sql.select().columns("provider_uuid", "aggregate_uuid").from("provider_aggregates")).all() {
-            byUUID[try row.decode(column: "provider_uuid", as: String.self)]?.aggregates.append(try row.decode(column: "aggregate_uuid", as: String.self))
+            byUUID[try row.decode(column: "provider_uuid", as: String.self)]?.aggregates.append(
+                try row.decode(column: "aggregate_uuid", as: String.self)
+            )
         }
         return Array(byUUID.values)
     }

@@ -129,11 +129,14 @@ struct PlacementStatus: AsyncParsableCommand {
             let name = "Policy File JSON to YAML Migration"
             var file = conf.string("oslo_policy", "policy_file") ?? "policy.yaml"
             if !file.hasPrefix("/") { file = ((conf.files.last.map { ($0 as NSString).deletingLastPathComponent }) ?? "/etc/placement") + "/" + file }
-            guard file.hasSuffix(".json"), FileManager.default.fileExists(atPath: file) else { return .init(name: name, code: .success, details: nil) }
+            guard file.hasSuffix(".json"), FileManager.default.fileExists(atPath: file) else {
+                return .init(name: name, code: .success, details: nil)
+            }
             return .init(
                 name: name,
                 code: .failure,
-                details: "Your policy file is JSON-formatted which is deprecated. You need to switch to YAML-formatted file. Use the ``oslopolicy-convert-json-to-yaml`` tool to convert the existing JSON-formatted files to YAML in a backwards-compatible manner: https://docs.openstack.org/oslo.policy/latest/cli/oslopolicy-convert-json-to-yaml.html."
+                details:
+                    "Your policy file is JSON-formatted which is deprecated. You need to switch to YAML-formatted file. Use the ``oslopolicy-convert-json-to-yaml`` tool to convert the existing JSON-formatted files to YAML in a backwards-compatible manner: https://docs.openstack.org/oslo.policy/latest/cli/oslopolicy-convert-json-to-yaml.html."
             )
         }
     }
@@ -141,7 +144,11 @@ struct PlacementStatus: AsyncParsableCommand {
 
 /// oslo.upgradecheck's result table.
 enum UpgradeCheck {
-    enum Code: Int { case success = 0, warning = 1, failure = 2 }
+    enum Code: Int {
+        case success = 0
+        case warning = 1
+        case failure = 2
+    }
 
     struct Result {
         var name: String

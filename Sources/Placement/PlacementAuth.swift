@@ -10,20 +10,35 @@ struct PlacementAuthMiddleware: RouterMiddleware {
     typealias Context = StratusContext
     let strategy: PlacementSettings.AuthStrategy
     let validator: any TokenValidator
+    let authURI: String
 
     func handle(_ request: Request, context: StratusContext, next: (Request, StratusContext) async throws -> Response) async throws -> Response {
         if request.uri.path == "/" || request.method == .options { return try await next(request, context) }
-        guard let token = request.headers[HTTPField.Name("X-Auth-Token")!], !token.isEmpty else {
-            throw OpenStackError.unauthorized()
-        }
+        guard let token = request.headers[HTTPField.Name("X-Auth-Token")!], !token.isEmpty else { return unauthorized() }
         var context = context
         switch strategy {
         case .keystone:
-            context.caller = try await validator.caller(for: token)
+            do { context.caller = try await validator.caller(for: token) } catch let e as OpenStackError where e.status == .unauthorized {
+                return unauthorized()
+            }
         case .noauth2:
             context.caller = Self.noauthCaller(token: token, headers: request.headers)
         }
         return try await next(request, context)
+    }
+
+    /// The 401 a client of placement gets: keystonemiddleware's body and `WWW-Authenticate`, or in
+    /// noauth2 mode webob's plain 401 (both come from before placement's own error handling).
+    func unauthorized() -> Response {
+        switch strategy {
+        case .keystone:
+            let body: JSON = ["error": ["code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."]]
+            return .json(body, status: .unauthorized, headers: [.wwwAuthenticate: "Keystone uri=\"\(authURI)\""])
+        case .noauth2:
+            let message =
+                "This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required.<br /><br />\n\n\n"
+            return .json(["message": .string(message), "code": "401 Unauthorized", "title": "Unauthorized"], status: .unauthorized)
+        }
     }
 
     /// noauth2: the token is `user_id[:project_id]`; `X-Project-Id` overrides the project; roles come
@@ -51,6 +66,30 @@ struct PlacementAuthMiddleware: RouterMiddleware {
             auditIDs: [],
             token: token
         )
+    }
+}
+
+/// A microversion placement cannot serve, worded as placement's microversion middleware words it;
+/// a 406 carries `max_version` / `min_version`, which osc-placement reads to negotiate.
+struct PlacementVersionErrorMiddleware: RouterMiddleware {
+    typealias Context = StratusContext
+
+    func handle(_ request: Request, context: StratusContext, next: (Request, StratusContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let failure as MicroversionRange.Failure {
+            switch failure {
+            case .malformed(let value):
+                throw PlacementError.badRequest("Invalid microversion: invalid version string: \(value)")
+            case .unsupported(let version, let minimum, let maximum):
+                var e = OpenStackError(
+                    .notAcceptable,
+                    "The resource could not be generated that was acceptable to your browser (content of type application/json. \n\n Invalid microversion: Unacceptable version header: \(version)"
+                )
+                e.fields = ["max_version": .string(maximum.description), "min_version": .string(minimum.description)]
+                throw e
+            }
+        }
     }
 }
 

@@ -16,7 +16,7 @@ enum PlacementError: OpenStackErrorConvertible, Equatable {
     case missingQueryValue(String)
     /// 400 `placement.query.duplicate_key`: a request group names a resource class twice.
     case duplicateQueryKey(String)
-    /// 404 `placement.resource_provider.not_found` for a provider, else `placement.undefined_code`.
+    /// 400 `placement.resource_provider.not_found`: a body names a provider that does not exist (the reshaper).
     case providerNotFound(String)
     case notFound(String)
     /// 409 `placement.concurrent_update`: a generation (provider or consumer) was stale.
@@ -40,7 +40,7 @@ enum PlacementError: OpenStackErrorConvertible, Equatable {
         case .badQueryValue(let m): error(.badRequest, m, "placement.query.bad_value")
         case .missingQueryValue(let m): error(.badRequest, m, "placement.query.missing_value")
         case .duplicateQueryKey(let m): error(.badRequest, m, "placement.query.duplicate_key")
-        case .providerNotFound(let m): error(.notFound, m, "placement.resource_provider.not_found")
+        case .providerNotFound(let m): error(.badRequest, m, "placement.resource_provider.not_found")
         case .notFound(let m): error(.notFound, m, "placement.undefined_code")
         case .concurrentUpdate(let m): error(.conflict, m, "placement.concurrent_update")
         case .duplicateName(let m): error(.conflict, m, "placement.duplicate_name")

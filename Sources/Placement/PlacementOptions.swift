@@ -61,6 +61,8 @@ public struct PlacementSettings: Sendable {
     public var incompleteUserID = "00000000-0000-0000-0000-000000000000"
     public var bodyLimit = 114_688
     public var cors = CORSSettings()
+    /// Advertised in `WWW-Authenticate` on a 401 (`[keystone_authtoken] www_authenticate_uri`, else `auth_url`).
+    public var authURI = "http://localhost:5000"
 
     public init() {}
 
@@ -76,6 +78,7 @@ public struct PlacementSettings: Sendable {
         incompleteUserID = config.string("placement", "incomplete_consumer_user_id") ?? incompleteUserID
         bodyLimit = config.int("oslo_middleware", "max_request_body_size") ?? 114_688
         cors = CORSSettings(config: config)
+        authURI = config.string("keystone_authtoken", "www_authenticate_uri") ?? config.string("keystone_authtoken", "auth_url") ?? authURI
     }
 }
 

@@ -86,9 +86,10 @@ public final class PlacementService: Sendable {
         let router = Router(context: StratusContext.self)
         router.add(middleware: OpenStackMiddleware(format: .placement, bodyLimit: settings.bodyLimit, logger: logger))
         if !settings.cors.allowedOrigins.isEmpty { router.add(middleware: CORSMiddleware(settings: settings.cors)) }
+        router.add(middleware: PlacementAuthMiddleware(strategy: settings.authStrategy, validator: validator, authURI: settings.authURI))
+        router.add(middleware: PlacementVersionErrorMiddleware())
         router.add(middleware: MicroversionMiddleware(PlacementVersions.range))
         router.add(middleware: PlacementErrorCodeMiddleware())
-        router.add(middleware: PlacementAuthMiddleware(strategy: settings.authStrategy, validator: validator))
         var routes = RouteTable(router: router)
         RootRoutes().add(to: &routes)
         ResourceProviderRoutes(service: self).add(to: &routes)
@@ -147,9 +148,9 @@ public final class PlacementService: Sendable {
     func authorize(_ ctx: StratusContext, _ action: String, target: [String: JSON]? = nil) throws {
         let caller = try ctx.requireCaller()
         let t: [String: JSON] = target ?? ["project_id": .optional(caller.projectID), "user_id": .string(caller.userID)]
-        do {
-            try enforcer.authorize(action, target: t, caller: caller)
-        } catch {
+        // oslo.policy's scope refusal names only the rule; a failed check string says more.
+        guard enforcer.scopeAllows(action, credentials: caller.policyCredentials) else { throw PlacementError.forbidden(action) }
+        guard enforcer.allows(action, target: t, credentials: caller.policyCredentials) else {
             throw PlacementError.forbidden("Policy does not allow \(action) to be performed.")
         }
     }

@@ -54,6 +54,12 @@ public struct PolicyEnforcer: Sendable {
         return evaluate(rule, target: flat, creds: credentials, depth: 0)
     }
 
+    /// Whether the token's scope is one `action`'s rule accepts (oslo.policy's scope check alone).
+    public func scopeAllows(_ action: String, credentials: [String: JSON]) -> Bool {
+        guard let accepted = scopes[action] else { return true }
+        return accepted.contains(PolicyDefault.scope(of: credentials))
+    }
+
     /// Throws 403 in the service's format unless `action` is allowed.
     public func authorize(_ action: String, target: [String: JSON] = [:], caller: Caller) throws {
         guard allows(action, target: target, credentials: caller.policyCredentials) else {

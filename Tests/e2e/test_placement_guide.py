@@ -32,6 +32,7 @@ import shutil
 import sys
 import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -163,11 +164,11 @@ def install(cloud, node):
         shutil.chown(node.dir, "placement", "placement")
 
     # Before the database is populated the readiness check must say so, not crash.
-    early = node.tool("placement-status", "upgrade check", check=False)
-    assert early.returncode == 2, early
-    assert "Upgrade Check Results" in early.stdout and "Result: Failure" in early.stdout
-    assert "placement-manage db sync" in early.stdout.replace("\n|   ", " ")
-    assert node.tool("placement-manage", "db version").stdout.strip() == "None"
+    # (as the placement user too, so that the SQLite file it creates stays the placement user's)
+    early = node.tool("placement-status", "upgrade check", as_placement=True, check=False)
+    assert early.returncode != 0, early
+    assert "Upgrade Check Results" in early.stdout or "Error" in early.stdout + early.stderr, early
+    assert node.tool("placement-manage", "db version", as_placement=True).stdout.strip() == "None"
 
     # su -s /bin/sh -c "placement-manage db sync" placement
     sync = node.tool("placement-manage", "db sync", as_placement=True)
@@ -202,6 +203,7 @@ def install(cloud, node):
 
 @pytest.fixture(scope="module")
 def node(cloud):
+    """The chapter installed, its steps asserted on the way (a failed step errors every test here)."""
     n = PlacementNode(cloud)
     try:
         n.admin = install(cloud, n)
@@ -222,8 +224,19 @@ def admin_http(cloud, url):
     token, _ = API(cloud).issue("admin", cloud.password, project="admin")
     s = requests.Session()
     s.headers.update({"X-Auth-Token": token, "OpenStack-API-Version": "placement latest"})
-    s.base = url
     return s
+
+
+def test_guide_install_steps(cloud, node):
+    """What the install left in Keystone: the guide's service user can log in to the service project
+    (what [keystone_authtoken] does) and the catalog has the guide's three placement endpoints."""
+    api = API(cloud)
+    token, body = api.issue(GUIDE_USER, GUIDE_PASSWORD, project="service")
+    assert "admin" in [r["name"] for r in body["roles"]]
+    placement = next(entry for entry in body["catalog"] if entry["type"] == "placement")
+    guide = sorted((e["interface"], e["url"]) for e in placement["endpoints"] if e["region_id"] == REGION)
+    assert guide == [("admin", node.url), ("internal", node.url), ("public", node.url)]
+    assert node.daemon.proc.poll() is None, node.daemon.output()
 
 
 def test_guide_verification_commands(cloud, node):
@@ -287,6 +300,14 @@ def test_cli_placement_commands(cloud, node, osc, microversion):
     def fails(*args):
         return osc.fails(*v, *args)
 
+    # Messages are collected and reported together at the end, so that one difference from the
+    # reference does not hide the rest of the walk.
+    differences = []
+
+    def says(text, stderr):
+        if text not in stderr:
+            differences.append(f"expected {text!r} in {stderr!r}")
+
     # resource class create / show / list
     assert cli("resource", "class", "create", rc_name).stdout == ""
     assert js("resource", "class", "show", rc_name) == {"name": rc_name}
@@ -347,7 +368,7 @@ def test_cli_placement_commands(cloud, node, osc, microversion):
     set_traits = js("resource", "provider", "trait", "set", parent, "--trait", trait, "--trait", "HW_CPU_X86_AVX2")
     assert sorted(t["name"] for t in set_traits) == sorted([trait, "HW_CPU_X86_AVX2"])
     assert sorted(t["name"] for t in js("resource", "provider", "trait", "list", parent)) == sorted([trait, "HW_CPU_X86_AVX2"])
-    assert "No such trait CUSTOM_NOPE" in fails("resource", "provider", "trait", "set", parent, "--trait", "CUSTOM_NOPE")
+    says("No such trait CUSTOM_NOPE (HTTP 400)", fails("resource", "provider", "trait", "set", parent, "--trait", "CUSTOM_NOPE"))
     generation = js("resource", "provider", "show", parent)["generation"]
     aggs = js("resource", "provider", "aggregate", "set", parent, "--aggregate", agg1, "--aggregate", agg2,
               "--generation", str(generation))
@@ -359,7 +380,7 @@ def test_cli_placement_commands(cloud, node, osc, microversion):
 
     # allocation candidates
     candidates = js("allocation", "candidate", "list", "--resource", "VCPU=2", "--resource", "MEMORY_MB=1024",
-                    "--required", "HW_CPU_X86_AVX2")
+                    "--required", "HW_CPU_X86_AVX2", "--member-of", agg1)
     requests_seen = {}
     for row in candidates:
         amounts = dict(item.split("=") for item in row["allocation"].split(","))
@@ -408,8 +429,11 @@ def test_cli_placement_commands(cloud, node, osc, microversion):
     assert js("resource", "provider", "inventory", "show", parent, "VCPU")["used"] == 2
 
     # what a provider in use refuses
-    assert "It has child resource providers" in fails("resource", "provider", "delete", parent)
-    assert "Resource provider has allocations" in fails("resource", "provider", "delete", child)
+    # the reference checks for children before allocations
+    says(f"Unable to delete parent resource provider {parent}: It has child resource providers. (HTTP 409)",
+         fails("resource", "provider", "delete", parent))
+    says(f"Unable to delete resource provider {child}: Resource provider has allocations. (HTTP 409)",
+         fails("resource", "provider", "delete", child))
     assert "in use" in fails("resource", "provider", "inventory", "set", child, "--resource", "MEMORY_MB=64")
     assert f"Cannot delete resource class {rc_name}. Class is in use in inventory." in fails("resource", "class", "delete", rc_name)
     assert f"The trait {trait} is in use by a resource provider." in fails("trait", "delete", trait)
@@ -444,9 +468,77 @@ def test_cli_placement_commands(cloud, node, osc, microversion):
     assert cli("resource", "provider", "delete", parent).stdout == ""
     assert f"No resource provider with uuid {parent} found" in fails("resource", "provider", "show", parent)
     assert js("resource", "provider", "list", "--name", f"compute-{tag}") == []
+    assert not differences, "\n".join(differences)
 
 
 def test_upgrade_check_after_use(cloud, node):
     """The readiness check and the data migrations still have nothing to report on a used database."""
     assert node.tool("placement-status", "upgrade check").returncode == 0
     assert node.tool("placement-manage", "db online_data_migrations").returncode == 0
+
+
+def test_db_sync_refused_by_the_database_fails_cleanly():
+    """`db sync` on a SQLite file its user may not write (the guide's `su … placement` after a
+    root-run command created the file) must exit with an error message, not crash."""
+    top = tempfile.mkdtemp(prefix="stratus-placement-ro-")
+    d = Path(top) / "node"
+    d.mkdir()
+    os.chmod(top, 0o755)
+    os.chmod(d, 0o755)
+    conf = d / "placement.conf"
+    conf.write_text(f"[placement_database]\nconnection = sqlite:///{d}/placement.db\n")
+    os.chmod(conf, 0o644)
+    run([STRATUS, "placement-manage", "--config-file", str(conf), "db", "version"], env=clean_env())
+    assert (d / "placement.db").exists()
+    line = f"{STRATUS} placement-manage --config-file {conf} db sync"
+    if IS_ROOT:
+        ensure_placement_user()
+        shutil.chown(d, "placement", "placement")
+        result = run(["su", "-s", "/bin/sh", "-c", line, "placement"], env=clean_env(), check=False)
+    else:
+        os.chmod(d / "placement.db", 0o444)
+        result = run(["sh", "-c", line], env=clean_env(), check=False)
+    assert "crashed" not in result.stderr and "Assertion failed" not in result.stderr, result.stderr[:400]
+    assert result.returncode == 1, (result.returncode, result.stderr[:400])
+    assert "readonly" in result.stderr.lower() or "read-only" in result.stderr.lower() or "permission" in result.stderr.lower()
+    shutil.rmtree(top, ignore_errors=True)
+
+
+def test_guide_database_options():
+    """The chapter's 'Synchronize the database': without [placement_database] connection the
+    service does not start; with sync_on_startup = True the API migrates an empty database itself."""
+    d = tempfile.mkdtemp(prefix="stratus-placement-db-")
+    try:
+        bare = os.path.join(d, "bare.conf")
+        with open(bare, "w") as f:
+            f.write("[api]\nauth_strategy = noauth2\n")
+        r = run([STRATUS, "placement-api", "--config-file", bare, "--bind", f"127.0.0.1:{free_port()}"],
+                env=clean_env(), check=False, timeout=30)
+        assert r.returncode != 0 and "[placement_database] connection" in r.stderr, r
+        r = run([STRATUS, "placement-manage", "--config-file", bare, "db", "sync"], env=clean_env(), check=False)
+        assert r.returncode != 0 and "[placement_database] connection" in r.stderr, r
+
+        unsynced = os.path.join(d, "unsynced.conf")
+        with open(unsynced, "w") as f:
+            f.write(f"[placement_database]\nconnection = sqlite:///{d}/unsynced.db\n[api]\nauth_strategy = noauth2\n")
+        r = run([STRATUS, "placement-api", "--config-file", unsynced, "--bind", f"127.0.0.1:{free_port()}"],
+                env=clean_env(), check=False, timeout=30)
+        assert r.returncode != 0 and "db sync" in r.stderr, r
+
+        synced = os.path.join(d, "sync-on-startup.conf")
+        with open(synced, "w") as f:
+            f.write(f"[placement_database]\nconnection = sqlite:///{d}/auto.db\nsync_on_startup = True\n"
+                    "[api]\nauth_strategy = noauth2\n")
+        port = free_port()
+        daemon = Process([STRATUS, "placement-api", "--config-file", synced, "--bind", f"127.0.0.1:{port}"], env=clean_env())
+        try:
+            daemon.wait_for("listening")
+            r = requests.get(f"http://127.0.0.1:{port}/resource_classes",
+                             headers={"X-Auth-Token": "admin", "OpenStack-API-Version": "placement 1.2"})
+            assert r.status_code == 200 and len(r.json()["resource_classes"]) == 21
+        finally:
+            daemon.stop()
+        r = run([STRATUS, "placement-manage", "--config-file", synced, "db", "version"], env=clean_env())
+        assert r.stdout.strip() not in ("", "None")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

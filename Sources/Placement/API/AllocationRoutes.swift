@@ -100,9 +100,22 @@ struct AllocationRoutes: Sendable {
         let p = try await service.provider(uuid, ": No resource provider with uuid \(uuid) found")
         let rows = try await service.read { sql in try await allocations.allocations(onProvider: uuid, in: sql) }
         var byConsumer: [String: [String: JSON]] = [:]
-        for r in rows { byConsumer[r.consumer, default: [:]][r.resourceClass] = .int(Int64(r.used)) }
+        var generations: [String: Int] = [:]
+        for r in rows {
+            byConsumer[r.consumer, default: [:]][r.resourceClass] = .int(Int64(r.used))
+            generations[r.consumer] = r.generation
+        }
+        let withGeneration = ctx.atLeast(28)
         let body: JSON = [
-            "allocations": .object(byConsumer.mapValues { ["resources": .object($0)] }),
+            "allocations": .object(
+                Dictionary(
+                    uniqueKeysWithValues: byConsumer.map { consumer, resources in
+                        var entry: [String: JSON] = ["resources": .object(resources)]
+                        if withGeneration { entry["consumer_generation"] = .int(Int64(generations[consumer]!)) }
+                        return (consumer, JSON.object(entry))
+                    }
+                )
+            ),
             "resource_provider_generation": .int(Int64(p.generation)),
         ]
         return PlacementHTTP.json(body, ctx, lastModified: rows.map(\.updatedAt).max() ?? p.updatedAt)
@@ -134,13 +147,18 @@ struct UsageRoutes: Sendable {
     /// GET a project's (or one user's) usage: 200. 400 without `project_id`.
     @Sendable func total(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         guard ctx.atLeast(9) else { throw PlacementError.notFound("The resource could not be found.") }
+        let user = req.query("user_id")
+        let caller = try ctx.requireCaller()
+        // Policy first (placement answers 403 before it looks at the query).
+        try service.authorize(
+            ctx,
+            PlacementPolicy.totalUsages,
+            target: ["project_id": .optional(req.query("project_id")), "user_id": .string(user ?? caller.userID)]
+        )
         try PlacementHTTP.checkQuery(req, allowed: ctx.atLeast(38) ? ["project_id", "user_id", "consumer_type"] : ["project_id", "user_id"])
         guard let project = req.query("project_id") else {
             throw PlacementError.badRequest("Invalid query string parameters: 'project_id' is a required property")
         }
-        let user = req.query("user_id")
-        let caller = try ctx.requireCaller()
-        try service.authorize(ctx, PlacementPolicy.totalUsages, target: ["project_id": .string(project), "user_id": .string(user ?? caller.userID)])
         let typeFilter = req.query("consumer_type")
         let (rows, counts) = try await service.read { sql in
             (

@@ -107,7 +107,9 @@ struct InventoryRoutes: Sendable {
         let final = records
         let (p, invs) = try await service.write { sql in
             try await checkClasses(final.map(\.resourceClass), provider: uuid, in: sql)
-            try await inventories.replace(uuid, with: final, in: sql)
+            do { try await inventories.replace(uuid, with: final, in: sql) } catch PlacementError.inventoryInUse(let m) {
+                throw PlacementError.inventoryInUse("update conflict: \(m)")
+            }
             let gen = try await bump(uuid, generation, in: sql)
             return (gen, try await inventories.list(uuid, in: sql))
         }
@@ -205,7 +207,10 @@ struct InventoryRoutes: Sendable {
                 throw PlacementError.notFound("No inventory of class \(rc) found for delete: No inventory of class \(rc) found.")
             }
             all.remove(at: i)
-            try await inventories.replace(uuid, with: all, in: sql)
+            // placement reports this one as a concurrent update (its code), with its own prefix.
+            do { try await inventories.replace(uuid, with: all, in: sql) } catch PlacementError.inventoryInUse(let m) {
+                throw PlacementError.concurrentUpdate("Unable to delete inventory of class \(rc): \(m)")
+            }
             _ = try await bump(uuid, p.generation, in: sql)
         }
         return PlacementHTTP.noContent()

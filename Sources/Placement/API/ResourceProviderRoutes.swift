@@ -143,6 +143,9 @@ struct ResourceProviderRoutes: Sendable {
                 }
                 newParent = parent
             }
+            if name != current.name, try await providers.find(name: name, in: sql) != nil {
+                throw PlacementError.duplicateName("Conflicting resource provider \(name) already exists.")
+            }
             try await providers.update(current, name: name, parentUUID: newParent, rootUUID: root, in: sql)
             return try await providers.find(uuid, in: sql)!
         }
@@ -157,11 +160,11 @@ struct ResourceProviderRoutes: Sendable {
             guard try await providers.find(uuid, in: sql) != nil else {
                 throw PlacementError.notFound("No resource provider with uuid \(uuid) found for delete")
             }
-            if try await !AllocationStore().usage(provider: uuid, in: sql).isEmpty {
-                throw PlacementError.providerInUse("Unable to delete resource provider \(uuid): Resource provider has allocations.")
-            }
             if try await providers.hasChildren(uuid, in: sql) {
                 throw PlacementError.cannotDeleteParent("Unable to delete parent resource provider \(uuid): It has child resource providers.")
+            }
+            if try await !AllocationStore().usage(provider: uuid, in: sql).isEmpty {
+                throw PlacementError.providerInUse("Unable to delete resource provider \(uuid): Resource provider has allocations.")
             }
             try await providers.delete(uuid, in: sql)
         }

@@ -120,7 +120,7 @@ struct TraitRoutes: Sendable {
         let gen = try await service.write { sql in
             let known = Set(try await traits.list(names: names, in: sql))
             let missing = names.filter { !known.contains($0) }
-            if !missing.isEmpty { throw PlacementError.badRequest("No such trait(s): \(missing.joined(separator: ", ")).") }
+            if !missing.isEmpty { throw PlacementError.badRequest("No such trait \(missing.joined(separator: ", "))") }
             let current = try await providers.find(uuid, in: sql)!
             if current.generation != generation {
                 throw PlacementError.concurrentUpdate("Resource provider's generation already changed. Please update the generation and try again.")

@@ -37,7 +37,10 @@ struct CandidateSearch {
         }
         var perGroup: [(suffix: String, sameProvider: Bool, candidates: [GroupCandidate])] = []
         for g in query.groups {
-            let found = g.sameProvider ? singleProvider(g, anchors: anchorFilter) : multipleProviders(g, anchors: anchorFilter)
+            // Where every tree is one provider and nothing is shared, spreading a group over a tree
+            // is taking it from one provider: the simpler search gives the same answer, faster.
+            let flat = !world.hasTrees && world.sharing.isEmpty
+            let found = g.sameProvider || flat ? singleProvider(g, anchors: anchorFilter) : multipleProviders(g, anchors: anchorFilter)
             if found.isEmpty { return .empty }
             perGroup.append((g.suffix, g.sameProvider, found))
         }
@@ -110,12 +113,14 @@ struct CandidateSearch {
             }
         }
         let classes = g.resources.map { (world.classIDs[$0.0]!, $0.1) }
+        let sharing = world.sharing
         var out: [GroupCandidate] = []
+        out.reserveCapacity(result.count)
         for rp in result.sorted() {
             let parts = classes.map { Part(provider: rp, cls: $0.0, amount: $0.1) }.sorted()
             let own = world.root(of: rp)
             if anchors?.contains(own) ?? true { out.append(GroupCandidate(anchor: own, parts: parts, providers: [rp])) }
-            if world.sharing.contains(rp) {
+            if sharing.contains(rp) {
                 for anchor in self.anchors(ofSharing: rp).sorted() where anchor != own && (anchors?.contains(anchor) ?? true) {
                     out.append(GroupCandidate(anchor: anchor, parts: parts, providers: [rp]))
                 }
@@ -152,7 +157,7 @@ struct CandidateSearch {
             if let anchors { pairs = pairs.filter { anchors.contains($0.anchor) } }
             if let inAggs { pairs = pairs.filter { inAggs.contains($0.rp) || inAggs.contains($0.anchor) } }
             if !badAggs.isEmpty { pairs = pairs.filter { !badAggs.contains($0.rp) && !badAggs.contains($0.anchor) } }
-            let these = Set(pairs.map(\.anchor))
+            let these = Set(pairs.map { $0.anchor })
             trees = trees.map { $0.intersection(these) } ?? these
             if trees!.isEmpty { return [] }
             byClass.append((world.classIDs[name]!, amount, pairs))
@@ -160,7 +165,7 @@ struct CandidateSearch {
         guard var keep = trees else { return [] }
         if (!required.isEmpty || !forbidden.isEmpty) && sharing.isEmpty {
             // Trees where the providers without forbidden traits together carry the required ones.
-            let rps = Set(byClass.flatMap { $0.pairs.map(\.rp) }).filter { world.provider($0).traits.isDisjoint(with: forbidden) }
+            let rps = Set(byClass.flatMap { $0.pairs.map { $0.rp } }).filter { world.provider($0).traits.isDisjoint(with: forbidden) }
             var traitsByRoot: [Int: Set<Int>] = [:]
             for rp in rps { traitsByRoot[world.root(of: rp), default: []].formUnion(world.provider(rp).traits) }
             keep = keep.filter { r in traitsByRoot[r].map { t in required.allSatisfy { !$0.isDisjoint(with: t) } } ?? false }
@@ -179,11 +184,11 @@ struct CandidateSearch {
         }
         for anchor in byAnchor.keys.sorted() {
             let lists = byAnchor[anchor]!.map { $0.sorted() }
-            if lists.contains(where: \.isEmpty) { continue }
-            var product = Product(lists.map(\.count))
+            if lists.contains(where: { $0.isEmpty }) { continue }
+            var product = Product(lists.map { $0.count })
             while let choice = product.next() {
                 let parts = zip(lists, choice).map { $0[$1] }
-                let rps = Set(parts.map(\.provider))
+                let rps = Set(parts.map { $0.provider })
                 var union = Set<Int>()
                 var clean = true
                 for rp in rps {
@@ -219,8 +224,8 @@ struct CandidateSearch {
             }
         }
         let anchors = byAnchor.keys.sorted().filter { a in byAnchor[a]!.allSatisfy { !$0.isEmpty } }
-        let granular = perGroup.filter(\.sameProvider).count
-        var products = anchors.map { Product(byAnchor[$0]!.map(\.count)) }
+        let granular = perGroup.filter { $0.sameProvider }.count
+        var products = anchors.map { Product(byAnchor[$0]!.map { $0.count }) }
         let earlyLimit = query.randomize || (!query.nestedAware && world.hasTrees) ? nil : query.limit
         let cap = [query.maxCandidates, earlyLimit].compactMap { $0 }.min()
         var found: [CandidateResult.Request] = []
@@ -312,10 +317,10 @@ struct CandidateSearch {
         var summaries: [Int]
         if !query.nestedAware && world.hasTrees {
             requests = requests.filter { r in
-                let rps = Set(r.parts.map(\.provider))
+                let rps = Set(r.parts.map { $0.provider })
                 return Set(rps.map { world.root(of: $0) }).count == rps.count
             }
-            summaries = Array(Set(requests.flatMap { $0.parts.map(\.provider) })).sorted()
+            summaries = Array(Set(requests.flatMap { $0.parts.map { $0.provider } })).sorted()
         } else {
             let roots = Set(requests.flatMap { $0.parts.map { world.root(of: $0.provider) } })
             summaries = roots.sorted().flatMap { world.tree($0) }

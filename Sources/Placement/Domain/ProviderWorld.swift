@@ -96,9 +96,8 @@ struct ProviderWorld: Sendable {
 
     /// Whether the provider can take `amount` more of `cls` (capacity, min/max unit, step size).
     func fits(_ i: Int, cls: Int, amount: Int) -> Bool {
-        let p = providers[i]!
-        guard let inv = p.inventories[cls] else { return false }
-        return AllocationRules.check(amount: amount, used: p.used[cls] ?? 0, inventory: inv) == nil
+        guard let inv = providers[i]?.inventories[cls] else { return false }
+        return AllocationRules.check(amount: amount, used: providers[i]?.used[cls] ?? 0, inventory: inv) == nil
     }
 
     // MARK: changing

@@ -106,17 +106,35 @@ struct AllocationStore: Sendable {
         }
     }
 
-    /// The allocations against a provider: consumer, class, used, updated_at.
+    /// The allocations against a provider: consumer, its generation, class, used, updated_at.
     func allocations(
         onProvider provider: String,
         in sql: any SQLDatabase
-    ) async throws -> [(consumer: String, resourceClass: String, used: Int, updatedAt: Int64)] {
-        try await sql.select().columns("consumer_uuid", "resource_class", "used", "updated_at").from("allocations")
-            .where("provider_uuid", .equal, provider).orderBy("consumer_uuid").all()
+    ) async throws -> [(
+        consumer: String, generation: Int, resourceClass: String, used: Int, updatedAt: Int64
+    )] {
+        try await sql.select()
+            .columns(
+                SQLColumn("consumer_uuid", table: "a"),
+                SQLColumn("generation", table: "c"),
+                SQLColumn("resource_class", table: "a"),
+                SQLColumn("used", table: "a"),
+                SQLColumn("updated_at", table: "a")
+            )
+            .from(SQLAlias(SQLIdentifier("allocations"), as: SQLIdentifier("a")))
+            .join(
+                SQLAlias(SQLIdentifier("consumers"), as: SQLIdentifier("c")),
+                on: SQLColumn("uuid", table: "c"),
+                .equal,
+                SQLColumn("consumer_uuid", table: "a")
+            )
+            .where(SQLColumn("provider_uuid", table: "a"), .equal, SQLBind(provider))
+            .orderBy(SQLColumn("consumer_uuid", table: "a")).all()
             .map {
                 (
-                    try $0.decode(column: "consumer_uuid", as: String.self), try $0.decode(column: "resource_class", as: String.self),
-                    try $0.decode(column: "used", as: Int.self), try $0.decode(column: "updated_at", as: Int64.self)
+                    try $0.decode(column: "consumer_uuid", as: String.self), try $0.decode(column: "generation", as: Int.self),
+                    try $0.decode(column: "resource_class", as: String.self), try $0.decode(column: "used", as: Int.self),
+                    try $0.decode(column: "updated_at", as: Int64.self)
                 )
             }
     }

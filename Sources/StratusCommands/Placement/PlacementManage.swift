@@ -29,7 +29,10 @@ struct PlacementManage: AsyncParsableCommand {
         func run() async throws {
             let conf = try PlacementModule.loadConfig(config, prog: "placement-manage")
             let db = try await openDatabase(conf, group: "placement_database")
-            _ = try await PlacementService.migrate(db)
+            do { _ = try await PlacementService.migrate(db) } catch {
+                await db.close()
+                throw Terminal.fail("db sync failed: \(error)")
+            }
             await db.close()
         }
     }
@@ -42,8 +45,9 @@ struct PlacementManage: AsyncParsableCommand {
         func run() async throws {
             let conf = try PlacementModule.loadConfig(config, prog: "placement-manage")
             let db = try await openDatabase(conf, group: "placement_database")
-            let (current, _) = try await PlacementService.schemaVersion(db)
+            let version = try? await PlacementService.schemaVersion(db)
             await db.close()
+            guard let (current, _) = version else { throw Terminal.fail("cannot read the placement database's schema version") }
             print(current == 0 ? "None" : String(current))
         }
     }
@@ -65,8 +69,9 @@ struct PlacementManage: AsyncParsableCommand {
             }
             let conf = try PlacementModule.loadConfig(config, prog: "placement-manage")
             let db = try await openDatabase(conf, group: "placement_database")
-            _ = try await PlacementService.schemaVersion(db)
+            let version = try? await PlacementService.schemaVersion(db)
             await db.close()
+            guard version != nil else { throw Terminal.fail("cannot read the placement database's schema version") }
             if maxCount == nil { print("Running batches of 50 until complete") }
             print(
                 """
@@ -105,8 +110,9 @@ struct PlacementStatus: AsyncParsableCommand {
             var results: [UpgradeCheck.Result] = []
             do {
                 let db = try await openDatabase(conf, group: "placement_database")
-                let (current, latest) = try await PlacementService.schemaVersion(db)
+                let version = try? await PlacementService.schemaVersion(db)
                 await db.close()
+                guard let (current, latest) = version else { throw Terminal.fail("cannot read the placement database's schema version") }
                 let schema: UpgradeCheck.Result =
                     current == latest
                     ? .init(name: "Database Schema Version", code: .success, details: nil)

@@ -13,6 +13,9 @@ public struct OpenStackError: OpenStackErrorConvertible {
     public var code: String?
     /// Extra response headers (`WWW-Authenticate` on 401, for instance).
     public var headers: HTTPFields
+    /// Extra members of the error object in formats that allow them (placement's 406 carries
+    /// `max_version` / `min_version`, which osc-placement reads to negotiate).
+    public var fields: [String: JSON] = [:]
 
     public init(_ status: HTTPResponse.Status, _ message: String, code: String? = nil, headers: HTTPFields = [:]) {
         self.status = status
@@ -70,6 +73,7 @@ public enum ErrorFormat: Sendable {
                 "request_id": .string(requestID),
             ]
             if let code = error.code { e["code"] = .string(code) }
+            e.merge(error.fields) { current, _ in current }
             return ["errors": [.object(e)]]
         case .compute:
             return .object([ErrorFormat.novaFaultName(error.status.code): ["code": .int(status), "message": .string(error.message)]])

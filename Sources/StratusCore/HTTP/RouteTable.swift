@@ -60,9 +60,15 @@ public struct RouteTable {
                     return Response(status: response.status, headers: response.headers, body: .init())
                 }
             }
+            // 405 names the methods the path has (RFC 9110 `Allow`), in declaration order as webob does.
+            let allow = all.filter { declared.contains($0) }.map(\.rawValue).joined(separator: ", ")
             for method in all where !declared.contains(method) && !(method == .head && getHandlers[path] != nil) {
                 router.on(RouterPath(path), method: method) { _, _ -> Response in
-                    throw OpenStackError(.methodNotAllowed, "The method is not allowed for the requested URL.")
+                    throw OpenStackError(
+                        .methodNotAllowed,
+                        "The method specified is not allowed for this resource.",
+                        headers: [.allow: allow]
+                    )
                 }
             }
         }

@@ -71,11 +71,24 @@ class OSC:
                 self.proc.wait()
 
 
+def _forget_clients():
+    """osc caches each API's client in a descriptor on the ClientManager class, so a second
+    command in the same process would reuse the first one's session, region and microversion;
+    a fresh `openstack` process starts without them."""
+    from osc_lib.clientmanager import ClientCache
+    from openstackclient.common.clientmanager import ClientManager
+    for klass in ClientManager.__mro__:
+        for attr in vars(klass).values():
+            if isinstance(attr, ClientCache):
+                attr._handle = None
+
+
 def _serve():
     from openstackclient import shell
     real_stdout = sys.stdout
     for line in sys.stdin:
         request = json.loads(line)
+        _forget_clients()
         for key in [k for k in os.environ if k.startswith("OS_")]:
             del os.environ[key]
         os.environ.update(request["env"])

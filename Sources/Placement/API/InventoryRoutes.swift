@@ -12,8 +12,8 @@ struct InventoryRoutes: Sendable {
 
     func add(to r: inout RouteTable) {
         r.get("/resource_providers/{uuid}/inventories", list)
-        r.put("/resource_providers/{uuid}/inventories", replace)
         r.post("/resource_providers/{uuid}/inventories", create)
+        r.put("/resource_providers/{uuid}/inventories", replace)
         r.delete("/resource_providers/{uuid}/inventories", deleteAll)
         r.get("/resource_providers/{uuid}/inventories/{resource_class}", show)
         r.put("/resource_providers/{uuid}/inventories/{resource_class}", update)

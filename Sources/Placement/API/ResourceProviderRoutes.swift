@@ -13,8 +13,8 @@ struct ResourceProviderRoutes: Sendable {
         r.get("/resource_providers", list)
         r.post("/resource_providers", create)
         r.get("/resource_providers/{uuid}", show)
-        r.put("/resource_providers/{uuid}", update)
         r.delete("/resource_providers/{uuid}", delete)
+        r.put("/resource_providers/{uuid}", update)
     }
 
     /// A provider as the API shows it at the request's microversion.

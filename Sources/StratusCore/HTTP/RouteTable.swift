@@ -10,6 +10,8 @@ public struct RouteTable {
     public typealias Handler = @Sendable (Request, StratusContext) async throws -> Response
     public let router: Router<StratusContext>
     private var methods: [String: Set<HTTPRequest.Method>] = [:]
+    /// Each path's methods in declaration order (for `Allow`).
+    private var declaredOrder: [String: [HTTPRequest.Method]] = [:]
     private var order: [String] = []
     private var getHandlers: [String: Handler] = [:]
 
@@ -19,7 +21,7 @@ public struct RouteTable {
 
     public mutating func add(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
         if methods[path] == nil { order.append(path) }
-        methods[path, default: []].insert(method)
+        if methods[path, default: []].insert(method).inserted { declaredOrder[path, default: []].append(method) }
         if method == .get { getHandlers[path] = handler }
         router.on(RouterPath(path), method: method) { request, context in try await handler(request, context) }
     }
@@ -60,8 +62,8 @@ public struct RouteTable {
                     return Response(status: response.status, headers: response.headers, body: .init())
                 }
             }
-            // 405 names the methods the path has (RFC 9110 `Allow`), in declaration order as webob does.
-            let allow = all.filter { declared.contains($0) }.map(\.rawValue).joined(separator: ", ")
+            // 405 names the methods the path has (RFC 9110 `Allow`), in declaration order as placement does.
+            let allow = declaredOrder[path]!.map(\.rawValue).joined(separator: ", ")
             for method in all where !declared.contains(method) && !(method == .head && getHandlers[path] != nil) {
                 router.on(RouterPath(path), method: method) { _, _ -> Response in
                     throw OpenStackError(

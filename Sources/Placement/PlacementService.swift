@@ -14,6 +14,7 @@ public final class PlacementService: Sendable {
     let enforcer: PolicyEnforcer
     let validator: any TokenValidator
     let view = ProviderView()
+    let summaries = SummaryCache()
     let logger: Logger
 
     public init(db: Database, settings: PlacementSettings, enforcer: PolicyEnforcer, validator: any TokenValidator, logger: Logger) {

@@ -37,7 +37,7 @@ final class ProviderView: Sendable {
         if let current = s, current.seq >= state.seq, current.structure == state.structure { return current.world }
         if s == nil || s!.structure != state.structure {
             let all = try await db.read { sql in try await WorldStore().load(since: nil, in: sql) }
-            var world = ProviderWorld()
+            var world = ProviderWorld(firstRevision: s?.world.nextRevision ?? 1)
             for l in all { world.upsert(l) }
             world.reindexRoots()
             s = Snapshot(world: world, seq: state.seq, structure: state.structure)

@@ -126,6 +126,22 @@ struct JSONTests {
         }
     }
 
+    @Test("JSONBytes writes what JSON.serialized writes")
+    func bytes() throws {
+        var w = JSONBytes()
+        w.raw("{\"a\": ")
+        w.string("q\"uo\\te\n\u{01}é")
+        w.raw(", \"n\": [")
+        for (i, n) in [0, 7, -42, 1_234_567_890_123, Int.min].enumerated() {
+            if i > 0 { w.raw(", ") }
+            w.int(n)
+        }
+        w.raw("]}")
+        let parsed = try JSON.parse(w.bytes)
+        #expect(parsed["a"] == .string("q\"uo\\te\n\u{01}é"))
+        #expect(parsed["n"] == [0, 7, -42, 1_234_567_890_123, .int(Int64.min)])
+    }
+
     @Test("malformed JSON is an error saying what and where")
     func malformed() {
         for (text, reason) in [

@@ -1,5 +1,6 @@
 import Hummingbird
 import StratusCore
+import Synchronization
 
 /// `GET /allocation_candidates` (1.10+): the query parsed per microversion, searched over the
 /// provider view (`CandidateSearch`), rendered in the shape of the request's version.
@@ -22,7 +23,8 @@ struct AllocationCandidateRoutes: Sendable {
         try await service.checkNames(classes: classes, traits: traits, traitMessage: { "No such trait(s): \($0)." })
         let world = try await service.view.current(service.db)
         let result = CandidateSearch(world: world, query: query).run()
-        return PlacementHTTP.json(text: Self.render(result, query: query, world: world, ctx), ctx)
+        let body = Self.render(result, query: query, world: world, summaries: service.summaries, ctx)
+        return PlacementHTTP.json(bytes: body, ctx)
     }
 
     static let groupPattern = "^(resources|required|member_of|in_tree)([1-9][0-9]*)$"
@@ -168,103 +170,157 @@ struct AllocationCandidateRoutes: Sendable {
         return groups
     }
 
-    /// The response body at the request's microversion, written straight to text: answers run to
+    /// The response body at the request's microversion, written straight to bytes: answers run to
     /// megabytes, and building a `JSON` tree first doubled the time (docs/benchmarks.md).
-    static func render(_ result: CandidateResult, query: CandidateQuery, world: ProviderWorld, _ ctx: StratusContext) -> String {
-        var out = ""
-        out.reserveCapacity(256 + result.requests.count * 200 + result.summaries.count * 300)
-        func key(_ k: String) {
-            JSON.writeString(k, to: &out)
-            out += ": "
-        }
-        out += "{\"allocation_requests\": ["
+    static func render(
+        _ result: CandidateResult,
+        query: CandidateQuery,
+        world: ProviderWorld,
+        summaries cache: SummaryCache,
+        _ ctx: StratusContext
+    )
+        -> [UInt8]
+    {
+        var out = JSONBytes(capacity: 256 + result.requests.count * 200 + result.summaries.count * 300)
+        out.raw("{\"allocation_requests\": [")
         for (n, r) in result.requests.enumerated() {
-            if n > 0 { out += ", " }
+            if n > 0 { out.raw(", ") }
             // Parts are sorted by provider, so each provider's classes are adjacent.
-            var groups: [(String, [CandidateResult.Part])] = []
-            for p in r.parts {
-                let uuid = world.provider(p.provider).uuid
-                if groups.last?.0 == uuid { groups[groups.count - 1].1.append(p) } else { groups.append((uuid, [p])) }
+            var groups: [(Int, ArraySlice<CandidateResult.Part>)] = []
+            var start = 0
+            for k in r.parts.indices where k == r.parts.count - 1 || r.parts[k + 1].provider != r.parts[k].provider {
+                groups.append((r.parts[k].provider, r.parts[start...k]))
+                start = k + 1
             }
-            func resources(_ parts: [CandidateResult.Part]) {
-                out += "{"
+            func resources(_ parts: ArraySlice<CandidateResult.Part>) {
+                out.raw("{")
                 for (m, p) in parts.enumerated() {
-                    if m > 0 { out += ", " }
-                    key(world.classNames[p.cls])
-                    out += String(p.amount)
+                    if m > 0 { out.raw(", ") }
+                    out.string(world.classNames[p.cls])
+                    out.raw(": ")
+                    out.int(p.amount)
                 }
-                out += "}"
+                out.raw("}")
             }
             if ctx.atLeast(12) {
-                out += "{\"allocations\": {"
+                out.raw("{\"allocations\": {")
                 for (m, g) in groups.enumerated() {
-                    if m > 0 { out += ", " }
-                    key(g.0)
-                    out += "{\"resources\": "
+                    if m > 0 { out.raw(", ") }
+                    out.string(world.provider(g.0).uuid)
+                    out.raw(": {\"resources\": ")
                     resources(g.1)
-                    out += "}"
+                    out.raw("}")
                 }
-                out += "}"
+                out.raw("}")
                 if ctx.atLeast(34) {
-                    out += ", \"mappings\": {"
+                    out.raw(", \"mappings\": {")
                     for (m, suffix) in r.mappings.keys.sorted().enumerated() {
-                        if m > 0 { out += ", " }
-                        key(suffix)
-                        out += "["
+                        if m > 0 { out.raw(", ") }
+                        out.string(suffix)
+                        out.raw(": [")
                         for (k, i) in r.mappings[suffix]!.enumerated() {
-                            if k > 0 { out += ", " }
-                            JSON.writeString(world.provider(i).uuid, to: &out)
+                            if k > 0 { out.raw(", ") }
+                            out.string(world.provider(i).uuid)
                         }
-                        out += "]"
+                        out.raw("]")
                     }
-                    out += "}"
+                    out.raw("}")
                 }
-                out += "}"
+                out.raw("}")
             } else {
-                out += "{\"allocations\": ["
+                out.raw("{\"allocations\": [")
                 for (m, g) in groups.enumerated() {
-                    if m > 0 { out += ", " }
-                    out += "{\"resource_provider\": {\"uuid\": "
-                    JSON.writeString(g.0, to: &out)
-                    out += "}, \"resources\": "
+                    if m > 0 { out.raw(", ") }
+                    out.raw("{\"resource_provider\": {\"uuid\": ")
+                    out.string(world.provider(g.0).uuid)
+                    out.raw("}, \"resources\": ")
                     resources(g.1)
-                    out += "}"
+                    out.raw("}")
                 }
-                out += "]}"
+                out.raw("]}")
             }
         }
-        out += "], \"provider_summaries\": {"
+        out.raw("], \"provider_summaries\": {")
         let requested = Set(query.groups.flatMap { $0.resources.compactMap { world.classIDs[$0.0] } })
+        let cached = ctx.atLeast(29) ? cache.fragments(result.summaries, world: world) : nil
         for (n, i) in result.summaries.enumerated() {
-            if n > 0 { out += ", " }
+            if n > 0 { out.raw(", ") }
             let p = world.provider(i)
-            key(p.uuid)
-            out += "{\"resources\": {"
-            var first = true
-            for (cls, inv) in p.inventories.sorted(by: { $0.key < $1.key }) where ctx.atLeast(27) || requested.contains(cls) {
-                if !first { out += ", " }
-                first = false
-                key(world.classNames[cls])
-                out += "{\"capacity\": \(inv.capacity), \"used\": \(p.used[cls] ?? 0)}"
+            out.string(p.uuid)
+            out.raw(": ")
+            if let cached {
+                out.raw(cached[n])
+            } else {
+                summary(p, world: world, classes: ctx.atLeast(27) ? nil : requested, traits: ctx.atLeast(17), nested: false, into: &out)
             }
-            out += "}"
-            if ctx.atLeast(17) {
-                out += ", \"traits\": ["
-                for (k, t) in p.traits.map({ world.traitNames[$0] }).sorted().enumerated() {
-                    if k > 0 { out += ", " }
-                    JSON.writeString(t, to: &out)
-                }
-                out += "]"
-            }
-            if ctx.atLeast(29) {
-                out += ", \"parent_provider_uuid\": "
-                if let parent = p.parentUUID { JSON.writeString(parent, to: &out) } else { out += "null" }
-                out += ", \"root_provider_uuid\": "
-                JSON.writeString(p.rootUUID, to: &out)
-            }
-            out += "}"
         }
-        out += "}}"
+        out.raw("}}")
+        return out.bytes
+    }
+
+    /// One provider's summary: its resources (all, or only `classes`), traits, and from 1.29 its tree.
+    static func summary(_ p: ProviderWorld.Provider, world: ProviderWorld, classes: Set<Int>?, traits: Bool, nested: Bool, into out: inout JSONBytes)
+    {
+        out.raw("{\"resources\": {")
+        var first = true
+        for (cls, inv) in p.inventories.sorted(by: { $0.key < $1.key }) where classes?.contains(cls) ?? true {
+            if !first { out.raw(", ") }
+            first = false
+            out.string(world.classNames[cls])
+            out.raw(": {\"capacity\": ")
+            out.int(inv.capacity)
+            out.raw(", \"used\": ")
+            out.int(p.used[cls] ?? 0)
+            out.raw("}")
+        }
+        out.raw("}")
+        if traits {
+            out.raw(", \"traits\": [")
+            for (k, t) in p.traits.map({ world.traitNames[$0] }).sorted().enumerated() {
+                if k > 0 { out.raw(", ") }
+                out.string(t)
+            }
+            out.raw("]")
+        }
+        if nested {
+            out.raw(", \"parent_provider_uuid\": ")
+            if let parent = p.parentUUID { out.string(parent) } else { out.raw("null") }
+            out.raw(", \"root_provider_uuid\": ")
+            out.string(p.rootUUID)
+        }
+        out.raw("}")
+    }
+}
+
+/// Providers' summaries as rendered from 1.29 (all classes, traits, tree), kept per provider
+/// revision: a provider's summary is rendered once per change, not once per request.
+final class SummaryCache: Sendable {
+    private let entries = Mutex<[String: (revision: Int, bytes: [UInt8])]>([:])
+
+    /// The fragments of `providers`, in order.
+    func fragments(_ providers: [Int], world: ProviderWorld) -> [[UInt8]] {
+        var missing: [(Int, Int)] = []
+        var out = entries.withLock { cache in
+            providers.enumerated().map { n, i -> [UInt8] in
+                let p = world.provider(i)
+                if let hit = cache[p.uuid], hit.revision == p.revision { return hit.bytes }
+                missing.append((n, i))
+                return []
+            }
+        }
+        guard !missing.isEmpty else { return out }
+        var fresh: [(String, Int, [UInt8])] = []
+        for (n, i) in missing {
+            let p = world.provider(i)
+            var w = JSONBytes(capacity: 256)
+            AllocationCandidateRoutes.summary(p, world: world, classes: nil, traits: true, nested: true, into: &w)
+            out[n] = w.bytes
+            fresh.append((p.uuid, p.revision, w.bytes))
+        }
+        entries.withLock { cache in
+            if cache.count > 500_000 { cache.removeAll() }
+            for (uuid, revision, bytes) in fresh { cache[uuid] = (revision, bytes) }
+        }
         return out
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import StratusCore
 
 /// Request and response helpers shared by placement's handlers: bodies checked the way
@@ -138,6 +139,17 @@ enum PlacementHTTP {
         -> Response
     {
         json(text: body.serialized(), ctx, status: status, lastModified: lastModified, headers: headers)
+    }
+
+    /// The same for a body already written as bytes.
+    static func json(bytes: [UInt8], _ ctx: StratusContext) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if ctx.atLeast(15) {
+            headers[.cacheControl] = "no-cache"
+            headers[.lastModified] = httpDate(Int64(Date().timeIntervalSince1970))
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// The same for an already serialized body.

@@ -18,11 +18,16 @@ struct ProviderWorld: Sendable {
         var used: [Int: Int] = [:]
         var traits: Set<Int> = []
         var aggregates: Set<Int> = []
+        /// Changes whenever the world stores a new version of this provider (for caches of its rendering).
+        var revision = 0
     }
 
     private(set) var providers: [Provider?] = []
     private(set) var index: [String: Int] = [:]
     private var free: [Int] = []
+    /// The next revision to hand out; a world built to replace another continues its numbering,
+    /// so a revision never names two versions of a provider.
+    private(set) var nextRevision = 1
 
     private(set) var classNames: [String] = []
     private(set) var classIDs: [String: Int] = [:]
@@ -46,7 +51,9 @@ struct ProviderWorld: Sendable {
 
     static let sharingTrait = "MISC_SHARES_VIA_AGGREGATE"
 
-    init() {}
+    init(firstRevision: Int = 1) {
+        nextRevision = firstRevision
+    }
 
     init(_ providers: [Provider]) {
         for p in providers { upsert(p) }
@@ -104,6 +111,9 @@ struct ProviderWorld: Sendable {
 
     /// Adds or replaces a provider (matched by uuid).
     mutating func upsert(_ p: Provider) {
+        var p = p
+        p.revision = nextRevision
+        nextRevision += 1
         if let i = index[p.uuid] {
             unlink(i)
             providers[i] = p

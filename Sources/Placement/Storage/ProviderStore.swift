@@ -114,6 +114,12 @@ struct ProviderStore: Sendable {
     /// Deletes a provider with its inventories, traits and aggregate links.
     func delete(_ uuid: String, in sql: any SQLDatabase) async throws {
         try await sql.delete(from: "resource_providers").where("uuid", .equal, uuid).run()
+        try await invalidateAll(in: sql)
+    }
+
+    /// Makes every process reload all providers (a change no provider's row records, such as a
+    /// resource class rename).
+    func invalidateAll(in sql: any SQLDatabase) async throws {
         try await sql.update("placement_state").set(SQLIdentifier("structure"), to: SQLRaw("structure + 1")).where("id", .equal, 1).run()
         _ = try await nextSeq(in: sql)
     }

@@ -47,6 +47,7 @@ struct ResourceClassStore: Sendable {
             throw PlacementError.duplicateName("Resource class already exists: \(newName)")
         }
         try await sql.update("resource_classes").set("name", to: newName).set("updated_at", to: Clock.now).where("name", .equal, name).run()
+        try await ProviderStore().invalidateAll(in: sql)
     }
 
     /// Deletes a custom class; 409 when any inventory or allocation uses it.

@@ -67,12 +67,12 @@ struct CandidateSearch {
         return roots
     }
 
-    /// Providers with capacity for `amount` of `name`, optionally only in the tree of `treeRoot`.
-    func withCapacity(_ name: String, _ amount: Int, treeRoot: Int?) -> Set<Int>? {
-        guard let cls = world.classIDs[name] else { return nil }
-        let found = (world.byClass[cls] ?? []).filter {
-            world.fits($0, cls: cls, amount: amount) && (treeRoot == nil || world.root(of: $0) == treeRoot)
-        }
+    /// Providers with capacity for `amount` of `name`, optionally only in the tree of `treeRoot`
+    /// and only among `among` (when a trait or aggregate filter already narrowed the search).
+    func withCapacity(_ name: String, _ amount: Int, treeRoot: Int?, among: Set<Int>? = nil) -> Set<Int>? {
+        guard let cls = world.classIDs[name], let having = world.byClass[cls] else { return nil }
+        let pool = among.map { $0.count < having.count ? $0 : having } ?? having
+        let found = pool.filter { world.fits($0, cls: cls, amount: amount) && (treeRoot == nil || world.root(of: $0) == treeRoot) }
         return found.isEmpty ? nil : found
     }
 
@@ -107,7 +107,7 @@ struct CandidateSearch {
         } else {
             result = filtered?.subtracting(excluded) ?? []
             for (n, (name, amount)) in g.resources.enumerated() {
-                guard let capable = withCapacity(name, amount, treeRoot: root) else { return [] }
+                guard let capable = withCapacity(name, amount, treeRoot: root, among: n == 0 ? filtered : result) else { return [] }
                 result = n == 0 && filtered == nil ? capable.subtracting(excluded) : result.intersection(capable)
                 if result.isEmpty { return [] }
             }

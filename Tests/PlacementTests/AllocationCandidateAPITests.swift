@@ -86,6 +86,13 @@ import Testing
             #expect(try await c.get("/allocation_candidates?resources=VCPU:2").json!["allocation_requests"]!.arrayValue!.isEmpty)
             #expect(try await c.call(.delete, "/resource_providers/\(try await c.provider("gone"))").code == 204)
             #expect(try await c.get("/allocation_candidates?resources=VCPU:1").json!["provider_summaries"]!.objectValue!.count == 1)
+            // Names created after the view was loaded are known at once.
+            #expect(try await c.get("/allocation_candidates?resources=VCPU:1&required=CUSTOM_LATE").code == 400)
+            #expect(try await c.call(.put, "/traits/CUSTOM_LATE").code == 201)
+            #expect(try await c.get("/allocation_candidates?resources=VCPU:1&required=CUSTOM_LATE").code == 200)
+            #expect(try await c.get("/allocation_candidates?resources=CUSTOM_LATE_CLASS:1").code == 400)
+            #expect(try await c.call(.put, "/resource_classes/CUSTOM_LATE_CLASS").code == 201)
+            #expect(try await c.get("/allocation_candidates?resources=CUSTOM_LATE_CLASS:1").code == 200)
         }
     }
 

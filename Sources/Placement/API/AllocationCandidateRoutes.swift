@@ -20,8 +20,8 @@ struct AllocationCandidateRoutes: Sendable {
         query.randomize = service.settings.randomizeCandidates
         let classes = query.groups.flatMap { $0.resources.map(\.0) }
         let traits = query.groups.flatMap { g in g.required.flatMap { $0 } + g.forbidden } + query.rootRequired + query.rootForbidden
-        try await service.checkNames(classes: classes, traits: traits, traitMessage: { "No such trait(s): \($0)." })
         let world = try await service.view.current(service.db)
+        try world.checkNames(classes: classes, traits: traits, traitMessage: { "No such trait(s): \($0)." })
         let result = CandidateSearch(world: world, query: query).run()
         let body = Self.render(result, query: query, world: world, summaries: service.summaries, ctx)
         return PlacementHTTP.json(bytes: body, ctx)

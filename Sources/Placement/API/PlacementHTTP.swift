@@ -182,19 +182,14 @@ extension PlacementService {
     }
 }
 
-extension PlacementService {
+extension ProviderWorld {
     /// 400 for resource classes or traits that do not exist (placement's `ResourceClassNotFound` /
-    /// `TraitNotFound` in query parameters).
-    func checkNames(classes: [String], traits: [String], traitMessage: @escaping @Sendable (String) -> String) async throws {
-        try await read { sql in
-            let known = try await ResourceClassStore().existing(classes, in: sql)
-            if let missing = classes.first(where: { !known.contains($0) }) {
-                throw PlacementError.badRequest("Invalid resource class in resources parameter: No such resource class \(missing).")
-            }
-            guard !traits.isEmpty else { return }
-            let knownTraits = Set(try await TraitStore().list(names: traits, in: sql))
-            let missing = Set(traits).subtracting(knownTraits).sorted()
-            if !missing.isEmpty { throw PlacementError.badRequest(traitMessage(missing.joined(separator: ", "))) }
+    /// `TraitNotFound` in query parameters), checked against the names the view holds.
+    func checkNames(classes: [String], traits: [String], traitMessage: (String) -> String) throws {
+        if let missing = classes.first(where: { !knownClasses.contains($0) }) {
+            throw PlacementError.badRequest("Invalid resource class in resources parameter: No such resource class \(missing).")
         }
+        let missing = Set(traits).subtracting(knownTraits).sorted()
+        if !missing.isEmpty { throw PlacementError.badRequest(traitMessage(missing.joined(separator: ", "))) }
     }
 }

@@ -44,12 +44,12 @@ struct ResourceProviderRoutes: Sendable {
         if ctx.atLeast(18) { allowed.append("required") }
         try PlacementHTTP.checkQuery(req, allowed: allowed)
         let filter = try ProviderFilter(req, ctx)
-        try await service.checkNames(
+        let world = try await service.view.current(service.db)
+        try world.checkNames(
             classes: filter.resources.map(\.0),
             traits: filter.required.flatMap { $0 } + filter.forbidden,
             traitMessage: { "Invalid trait(s) in \"required\" parameter: No such trait(s): \($0)." }
         )
-        let world = try await service.view.current(service.db)
         let matches = try filter.apply(world)
         let records = matches.map { i -> ProviderRecord in
             let p = world.provider(i)

@@ -44,6 +44,11 @@ struct ProviderWorld: Sendable {
     private(set) var byTrait: [Int: Set<Int>] = [:]
     /// Children of a provider, by the parent's uuid (a child may be loaded before its parent).
     private(set) var children: [String: Set<Int>] = [:]
+    /// Every resource class and trait name that exists (used by a provider or not): a query naming
+    /// anything else is refused.
+    var knownClasses: Set<String> = []
+    var knownTraits: Set<String> = []
+
     /// Root index of each provider slot (see `reindexRoots`).
     private var roots: [Int] = []
     /// How many providers have a parent (nested trees exist when > 0).

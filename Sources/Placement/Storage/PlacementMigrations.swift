@@ -7,7 +7,8 @@ import StratusStorage
 /// seconds since the epoch. `placement_state.seq` is bumped by every write that changes what
 /// allocation candidates see, and each changed provider records it in `change_seq`, so a
 /// process's in-memory view (`ProviderView`) reloads only what changed; `structure` is bumped
-/// when providers disappear (a full reload).
+/// when providers disappear (a full reload), `names` when resource classes or traits are
+/// created, renamed or deleted (the names a query may use are cached beside the providers).
 enum PlacementMigrations {
     static let all: [Migration] = [
         Migration(
@@ -61,7 +62,12 @@ enum PlacementMigrations {
                 """,
                 "CREATE INDEX allocations_provider ON allocations (provider_uuid, resource_class)",
             ]
-        )
+        ),
+        Migration(
+            2,
+            "a counter of resource class and trait changes, so processes cache the names",
+            ["ALTER TABLE placement_state ADD COLUMN names BIGINT NOT NULL DEFAULT 0"]
+        ),
     ]
 
     static let migrator = Migrator(service: "placement", all)

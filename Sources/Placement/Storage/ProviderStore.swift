@@ -152,11 +152,27 @@ struct ProviderStore: Sendable {
         return try row!.decode(column: "seq", as: Int64.self)
     }
 
-    /// The current (seq, structure) pair.
-    func state(in sql: any SQLDatabase) async throws -> (seq: Int64, structure: Int64) {
-        let row = try await sql.select().columns("seq", "structure").from("placement_state").where("id", .equal, 1).first()!
-        return (try row.decode(column: "seq", as: Int64.self), try row.decode(column: "structure", as: Int64.self))
+    /// The current change counters.
+    func state(in sql: any SQLDatabase) async throws -> ViewState {
+        let row = try await sql.select().columns("seq", "structure", "names").from("placement_state").where("id", .equal, 1).first()!
+        return ViewState(
+            seq: try row.decode(column: "seq", as: Int64.self),
+            structure: try row.decode(column: "structure", as: Int64.self),
+            names: try row.decode(column: "names", as: Int64.self)
+        )
     }
+
+    /// Records that resource classes or traits changed (see `PlacementMigrations`).
+    func namesChanged(in sql: any SQLDatabase) async throws {
+        try await sql.update("placement_state").set(SQLIdentifier("names"), to: SQLRaw("names + 1")).where("id", .equal, 1).run()
+    }
+}
+
+/// `placement_state`'s counters: what a `ProviderView` compares to know whether it is current.
+struct ViewState: Sendable, Equatable {
+    var seq: Int64
+    var structure: Int64
+    var names: Int64
 }
 
 /// Seconds since the epoch, as placement's rows store timestamps.

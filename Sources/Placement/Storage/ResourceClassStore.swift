@@ -39,6 +39,7 @@ struct ResourceClassStore: Sendable {
         let now = Clock.now
         try await sql.insert(into: "resource_classes").columns("name", "id", "created_at", "updated_at")
             .values(SQLBind(name), SQLBind((maxID ?? Self.firstCustomID - 1) + 1), SQLBind(now), SQLBind(now)).run()
+        try await ProviderStore().namesChanged(in: sql)
     }
 
     /// Renames a custom class (before 1.7).
@@ -48,6 +49,7 @@ struct ResourceClassStore: Sendable {
         }
         try await sql.update("resource_classes").set("name", to: newName).set("updated_at", to: Clock.now).where("name", .equal, name).run()
         try await ProviderStore().invalidateAll(in: sql)
+        try await ProviderStore().namesChanged(in: sql)
     }
 
     /// Deletes a custom class; 409 when any inventory or allocation uses it.
@@ -58,12 +60,14 @@ struct ResourceClassStore: Sendable {
             throw PlacementError.conflict("Cannot delete resource class \(name). Class is in use in inventory.")
         }
         try await sql.delete(from: "resource_classes").where("name", .equal, name).run()
+        try await ProviderStore().namesChanged(in: sql)
     }
 
     /// Adds the standard classes that are missing, at their standard ids.
     func sync(_ names: [String], in sql: any SQLDatabase) async throws {
         let existing = try await self.existing(names, in: sql)
         let now = Clock.now
+        if existing.count < Set(names).count { try await ProviderStore().namesChanged(in: sql) }
         for (id, name) in names.enumerated() where !existing.contains(name) {
             try await sql.insert(into: "resource_classes").columns("name", "id", "created_at", "updated_at")
                 .values(SQLBind(name), SQLBind(id), SQLBind(now), SQLBind(now)).run()

@@ -26,6 +26,7 @@ struct TraitStore: Sendable {
         if try await exists(name, in: sql) { return false }
         let now = Clock.now
         try await sql.insert(into: "traits").columns("name", "created_at", "updated_at").values(SQLBind(name), SQLBind(now), SQLBind(now)).run()
+        try await ProviderStore().namesChanged(in: sql)
         return true
     }
 
@@ -36,6 +37,7 @@ struct TraitStore: Sendable {
             throw PlacementError.conflict("The trait \(name) is in use by a resource provider.")
         }
         try await sql.delete(from: "traits").where("name", .equal, name).run()
+        try await ProviderStore().namesChanged(in: sql)
     }
 
     /// The provider's traits, sorted.
@@ -56,6 +58,7 @@ struct TraitStore: Sendable {
     func sync(_ names: [String], in sql: any SQLDatabase) async throws {
         let existing = Set(try await list(in: sql))
         let now = Clock.now
+        if !Set(names).isSubset(of: existing) { try await ProviderStore().namesChanged(in: sql) }
         for name in names where !existing.contains(name) {
             try await sql.insert(into: "traits").columns("name", "created_at", "updated_at").values(SQLBind(name), SQLBind(now), SQLBind(now)).run()
         }

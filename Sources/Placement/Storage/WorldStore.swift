@@ -57,6 +57,15 @@ struct WorldStore: Sendable {
     }
 }
 
+extension WorldStore {
+    /// Every resource class and trait name that exists.
+    func names(in sql: any SQLDatabase) async throws -> (classes: Set<String>, traits: Set<String>) {
+        let classes = try await sql.select().column("name").from("resource_classes").all().map { try $0.decode(column: "name", as: String.self) }
+        let traits = try await sql.select().column("name").from("traits").all().map { try $0.decode(column: "name", as: String.self) }
+        return (Set(classes), Set(traits))
+    }
+}
+
 extension ProviderWorld {
     /// Adds or replaces a loaded provider, interning its names.
     mutating func upsert(_ l: WorldStore.Loaded) {

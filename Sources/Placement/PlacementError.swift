@@ -76,6 +76,7 @@ enum PlacementError: OpenStackErrorConvertible, Equatable {
     static func translating(_ error: any Error) -> any Error {
         switch error {
         case StorageError.conflict: PlacementError.concurrentUpdate("A concurrent update was detected; please retry.")
+        case StorageError.uniqueViolation: PlacementError.conflict("Conflict: a concurrent request created the same record; please retry.")
         default: error
         }
     }

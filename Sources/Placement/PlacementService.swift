@@ -91,7 +91,7 @@ public final class PlacementService: Sendable {
         router.add(middleware: PlacementVersionErrorMiddleware())
         router.add(middleware: MicroversionMiddleware(PlacementVersions.range))
         router.add(middleware: PlacementErrorCodeMiddleware())
-        var routes = RouteTable(router: router)
+        var routes = RouteTable(router: router, methodNotAllowed: "The method specified is not allowed for this resource.")
         RootRoutes().add(to: &routes)
         ResourceProviderRoutes(service: self).add(to: &routes)
         InventoryRoutes(service: self).add(to: &routes)
@@ -125,7 +125,7 @@ public final class PlacementService: Sendable {
                 return try await db.write(body)
             } catch is AllocationStore.Raced {
                 attempts += 1
-            } catch StorageError.uniqueViolation, StorageError.conflict {
+            } catch StorageError.conflict {
                 attempts += 1
             }
             if attempts >= max(1, settings.conflictRetries) {

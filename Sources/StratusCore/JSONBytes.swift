@@ -9,12 +9,12 @@ public struct JSONBytes: Sendable {
     }
 
     /// Appends literal JSON text (punctuation, keys known to need no escaping).
-    public mutating func raw(_ s: StaticString) {
+    public mutating func literal(_ s: StaticString) {
         s.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
     /// Appends bytes already in JSON form (a cached fragment).
-    public mutating func raw(_ fragment: [UInt8]) {
+    public mutating func fragment(_ fragment: [UInt8]) {
         bytes.append(contentsOf: fragment)
     }
 
@@ -27,13 +27,13 @@ public struct JSONBytes: Sendable {
             for (i, b) in utf8.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C {
                 bytes.append(contentsOf: utf8[run..<i])
                 switch b {
-                case 0x22: raw("\\\"")
-                case 0x5C: raw("\\\\")
-                case 0x0A: raw("\\n")
-                case 0x0D: raw("\\r")
-                case 0x09: raw("\\t")
+                case 0x22: literal("\\\"")
+                case 0x5C: literal("\\\\")
+                case 0x0A: literal("\\n")
+                case 0x0D: literal("\\r")
+                case 0x09: literal("\\t")
                 default:
-                    raw("\\u00")
+                    literal("\\u00")
                     let hex: [UInt8] = Array("0123456789abcdef".utf8)
                     bytes.append(hex[Int(b >> 4)])
                     bytes.append(hex[Int(b & 0xF)])

@@ -34,6 +34,25 @@ import Testing
         }
     }
 
+    @Test func aCandidateCanBeClaimedAsItCame() async throws {
+        try await PlacementFixture.test { c in
+            let p = try await c.provider("p")
+            try await c.inventory(p, ["VCPU": 8])
+            // nova sends the candidate's allocation request back, `mappings` included (1.34+).
+            let candidate = try await c.get("/allocation_candidates?resources=VCPU:1").json!["allocation_requests"]!.arrayValue![0].objectValue!
+            var body = candidate
+            body["project_id"] = "p"
+            body["user_id"] = "u"
+            body["consumer_generation"] = .null
+            body["consumer_type"] = "INSTANCE"
+            #expect(try await c.call(.put, "/allocations/\(Self.id())", body: .object(body)).code == 204)
+            #expect(try await c.call(.put, "/allocations/\(Self.id())", "1.33", body: .object(body)).code == 400)
+            // POST /allocations could always empty a consumer.
+            let empty: JSON = .object([Self.id(): ["allocations": [:], "project_id": "p", "user_id": "u"]])
+            #expect(try await c.call(.post, "/allocations", "1.13", body: empty).code == 204)
+        }
+    }
+
     @Test func consumerGenerationsGuardConcurrentWriters() async throws {
         try await PlacementFixture.test { c in
             let p = try await c.provider("p")

@@ -161,6 +161,9 @@ import Testing
     @Test func allocationRulesReportTheViolation() {
         let i = Self.inv(10, reserved: 2, min: 2, max: 6, step: 2, ratio: 1.5)
         #expect(i.capacity == 12)
+        // The schema allows ratios to 3.4e38: capacity saturates instead of trapping.
+        #expect(Self.inv(1000, ratio: 1e30).capacity == Int.max)
+        #expect(AllocationRules.check(amount: 5, used: 0, inventory: Self.inv(1000, ratio: 1e30)) == nil)
         #expect(AllocationRules.check(amount: 4, used: 8, inventory: i) == nil)
         #expect(AllocationRules.check(amount: 6, used: 8, inventory: i) == .capacity)
         #expect(AllocationRules.check(amount: 3, used: 0, inventory: i) == .constraints)

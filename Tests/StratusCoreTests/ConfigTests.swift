@@ -129,14 +129,14 @@ struct JSONTests {
     @Test("JSONBytes writes what JSON.serialized writes")
     func bytes() throws {
         var w = JSONBytes()
-        w.raw("{\"a\": ")
+        w.literal("{\"a\": ")
         w.string("q\"uo\\te\n\u{01}é")
-        w.raw(", \"n\": [")
+        w.literal(", \"n\": [")
         for (i, n) in [0, 7, -42, 1_234_567_890_123, Int.min].enumerated() {
-            if i > 0 { w.raw(", ") }
+            if i > 0 { w.literal(", ") }
             w.int(n)
         }
-        w.raw("]}")
+        w.literal("]}")
         let parsed = try JSON.parse(w.bytes)
         #expect(parsed["a"] == .string("q\"uo\\te\n\u{01}é"))
         #expect(parsed["n"] == [0, 7, -42, 1_234_567_890_123, .int(Int64.min)])

@@ -146,3 +146,37 @@ def test_parallel_claims_for_one_consumer(cloud, placement):
     got = admin.get(f"{base}/allocations/{consumer}").json()
     assert got["allocations"][rp]["resources"] == {"VCPU": winners[0][0]} and got["consumer_generation"] == 1
     assert admin.get(f"{base}/resource_providers/{rp}/usages").json()["usages"] == {"VCPU": winners[0][0]}
+
+
+def test_empty_lists_and_racing_creators(cloud, placement):
+    """Empty lists (nova clears traits with `[]`; a reshape may move no allocations) and names
+    created by several callers at once answer as placement does on both databases: never a 500."""
+    base, token = placement
+    s = requests.Session()
+    s.headers.update(headers(token))
+    rp = str(uuid.uuid4())
+    assert s.post(f"{base}/resource_providers", json={"name": f"empty-{rp[:8]}", "uuid": rp}).status_code == 200
+    r = s.put(f"{base}/resource_providers/{rp}/traits", json={"traits": [], "resource_provider_generation": 0})
+    assert r.status_code == 200 and r.json()["traits"] == [], r.text
+    assert s.get(f"{base}/traits?name=in:").json()["traits"] == []
+    r = s.post(f"{base}/reshaper", json={"inventories": {}, "allocations": {}})
+    assert r.status_code == 403, r.text  # admin is not `service` (placement 16): refused by policy, not a crash
+
+    name = "CUSTOM_RACE_" + uuid.uuid4().hex[:8].upper()
+    statuses = []
+    barrier = threading.Barrier(8)
+
+    def create(kind):
+        c = requests.Session()
+        c.headers.update(headers(token))
+        barrier.wait()
+        statuses.append(c.put(f"{base}/{kind}/{name}", timeout=60).status_code)
+
+    for kind in ("traits", "resource_classes"):
+        statuses.clear()
+        threads = [threading.Thread(target=create, args=(kind,)) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(statuses) == [201] + [204] * 7, (kind, statuses)

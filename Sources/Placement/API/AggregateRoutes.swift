@@ -55,7 +55,9 @@ struct AggregateRoutes: Sendable {
         let gen = try await service.write { sql in
             let generation = given
             let expected = generation ?? p.generation
-            let current = try await providers.find(uuid, in: sql)!
+            guard let current = try await providers.find(uuid, in: sql) else {
+                throw PlacementError.notFound("No resource provider with uuid \(uuid) found")
+            }
             if current.generation != expected {
                 throw PlacementError.concurrentUpdate("Resource provider's generation already changed. Please update the generation and try again.")
             }

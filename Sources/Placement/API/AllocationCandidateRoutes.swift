@@ -182,9 +182,9 @@ struct AllocationCandidateRoutes: Sendable {
         -> [UInt8]
     {
         var out = JSONBytes(capacity: 256 + result.requests.count * 200 + result.summaries.count * 300)
-        out.raw("{\"allocation_requests\": [")
+        out.literal("{\"allocation_requests\": [")
         for (n, r) in result.requests.enumerated() {
-            if n > 0 { out.raw(", ") }
+            if n > 0 { out.literal(", ") }
             // Parts are sorted by provider, so each provider's classes are adjacent.
             var groups: [(Int, ArraySlice<CandidateResult.Part>)] = []
             var start = 0
@@ -193,102 +193,102 @@ struct AllocationCandidateRoutes: Sendable {
                 start = k + 1
             }
             func resources(_ parts: ArraySlice<CandidateResult.Part>) {
-                out.raw("{")
+                out.literal("{")
                 for (m, p) in parts.enumerated() {
-                    if m > 0 { out.raw(", ") }
+                    if m > 0 { out.literal(", ") }
                     out.string(world.classNames[p.cls])
-                    out.raw(": ")
+                    out.literal(": ")
                     out.int(p.amount)
                 }
-                out.raw("}")
+                out.literal("}")
             }
             if ctx.atLeast(12) {
-                out.raw("{\"allocations\": {")
+                out.literal("{\"allocations\": {")
                 for (m, g) in groups.enumerated() {
-                    if m > 0 { out.raw(", ") }
+                    if m > 0 { out.literal(", ") }
                     out.string(world.provider(g.0).uuid)
-                    out.raw(": {\"resources\": ")
+                    out.literal(": {\"resources\": ")
                     resources(g.1)
-                    out.raw("}")
+                    out.literal("}")
                 }
-                out.raw("}")
+                out.literal("}")
                 if ctx.atLeast(34) {
-                    out.raw(", \"mappings\": {")
+                    out.literal(", \"mappings\": {")
                     for (m, suffix) in r.mappings.keys.sorted().enumerated() {
-                        if m > 0 { out.raw(", ") }
+                        if m > 0 { out.literal(", ") }
                         out.string(suffix)
-                        out.raw(": [")
+                        out.literal(": [")
                         for (k, i) in r.mappings[suffix]!.enumerated() {
-                            if k > 0 { out.raw(", ") }
+                            if k > 0 { out.literal(", ") }
                             out.string(world.provider(i).uuid)
                         }
-                        out.raw("]")
+                        out.literal("]")
                     }
-                    out.raw("}")
+                    out.literal("}")
                 }
-                out.raw("}")
+                out.literal("}")
             } else {
-                out.raw("{\"allocations\": [")
+                out.literal("{\"allocations\": [")
                 for (m, g) in groups.enumerated() {
-                    if m > 0 { out.raw(", ") }
-                    out.raw("{\"resource_provider\": {\"uuid\": ")
+                    if m > 0 { out.literal(", ") }
+                    out.literal("{\"resource_provider\": {\"uuid\": ")
                     out.string(world.provider(g.0).uuid)
-                    out.raw("}, \"resources\": ")
+                    out.literal("}, \"resources\": ")
                     resources(g.1)
-                    out.raw("}")
+                    out.literal("}")
                 }
-                out.raw("]}")
+                out.literal("]}")
             }
         }
-        out.raw("], \"provider_summaries\": {")
+        out.literal("], \"provider_summaries\": {")
         let requested = Set(query.groups.flatMap { $0.resources.compactMap { world.classIDs[$0.0] } })
         let cached = ctx.atLeast(29) ? cache.fragments(result.summaries, world: world) : nil
         for (n, i) in result.summaries.enumerated() {
-            if n > 0 { out.raw(", ") }
+            if n > 0 { out.literal(", ") }
             let p = world.provider(i)
             out.string(p.uuid)
-            out.raw(": ")
+            out.literal(": ")
             if let cached {
-                out.raw(cached[n])
+                out.fragment(cached[n])
             } else {
                 summary(p, world: world, classes: ctx.atLeast(27) ? nil : requested, traits: ctx.atLeast(17), nested: false, into: &out)
             }
         }
-        out.raw("}}")
+        out.literal("}}")
         return out.bytes
     }
 
     /// One provider's summary: its resources (all, or only `classes`), traits, and from 1.29 its tree.
     static func summary(_ p: ProviderWorld.Provider, world: ProviderWorld, classes: Set<Int>?, traits: Bool, nested: Bool, into out: inout JSONBytes)
     {
-        out.raw("{\"resources\": {")
+        out.literal("{\"resources\": {")
         var first = true
         for (cls, inv) in p.inventories.sorted(by: { $0.key < $1.key }) where classes?.contains(cls) ?? true {
-            if !first { out.raw(", ") }
+            if !first { out.literal(", ") }
             first = false
             out.string(world.classNames[cls])
-            out.raw(": {\"capacity\": ")
+            out.literal(": {\"capacity\": ")
             out.int(inv.capacity)
-            out.raw(", \"used\": ")
+            out.literal(", \"used\": ")
             out.int(p.used[cls] ?? 0)
-            out.raw("}")
+            out.literal("}")
         }
-        out.raw("}")
+        out.literal("}")
         if traits {
-            out.raw(", \"traits\": [")
+            out.literal(", \"traits\": [")
             for (k, t) in p.traits.map({ world.traitNames[$0] }).sorted().enumerated() {
-                if k > 0 { out.raw(", ") }
+                if k > 0 { out.literal(", ") }
                 out.string(t)
             }
-            out.raw("]")
+            out.literal("]")
         }
         if nested {
-            out.raw(", \"parent_provider_uuid\": ")
-            if let parent = p.parentUUID { out.string(parent) } else { out.raw("null") }
-            out.raw(", \"root_provider_uuid\": ")
+            out.literal(", \"parent_provider_uuid\": ")
+            if let parent = p.parentUUID { out.string(parent) } else { out.literal("null") }
+            out.literal(", \"root_provider_uuid\": ")
             out.string(p.rootUUID)
         }
-        out.raw("}")
+        out.literal("}")
     }
 }
 

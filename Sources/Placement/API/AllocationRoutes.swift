@@ -69,7 +69,8 @@ struct AllocationRoutes: Sendable {
             guard key.range(of: PlacementHTTP.uuidPattern, options: .regularExpression) != nil else {
                 throw PlacementHTTP.invalid("'\(key)' does not match any of the regexes: '\(PlacementHTTP.uuidPattern)'")
             }
-            writes.append(try reader.consumer(PlacementHTTP.canonicalUUID(key), value, listForm: false))
+            // POST /allocations could always empty a consumer (placement's DELETABLE_ALLOCATIONS).
+            writes.append(try reader.consumer(PlacementHTTP.canonicalUUID(key), value, listForm: false, deletable: true))
         }
         try await save(writes)
         return PlacementHTTP.noContent()

@@ -61,11 +61,7 @@ struct ResourceClassRoutes: Sendable {
         let name = ctx.parameters.get("name")!
         if ctx.atLeast(7) {
             _ = try PlacementHTTP.string(.string(name), pattern: PlacementHTTP.customPattern, maxLength: 255)
-            let created = try await service.write { sql in
-                if try await classes.find(name, in: sql) != nil { return false }
-                try await classes.create(name, in: sql)
-                return true
-            }
+            let created = try await service.write { sql in try await classes.ensure(name, in: sql) }
             var headers = HTTPFields()
             headers[.location] = "/resource_classes/\(name)"
             return .empty(created ? .created : .noContent, headers: headers)

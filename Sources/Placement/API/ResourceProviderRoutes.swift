@@ -119,6 +119,7 @@ struct ResourceProviderRoutes: Sendable {
         let parentUUID = parent
         let updated = try await service.write { sql in
             let parent = parentUUID
+            try await providers.lock(in: sql)
             guard let current = try await providers.find(uuid, in: sql) else {
                 throw PlacementError.notFound("No resource provider with uuid \(uuid) found")
             }

@@ -121,7 +121,9 @@ struct TraitRoutes: Sendable {
             let known = Set(try await traits.list(names: names, in: sql))
             let missing = names.filter { !known.contains($0) }
             if !missing.isEmpty { throw PlacementError.badRequest("No such trait \(missing.joined(separator: ", "))") }
-            let current = try await providers.find(uuid, in: sql)!
+            guard let current = try await providers.find(uuid, in: sql) else {
+                throw PlacementError.notFound("No resource provider with uuid \(uuid) found")
+            }
             if current.generation != generation {
                 throw PlacementError.concurrentUpdate("Resource provider's generation already changed. Please update the generation and try again.")
             }

@@ -42,6 +42,7 @@ extension AllocationStore {
         for uuid in involved where found[uuid] == nil {
             throw PlacementError.badRequest("Allocation for resource provider '\(uuid)' that does not exist.")
         }
+        guard !writes.isEmpty else { return }
         try await sql.delete(from: "allocations").where("consumer_uuid", .in, consumerUUIDs).run()
         try await checkCapacity(writes, in: sql)
         let now = Clock.now

@@ -193,11 +193,16 @@ struct AllocationStore: Sendable {
     /// Removes the consumers' allocations inside a larger write (the reshaper), keeping the consumers.
     func release(_ consumers: [String], in sql: any SQLDatabase) async throws {
         guard !consumers.isEmpty else { return }
+        var providers = Set<String>()
+        for c in consumers { providers.formUnion(try await allocations(of: c, in: sql).map(\.provider)) }
         try await sql.delete(from: "allocations").where("consumer_uuid", .in, consumers).run()
+        // Their providers' usage changed: every view reloads them.
+        try await ProviderStore().touch(providers.sorted(), in: sql)
     }
 
     /// Deletes a consumer's allocations and the consumer (DELETE /allocations/{c}); false when it had none.
     func delete(consumer: String, in sql: any SQLDatabase) async throws -> Bool {
+        try await ProviderStore().lock(in: sql)
         let providers = Set(try await allocations(of: consumer, in: sql).map(\.provider))
         guard !providers.isEmpty else { return false }
         try await sql.delete(from: "allocations").where("consumer_uuid", .equal, consumer).run()

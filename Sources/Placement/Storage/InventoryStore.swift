@@ -13,7 +13,11 @@ struct InventoryRecord: Sendable, Equatable {
     var updatedAt: Int64 = 0
 
     /// What can be allocated: `(total - reserved) * allocation_ratio`, truncated as placement does.
-    var capacity: Int { Int(Double(total - reserved) * allocationRatio) }
+    /// Clamped, since the schema allows ratios up to 3.4e38.
+    var capacity: Int {
+        let c = Double(total - reserved) * allocationRatio
+        return c >= Double(Int.max) ? Int.max : Int(c)
+    }
 }
 
 /// `inventories`: what each provider has, by resource class.

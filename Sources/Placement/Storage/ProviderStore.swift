@@ -55,13 +55,14 @@ struct ProviderStore: Sendable {
 
     /// Inserts a provider (generation 0); a taken name or uuid throws `PlacementError.duplicateName`.
     func create(_ p: ProviderRecord, in sql: any SQLDatabase) async throws {
+        // The state row first: concurrent creators queue, so the name and uuid checks are current.
+        let seq = try await nextSeq(in: sql)
         if try await find(p.uuid, in: sql) != nil {
             throw PlacementError.duplicateName("Conflicting resource provider uuid: \(p.uuid) already exists.")
         }
         if try await find(name: p.name, in: sql) != nil {
             throw PlacementError.duplicateName("Conflicting resource provider name: \(p.name) already exists.")
         }
-        let seq = try await nextSeq(in: sql)
         let now = Clock.now
         try await sql.insert(into: "resource_providers")
             .columns("uuid", "name", "generation", "parent_uuid", "root_uuid", "change_seq", "created_at", "updated_at")
@@ -143,6 +144,12 @@ struct ProviderStore: Sendable {
         guard !uuids.isEmpty else { return }
         let seq = try await nextSeq(in: sql)
         try await sql.update("resource_providers").set("change_seq", to: seq).where("uuid", .in, uuids).run()
+    }
+
+    /// Queues this transaction behind every other placement write (the state row's lock), so the
+    /// checks that follow see every committed change.
+    func lock(in sql: any SQLDatabase) async throws {
+        _ = try await nextSeq(in: sql)
     }
 
     /// The next change sequence number (row-locked until the transaction ends, so numbers commit in order).

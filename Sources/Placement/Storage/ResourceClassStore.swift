@@ -30,6 +30,8 @@ struct ResourceClassStore: Sendable {
 
     /// Inserts a custom class; `PlacementError.duplicateName` when taken.
     func create(_ name: String, in sql: any SQLDatabase) async throws {
+        // The state row first: concurrent creators queue, so MAX(id) + 1 and the name check are current.
+        try await ProviderStore().namesChanged(in: sql)
         if try await find(name, in: sql) != nil {
             throw PlacementError.duplicateName("Conflicting resource class already exists: \(name)")
         }
@@ -40,6 +42,14 @@ struct ResourceClassStore: Sendable {
         try await sql.insert(into: "resource_classes").columns("name", "id", "created_at", "updated_at")
             .values(SQLBind(name), SQLBind((maxID ?? Self.firstCustomID - 1) + 1), SQLBind(now), SQLBind(now)).run()
         try await ProviderStore().namesChanged(in: sql)
+    }
+
+    /// Creates the class unless it exists (PUT from 1.7); true when this call created it.
+    func ensure(_ name: String, in sql: any SQLDatabase) async throws -> Bool {
+        try await ProviderStore().namesChanged(in: sql)
+        if try await find(name, in: sql) != nil { return false }
+        try await create(name, in: sql)
+        return true
     }
 
     /// Renames a custom class (before 1.7).

@@ -6,6 +6,7 @@ struct TraitStore: Sendable {
     /// Every trait name, optionally only those starting with `prefix` or in `names`,
     /// optionally only those associated (true) or not (false) with some provider.
     func list(names: [String]? = nil, prefix: String? = nil, associated: Bool? = nil, in sql: any SQLDatabase) async throws -> [String] {
+        if let names, names.isEmpty { return [] }
         let q = sql.select().column("name").from("traits")
         if let names { q.where("name", .in, names) }
         if let associated {
@@ -23,10 +24,11 @@ struct TraitStore: Sendable {
 
     /// Inserts a trait; false when it already existed.
     func create(_ name: String, in sql: any SQLDatabase) async throws -> Bool {
+        // The state row first: concurrent creators queue, and the second sees the first's row.
+        try await ProviderStore().namesChanged(in: sql)
         if try await exists(name, in: sql) { return false }
         let now = Clock.now
         try await sql.insert(into: "traits").columns("name", "created_at", "updated_at").values(SQLBind(name), SQLBind(now), SQLBind(now)).run()
-        try await ProviderStore().namesChanged(in: sql)
         return true
     }
 

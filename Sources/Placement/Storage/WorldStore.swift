@@ -24,9 +24,12 @@ struct WorldStore: Sendable {
         let rpQuery = sql.select().columns(ProviderStore.columns).from("resource_providers")
         if let since { rpQuery.where("change_seq", .greaterThan, since) }
         var byUUID: [String: Loaded] = [:]
-        for row in try await rpQuery.all() {
+        // Creation order, so every process numbers providers (and orders candidates) alike.
+        var order: [String] = []
+        for row in try await rpQuery.orderBy("created_at").orderBy("uuid").all() {
             let r = try row.decode(ProviderStore.Row.self)
             byUUID[r.uuid] = Loaded(uuid: r.uuid, name: r.name, generation: r.generation, parentUUID: r.parentUuid, rootUUID: r.rootUuid)
+            order.append(r.uuid)
         }
         guard !byUUID.isEmpty else { return [] }
         func scoped(_ q: SQLSelectBuilder) -> SQLSelectBuilder {
@@ -53,7 +56,7 @@ struct WorldStore: Sendable {
                 try row.decode(column: "aggregate_uuid", as: String.self)
             )
         }
-        return Array(byUUID.values)
+        return order.map { byUUID[$0]! }
     }
 }
 

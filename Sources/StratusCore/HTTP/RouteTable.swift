@@ -15,8 +15,12 @@ public struct RouteTable {
     private var order: [String] = []
     private var getHandlers: [String: Handler] = [:]
 
-    public init(router: Router<StratusContext>) {
+    /// What a 405 says (placement: "The method specified is not allowed for this resource.").
+    let methodNotAllowed: String
+
+    public init(router: Router<StratusContext>, methodNotAllowed: String = "The method is not allowed for the requested URL.") {
         self.router = router
+        self.methodNotAllowed = methodNotAllowed
     }
 
     public mutating func add(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
@@ -64,11 +68,12 @@ public struct RouteTable {
             }
             // 405 names the methods the path has (RFC 9110 `Allow`), in declaration order as placement does.
             let allow = declaredOrder[path]!.map(\.rawValue).joined(separator: ", ")
+            let message = methodNotAllowed
             for method in all where !declared.contains(method) && !(method == .head && getHandlers[path] != nil) {
                 router.on(RouterPath(path), method: method) { _, _ -> Response in
                     throw OpenStackError(
                         .methodNotAllowed,
-                        "The method specified is not allowed for this resource.",
+                        message,
                         headers: [.allow: allow]
                     )
                 }

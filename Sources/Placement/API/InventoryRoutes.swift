@@ -130,10 +130,11 @@ struct InventoryRoutes: Sendable {
         let o = try PlacementHTTP.object(
             try await PlacementHTTP.body(req, ctx),
             allowed: Self.fields + ["resource_class", "resource_provider_generation"],
-            required: ["total", "resource_class", "resource_provider_generation"]
+            required: ["total", "resource_class"]
         )
         let rc = try PlacementHTTP.string(o["resource_class"]!, pattern: PlacementHTTP.classPattern, maxLength: 255)
-        let generation = try PlacementHTTP.int(o["resource_provider_generation"]!)
+        // The generation is optional here (placement's POST schema): without it, the current one.
+        let given = try o["resource_provider_generation"].map { try PlacementHTTP.int($0) }
         let inv = try Self.record(o, resourceClass: rc, provider: uuid, ctx)
         let gen = try await service.write { sql in
             try await checkClasses([rc], provider: uuid, in: sql)
@@ -143,7 +144,9 @@ struct InventoryRoutes: Sendable {
             }
             all.append(inv)
             try await inventories.replace(uuid, with: all, in: sql)
-            return try await bump(uuid, generation, in: sql)
+            var generation = given
+            if generation == nil { generation = try await providers.find(uuid, in: sql)?.generation }
+            return try await bump(uuid, generation ?? 0, in: sql)
         }
         var body = Self.json(inv).objectValue!
         body["resource_provider_generation"] = .int(Int64(gen))

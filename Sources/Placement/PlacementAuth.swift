@@ -3,42 +3,25 @@ import Hummingbird
 import StratusAuth
 import StratusCore
 
-/// Who the caller is, as placement's `[api] auth_strategy` says: keystone tokens through the
-/// shared validator, or `noauth2` (placement's development mode, `NoAuthMiddleware`). The root
-/// document `/` needs no token either way.
-struct PlacementAuthMiddleware: RouterMiddleware {
+/// placement's `[api] auth_strategy = noauth2` (its development `NoAuthMiddleware`): the token
+/// names the caller, nothing is validated. The version document `/` needs no token. (With
+/// `keystone`, the shared `AuthMiddleware` stands where keystonemiddleware does.)
+struct NoAuthMiddleware: RouterMiddleware {
     typealias Context = StratusContext
-    let strategy: PlacementSettings.AuthStrategy
-    let validator: any TokenValidator
-    let authURI: String
 
     func handle(_ request: Request, context: StratusContext, next: (Request, StratusContext) async throws -> Response) async throws -> Response {
-        if request.uri.path == "/" || request.method == .options { return try await next(request, context) }
-        guard let token = request.headers[HTTPField.Name("X-Auth-Token")!], !token.isEmpty else { return unauthorized() }
+        if request.uri.path == "/" { return try await next(request, context) }
+        guard let token = request.headers[HTTPField.Name("X-Auth-Token")!], !token.isEmpty else { return Self.unauthorized() }
         var context = context
-        switch strategy {
-        case .keystone:
-            do { context.caller = try await validator.caller(for: token) } catch let e as OpenStackError where e.status == .unauthorized {
-                return unauthorized()
-            }
-        case .noauth2:
-            context.caller = Self.noauthCaller(token: token, headers: request.headers)
-        }
+        context.caller = Self.noauthCaller(token: token, headers: request.headers)
         return try await next(request, context)
     }
 
-    /// The 401 a client of placement gets: keystonemiddleware's body and `WWW-Authenticate`, or in
-    /// noauth2 mode webob's plain 401 (both come from before placement's own error handling).
-    func unauthorized() -> Response {
-        switch strategy {
-        case .keystone:
-            let body: JSON = ["error": ["code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."]]
-            return .json(body, status: .unauthorized, headers: [.wwwAuthenticate: "Keystone uri=\"\(authURI)\""])
-        case .noauth2:
-            let message =
-                "This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required.<br /><br />\n\n\n"
-            return .json(["message": .string(message), "code": "401 Unauthorized", "title": "Unauthorized"], status: .unauthorized)
-        }
+    /// webob's plain 401, as placement's noauth2 answers (it comes before placement's error handling).
+    static func unauthorized() -> Response {
+        let message =
+            "This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required.<br /><br />\n\n\n"
+        return .json(["message": .string(message), "code": "401 Unauthorized", "title": "Unauthorized"], status: .unauthorized)
     }
 
     /// noauth2: the token is `user_id[:project_id]`; `X-Project-Id` overrides the project; roles come

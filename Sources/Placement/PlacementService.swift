@@ -87,7 +87,10 @@ public final class PlacementService: Sendable {
         let router = Router(context: StratusContext.self)
         router.add(middleware: OpenStackMiddleware(format: .placement, bodyLimit: settings.bodyLimit, logger: logger))
         if !settings.cors.allowedOrigins.isEmpty { router.add(middleware: CORSMiddleware(settings: settings.cors)) }
-        router.add(middleware: PlacementAuthMiddleware(strategy: settings.authStrategy, validator: validator, authURI: settings.authURI))
+        switch settings.authStrategy {
+        case .keystone: router.add(middleware: AuthMiddleware(validator: validator, challenge: settings.authURI, publicPaths: ["/"]))
+        case .noauth2: router.add(middleware: NoAuthMiddleware())
+        }
         router.add(middleware: PlacementVersionErrorMiddleware())
         router.add(middleware: MicroversionMiddleware(PlacementVersions.range))
         router.add(middleware: PlacementErrorCodeMiddleware())

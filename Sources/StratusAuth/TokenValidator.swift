@@ -145,19 +145,38 @@ public final class KeystoneTokenValidator: TokenValidator {
 public struct AuthMiddleware: RouterMiddleware {
     public typealias Context = StratusContext
     let validator: any TokenValidator
+    let challenge: String?
+    let publicPaths: Set<String>
 
-    public init(validator: any TokenValidator) {
+    /// - Parameters:
+    ///   - challenge: when set, a 401 is keystonemiddleware's own (keystone's error body and
+    ///     `WWW-Authenticate: Keystone uri="<challenge>"`), as a service behind it answers before
+    ///     its own code runs; when nil, the 401 is rendered in the service's format.
+    ///   - publicPaths: paths served without a token (placement's version document `/`).
+    public init(validator: any TokenValidator, challenge: String? = nil, publicPaths: Set<String> = []) {
         self.validator = validator
+        self.challenge = challenge
+        self.publicPaths = publicPaths
     }
 
     public func handle(_ request: Request, context: StratusContext, next: (Request, StratusContext) async throws -> Response) async throws -> Response
     {
-        guard let token = request.headers[HTTPField.Name("X-Auth-Token")!], !token.isEmpty else { throw OpenStackError.unauthorized() }
+        if publicPaths.contains(request.uri.path) { return try await next(request, context) }
+        guard let token = request.headers[HTTPField.Name("X-Auth-Token")!], !token.isEmpty else { return try unauthorized() }
         var context = context
-        context.caller = try await validator.caller(for: token)
+        do { context.caller = try await validator.caller(for: token) } catch let e as OpenStackError where e.status == .unauthorized {
+            return try unauthorized()
+        }
         context.logger[metadataKey: "user_id"] = .string(context.caller!.userID)
         if let p = context.caller!.projectID { context.logger[metadataKey: "project_id"] = .string(p) }
         return try await next(request, context)
+    }
+
+    /// keystonemiddleware's 401 when a challenge URI is set; else the service's own (thrown, rendered by its middleware).
+    func unauthorized() throws -> Response {
+        guard let challenge else { throw OpenStackError.unauthorized() }
+        let body: JSON = ["error": ["code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."]]
+        return .json(body, status: .unauthorized, headers: [.wwwAuthenticate: "Keystone uri=\"\(challenge)\""])
     }
 }
 

@@ -78,3 +78,29 @@ struct ServiceRegistrarTests {
         await identity.close()
     }
 }
+
+/// `placement-status upgrade check`'s table: oslo.upgradecheck's layout and details wrapping.
+@Suite("upgrade check table")
+struct UpgradeCheckTableTests {
+    @Test("the reference's table, line for line (placement 16 with one warning)")
+    func layout() {
+        let long =
+            "There are 1 incomplete consumers table records for existing allocations. Run the \"placement-manage db online_data_migrations\" command."
+        let table = UpgradeCheck.table([
+            .init(name: "Missing Root Provider IDs", code: .success, details: nil),
+            .init(name: "Incomplete Consumers", code: .warning, details: long),
+            .init(name: "Policy File JSON to YAML Migration", code: .success, details: nil),
+        ])
+        let rule = "+" + String(repeating: "-", count: 70) + "+"
+        func row(_ s: String) -> String { "| " + s + String(repeating: " ", count: 69 - s.count) + "|" }
+        let expected = [
+            rule, row("Upgrade Check Results"), rule,
+            row("Check: Missing Root Provider IDs"), row("Result: Success"), row("Details: None"), rule,
+            row("Check: Incomplete Consumers"), row("Result: Warning"),
+            row("Details: There are 1 incomplete consumers table records for existing"),
+            row("  allocations. Run the \"placement-manage db"), row("  online_data_migrations\" command."), rule,
+            row("Check: Policy File JSON to YAML Migration"), row("Result: Success"), row("Details: None"), rule,
+        ]
+        #expect(table.split(separator: "\n").map(String.init) == expected)
+    }
+}

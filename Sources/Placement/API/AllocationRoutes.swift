@@ -103,8 +103,8 @@ struct AllocationRoutes: Sendable {
         var byConsumer: [String: [String: JSON]] = [:]
         var generations: [String: Int] = [:]
         for r in rows {
-            byConsumer[r.consumer, default: [:]][r.resourceClass] = .int(Int64(r.used))
-            generations[r.consumer] = r.generation
+            byConsumer[r.other, default: [:]][r.resourceClass] = .int(Int64(r.used))
+            generations[r.other] = r.generation
         }
         let withGeneration = ctx.atLeast(28)
         let body: JSON = [

@@ -153,7 +153,7 @@ struct ProviderFilter {
     }
 
     /// The matching providers in creation order. 400 for an unknown class or trait, as placement.
-    func apply(_ world: ProviderWorld, knownClasses: Set<String>? = nil, knownTraits: Set<String>? = nil) throws -> [Int] {
+    func apply(_ world: ProviderWorld) throws -> [Int] {
         let search = CandidateSearch(world: world, query: CandidateQuery(groups: []))
         var ids = world.allIndexes
         if let name { ids = ids.filter { world.provider($0).name == name } }

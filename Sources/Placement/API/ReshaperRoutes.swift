@@ -43,35 +43,8 @@ struct ReshaperRoutes: Sendable {
         let writes = try allocs.sorted(by: { $0.key < $1.key }).map {
             try reader.consumer(PlacementHTTP.canonicalUUID($0.key), $0.value, listForm: false)
         }
-        let plan = inventories
-        try await service.write { sql in
-            let providers = ProviderStore()
-            // The consumers' old allocations go first, so inventory they held can be removed.
-            try await AllocationStore().release(writes.map(\.uuid), in: sql)
-            for item in plan {
-                guard let p = try await providers.find(item.provider, in: sql) else {
-                    throw PlacementError.providerNotFound(
-                        "Resource provider \(item.provider) in inventories not found: No resource provider with uuid \(item.provider) found"
-                    )
-                }
-                if p.generation != item.generation {
-                    throw PlacementError.concurrentUpdate(
-                        "resource provider generation conflict for provider \(item.provider): actual: \(p.generation), given: \(item.generation)"
-                    )
-                }
-                let known = try await ResourceClassStore().existing(item.records.map(\.resourceClass), in: sql)
-                if let missing = item.records.first(where: { !known.contains($0.resourceClass) }) {
-                    throw PlacementError.badRequest("malformed reshaper data: No such resource class \(missing.resourceClass).")
-                }
-                do { try await InventoryStore().replace(item.provider, with: item.records, in: sql) } catch PlacementError.inventoryInUse(let m) {
-                    throw PlacementError.inventoryInUse("update conflict: \(m)")
-                }
-                try await providers.bumpGeneration(item.provider, expected: p.generation, in: sql)
-            }
-            do { try await AllocationStore().write(writes, in: sql) } catch is AllocationStore.Raced {
-                throw PlacementError.concurrentUpdate("update conflict: Another thread concurrently updated the data. Please retry your update")
-            }
-        }
+        let plan = inventories.map { ReshapeInventory(provider: $0.provider, generation: $0.generation, records: $0.records) }
+        try await service.write { sql in try await AllocationStore().reshape(plan, writes, in: sql) }
         return PlacementHTTP.noContent()
     }
 }

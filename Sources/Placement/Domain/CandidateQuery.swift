@@ -1,6 +1,6 @@
 /// One request group of `GET /allocation_candidates`: the unsuffixed group (`resources`,
 /// `required`, `member_of`, `in_tree`) or a suffixed one (`resources1`, `required_NET`, …).
-struct RequestGroup: Sendable, Equatable {
+struct RequestGroup: Sendable {
     /// "" for the unsuffixed group.
     var suffix: String
     /// Class name and amount, in the order given.
@@ -15,12 +15,6 @@ struct RequestGroup: Sendable, Equatable {
 
     /// Suffixed groups take all their resources from one provider.
     var sameProvider: Bool { !suffix.isEmpty }
-
-    static func == (a: RequestGroup, b: RequestGroup) -> Bool {
-        a.suffix == b.suffix && a.resources.elementsEqual(b.resources, by: { $0 == $1 }) && a.required == b.required
-            && a.forbidden == b.forbidden && a.memberOf == b.memberOf && a.forbiddenAggregates == b.forbiddenAggregates
-            && a.inTree == b.inTree
-    }
 }
 
 /// A whole allocation candidates query: its groups and the request-wide parameters.

@@ -60,11 +60,6 @@ struct ProviderWorld: Sendable {
         nextRevision = firstRevision
     }
 
-    init(_ providers: [Provider]) {
-        for p in providers { upsert(p) }
-        reindexRoots()
-    }
-
     /// Recomputes every provider's root index; call after a batch of `upsert`/`remove`.
     mutating func reindexRoots() {
         roots = providers.indices.map { i in providers[i].flatMap { index[$0.rootUUID] } ?? i }

@@ -2,13 +2,20 @@ import SQLKit
 import StratusStorage
 
 /// A consumer: what holds allocations (an instance, a migration, …).
-struct ConsumerRecord: Sendable, Equatable {
+struct ConsumerRecord: Sendable, Equatable, Decodable {
     var uuid: String
     var projectID: String
     var userID: String
     var generation: Int
     var consumerType: String?
     var updatedAt: Int64
+
+    /// Decoded straight from a `consumers` row.
+    enum CodingKeys: String, CodingKey {
+        case uuid, generation, consumerType, updatedAt
+        case projectID = "projectId"
+        case userID = "userId"
+    }
 }
 
 /// One allocation: `used` units of a class on a provider.
@@ -41,102 +48,57 @@ struct ConsumerWrite: Sendable {
 
 /// `consumers` and `allocations`, and the usage sums derived from them.
 struct AllocationStore: Sendable {
-    /// One `consumers` row.
-    struct ConsumerRow: Decodable {
-        var uuid: String
-        var projectId: String
-        var userId: String
-        var generation: Int
-        var consumerType: String?
-        var updatedAt: Int64
+    func consumer(_ uuid: String, in sql: any SQLDatabase) async throws -> ConsumerRecord? {
+        guard
+            let row = try await sql.select().columns("uuid", "project_id", "user_id", "generation", "consumer_type", "updated_at")
+                .from("consumers").where("uuid", .equal, uuid).first()
+        else { return nil }
+        return try row.decode(ConsumerRecord.self)
     }
 
-    /// One allocation joined with its provider's generation.
-    struct AllocationRow: Decodable {
-        var providerUuid: String
+    /// The consumer's allocations with each provider's generation.
+    func allocations(of consumer: String, in sql: any SQLDatabase) async throws -> [ConsumerAllocation] {
+        try await joined(filter: "consumer_uuid", consumer, other: "provider_uuid", table: "resource_providers", in: sql).map {
+            ConsumerAllocation(
+                provider: $0.other,
+                providerGeneration: $0.generation,
+                resourceClass: $0.resourceClass,
+                used: $0.used,
+                updatedAt: $0.updatedAt
+            )
+        }
+    }
+
+    /// The allocations against a provider, with each consumer's generation.
+    func allocations(onProvider provider: String, in sql: any SQLDatabase) async throws -> [JoinedRow] {
+        try await joined(filter: "provider_uuid", provider, other: "consumer_uuid", table: "consumers", in: sql)
+    }
+
+    /// An allocation seen from one side (its consumer or its provider): the other side's uuid and generation.
+    struct JoinedRow: Decodable {
+        var other: String
         var generation: Int
         var resourceClass: String
         var used: Int
         var updatedAt: Int64
     }
 
-    func consumer(_ uuid: String, in sql: any SQLDatabase) async throws -> ConsumerRecord? {
-        guard
-            let row = try await sql.select().columns("uuid", "project_id", "user_id", "generation", "consumer_type", "updated_at")
-                .from("consumers").where("uuid", .equal, uuid).first()
-        else { return nil }
-        let r = try row.decode(ConsumerRow.self)
-        return ConsumerRecord(
-            uuid: r.uuid,
-            projectID: r.projectId,
-            userID: r.userId,
-            generation: r.generation,
-            consumerType: r.consumerType,
-            updatedAt: r.updatedAt
-        )
-    }
-
-    /// The consumer's allocations with each provider's generation.
-    func allocations(of consumer: String, in sql: any SQLDatabase) async throws -> [ConsumerAllocation] {
-        try await sql.select().columns(
-            SQLColumn("provider_uuid", table: "a"),
-            SQLColumn("generation", table: "p"),
-            SQLColumn("resource_class", table: "a"),
-            SQLColumn("used", table: "a"),
-            SQLColumn("updated_at", table: "a")
-        )
-        .from(SQLAlias(SQLIdentifier("allocations"), as: SQLIdentifier("a")))
-        .join(
-            SQLAlias(SQLIdentifier("resource_providers"), as: SQLIdentifier("p")),
-            on: SQLColumn("uuid", table: "p"),
-            .equal,
-            SQLColumn("provider_uuid", table: "a")
-        )
-        .where(SQLColumn("consumer_uuid", table: "a"), .equal, SQLBind(consumer))
-        .orderBy(SQLColumn("provider_uuid", table: "a")).all()
-        .map {
-            let r = try $0.decode(AllocationRow.self)
-            return ConsumerAllocation(
-                provider: r.providerUuid,
-                providerGeneration: r.generation,
-                resourceClass: r.resourceClass,
-                used: r.used,
-                updatedAt: r.updatedAt
-            )
-        }
-    }
-
-    /// The allocations against a provider: consumer, its generation, class, used, updated_at.
-    func allocations(
-        onProvider provider: String,
-        in sql: any SQLDatabase
-    ) async throws -> [(
-        consumer: String, generation: Int, resourceClass: String, used: Int, updatedAt: Int64
-    )] {
+    /// The allocations whose `filter` column is `value`, each with the uuid in `other` and the
+    /// generation of that row in `table` (providers or consumers), ordered by `other`.
+    private func joined(filter: String, _ value: String, other: String, table: String, in sql: any SQLDatabase) async throws -> [JoinedRow] {
         try await sql.select()
+            .column(SQLAlias(SQLColumn(other, table: "a"), as: SQLIdentifier("other")))
             .columns(
-                SQLColumn("consumer_uuid", table: "a"),
-                SQLColumn("generation", table: "c"),
+                SQLColumn("generation", table: "o"),
                 SQLColumn("resource_class", table: "a"),
                 SQLColumn("used", table: "a"),
                 SQLColumn("updated_at", table: "a")
             )
             .from(SQLAlias(SQLIdentifier("allocations"), as: SQLIdentifier("a")))
-            .join(
-                SQLAlias(SQLIdentifier("consumers"), as: SQLIdentifier("c")),
-                on: SQLColumn("uuid", table: "c"),
-                .equal,
-                SQLColumn("consumer_uuid", table: "a")
-            )
-            .where(SQLColumn("provider_uuid", table: "a"), .equal, SQLBind(provider))
-            .orderBy(SQLColumn("consumer_uuid", table: "a")).all()
-            .map {
-                (
-                    try $0.decode(column: "consumer_uuid", as: String.self), try $0.decode(column: "generation", as: Int.self),
-                    try $0.decode(column: "resource_class", as: String.self), try $0.decode(column: "used", as: Int.self),
-                    try $0.decode(column: "updated_at", as: Int64.self)
-                )
-            }
+            .join(SQLAlias(SQLIdentifier(table), as: SQLIdentifier("o")), on: SQLColumn("uuid", table: "o"), .equal, SQLColumn(other, table: "a"))
+            .where(SQLColumn(filter, table: "a"), .equal, SQLBind(value))
+            .orderBy(SQLColumn(other, table: "a")).all()
+            .map { try $0.decode(JoinedRow.self) }
     }
 
     /// The classes a provider has allocations of.

@@ -1,58 +1,14 @@
 import SQLKit
 import StratusStorage
 
-/// One inventory record of a provider.
-struct InventoryRecord: Sendable, Equatable {
-    var resourceClass: String
-    var total: Int
-    var reserved: Int
-    var minUnit: Int
-    var maxUnit: Int
-    var stepSize: Int
-    var allocationRatio: Double
-    var updatedAt: Int64 = 0
-
-    /// What can be allocated: `(total - reserved) * allocation_ratio`, truncated as placement does.
-    /// Clamped, since the schema allows ratios up to 3.4e38.
-    var capacity: Int {
-        let c = Double(total - reserved) * allocationRatio
-        return c >= Double(Int.max) ? Int.max : Int(c)
-    }
-}
-
 /// `inventories`: what each provider has, by resource class.
 struct InventoryStore: Sendable {
-    /// One `inventories` row.
-    struct Row: Decodable {
-        var resourceClass: String
-        var total: Int
-        var reserved: Int
-        var minUnit: Int
-        var maxUnit: Int
-        var stepSize: Int
-        var allocationRatio: Double
-        var updatedAt: Int64
-
-        var record: InventoryRecord {
-            InventoryRecord(
-                resourceClass: resourceClass,
-                total: total,
-                reserved: reserved,
-                minUnit: minUnit,
-                maxUnit: maxUnit,
-                stepSize: stepSize,
-                allocationRatio: allocationRatio,
-                updatedAt: updatedAt
-            )
-        }
-    }
-
     static let columns = ["resource_class", "total", "reserved", "min_unit", "max_unit", "step_size", "allocation_ratio", "updated_at"]
 
     /// The provider's inventories, by class name.
     func list(_ provider: String, in sql: any SQLDatabase) async throws -> [InventoryRecord] {
         try await sql.select().columns(Self.columns).from("inventories").where("provider_uuid", .equal, provider)
-            .orderBy("resource_class").all().map { try $0.decode(Row.self).record }
+            .orderBy("resource_class").all().map { try $0.decode(InventoryRecord.self) }
     }
 
     /// Replaces the provider's whole inventory after checking that no class with allocations

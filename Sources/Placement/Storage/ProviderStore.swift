@@ -3,37 +3,30 @@ import SQLKit
 import StratusStorage
 
 /// A resource provider as stored.
-struct ProviderRecord: Sendable, Equatable {
+struct ProviderRecord: Sendable, Equatable, Decodable {
     var uuid: String
     var name: String
     var generation: Int
     var parentUUID: String?
     var rootUUID: String
     var updatedAt: Int64
+
+    /// Decoded straight from a `resource_providers` row (`parent_uuid` arrives as `parentUuid`).
+    enum CodingKeys: String, CodingKey {
+        case uuid, name, generation, updatedAt
+        case parentUUID = "parentUuid"
+        case rootUUID = "rootUuid"
+    }
 }
 
 /// `resource_providers` and `placement_state`: providers, their tree links and generations,
 /// and the change sequence the in-memory `ProviderView` follows.
 struct ProviderStore: Sendable {
-    /// One `resource_providers` row.
-    struct Row: Decodable {
-        var uuid: String
-        var name: String
-        var generation: Int
-        var parentUuid: String?
-        var rootUuid: String
-        var updatedAt: Int64
-
-        var record: ProviderRecord {
-            ProviderRecord(uuid: uuid, name: name, generation: generation, parentUUID: parentUuid, rootUUID: rootUuid, updatedAt: updatedAt)
-        }
-    }
-
     static let columns = ["uuid", "name", "generation", "parent_uuid", "root_uuid", "updated_at"]
 
     /// The provider `uuid`, or nil.
     func find(_ uuid: String, in sql: any SQLDatabase) async throws -> ProviderRecord? {
-        try await sql.select().columns(Self.columns).from("resource_providers").where("uuid", .equal, uuid).first()?.decode(Row.self).record
+        try await sql.select().columns(Self.columns).from("resource_providers").where("uuid", .equal, uuid).first()?.decode(ProviderRecord.self)
     }
 
     /// The providers named by `uuids` that exist, by uuid.
@@ -42,7 +35,7 @@ struct ProviderStore: Sendable {
         let rows = try await sql.select().columns(Self.columns).from("resource_providers").where("uuid", .in, uuids).all()
         return Dictionary(
             uniqueKeysWithValues: try rows.map {
-                let r = try $0.decode(Row.self).record
+                let r = try $0.decode(ProviderRecord.self)
                 return (r.uuid, r)
             }
         )
@@ -50,7 +43,7 @@ struct ProviderStore: Sendable {
 
     /// The provider called `name`, or nil.
     func find(name: String, in sql: any SQLDatabase) async throws -> ProviderRecord? {
-        try await sql.select().columns(Self.columns).from("resource_providers").where("name", .equal, name).first()?.decode(Row.self).record
+        try await sql.select().columns(Self.columns).from("resource_providers").where("name", .equal, name).first()?.decode(ProviderRecord.self)
     }
 
     /// Inserts a provider (generation 0); a taken name or uuid throws `PlacementError.duplicateName`.

@@ -27,8 +27,8 @@ struct WorldStore: Sendable {
         // Creation order, so every process numbers providers (and orders candidates) alike.
         var order: [String] = []
         for row in try await rpQuery.orderBy("created_at").orderBy("uuid").all() {
-            let r = try row.decode(ProviderStore.Row.self)
-            byUUID[r.uuid] = Loaded(uuid: r.uuid, name: r.name, generation: r.generation, parentUUID: r.parentUuid, rootUUID: r.rootUuid)
+            let r = try row.decode(ProviderRecord.self)
+            byUUID[r.uuid] = Loaded(uuid: r.uuid, name: r.name, generation: r.generation, parentUUID: r.parentUUID, rootUUID: r.rootUUID)
             order.append(r.uuid)
         }
         guard !byUUID.isEmpty else { return [] }
@@ -37,7 +37,7 @@ struct WorldStore: Sendable {
             return q
         }
         for row in try await scoped(sql.select().column("provider_uuid").columns(InventoryStore.columns).from("inventories")).all() {
-            let inv = try row.decode(InventoryStore.Row.self).record
+            let inv = try row.decode(InventoryRecord.self)
             byUUID[try row.decode(column: "provider_uuid", as: String.self)]?.inventories[inv.resourceClass] = inv
         }
         let usage = scoped(

@@ -167,8 +167,9 @@ enum UpgradeCheck {
         var cells: [[String]] = []
         for r in results {
             var lines = ["Check: \(r.name)", "Result: \(["Success", "Warning", "Failure"][r.code.rawValue])"]
-            let details = wrap("Details: \(r.details ?? "None")", width: 60)
-            lines.append(details[0])
+            // oslo.upgradecheck wraps the details text at 60, then prefixes it.
+            let details = wrap(r.details ?? "None", width: 60)
+            lines.append("Details: " + details[0])
             lines += details.dropFirst().map { "  " + $0 }
             cells.append(lines)
         }

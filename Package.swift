@@ -80,9 +80,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Image",
+            dependencies: [
+                "StratusCore", "StratusStorage", "StratusAuth",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "StratusCommands",
             dependencies: [
-                "StratusCore", "StratusStorage", "StratusAuth", "Identity", "Placement",
+                "StratusCore", "StratusStorage", "StratusAuth", "Identity", "Placement", "Image",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -98,6 +107,10 @@ let package = Package(
         .testTarget(
             name: "PlacementTests",
             dependencies: ["Placement", "StratusStorage", "StratusAuth", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
+        .testTarget(
+            name: "ImageTests",
+            dependencies: ["Image", "StratusStorage", "StratusAuth", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(
             name: "IdentityTests",

@@ -87,7 +87,7 @@ public struct Config: Sendable {
     }
 
     /// oslo.config's `find_config_files` and `find_config_dirs` for `project` and `prog`.
-    static func defaultFiles(project: String, prog: String?) -> (files: [String], dirs: [String]) {
+    public static func defaultFiles(project: String, prog: String?) -> (files: [String], dirs: [String]) {
         let home = FileManager.default.homeDirectoryForCurrentUser.path
         var files: [String] = []
         var dirs: [String] = []

@@ -50,6 +50,7 @@ enum ImagePolicy {
         PolicyDefault("get_tasks", "rule:default", scopes: [.project], deprecated: "rule:default"),
         PolicyDefault("add_task", "rule:default", scopes: [.project], deprecated: "rule:default"),
         PolicyDefault("modify_task", "rule:default", scopes: [.project]),
+        PolicyDefault("tasks_api_access", admin, scopes: [.project]),
         PolicyDefault("stores_info_detail", "\(admin) or rule:service_api", scopes: [.project], deprecated: admin),
     ]
 }

@@ -20,6 +20,10 @@ while read -r project _type _port programs; do
     install -d -m 0750 "/var/lib/$project"
     if [ "$(id -u)" = 0 ]; then chown "$project:$project" "/var/lib/$project"; fi
 done < <("$PREFIX/bin/stratus" modules)
+while read -r project dir; do
+    install -d -m 0750 "$dir"
+    if [ "$(id -u)" = 0 ]; then chown "$project:$project" "$dir"; fi
+done < <("$PREFIX/bin/stratus" modules --directories)
 if [ -d /etc/systemd/system ]; then
     install -m 0644 etc/systemd/*.service /etc/systemd/system/
     command -v systemctl >/dev/null && systemctl daemon-reload || true

@@ -31,6 +31,9 @@ protocol ServiceModule: Sendable {
     static var listenOptions: ListenOptions? { get }
     /// The manage and status tools (`keystone-manage`, `glance-manage`, …); each is also an argv[0] name.
     static var tools: [any ParsableCommand.Type] { get }
+    /// Directories `make install` creates for the service, owned by its user (the guide's
+    /// `/var/lib/glance/images`), beside `/etc/<project>` and `/var/lib/<project>`.
+    static var stateDirectories: [String] { get }
     /// all-in-one settings that depend on its data directory (key repositories, stores, policy file).
     static func allInOneSettings(dataDir: String) -> [(String, String, String)]
     /// Opens the service (migrated database, policy, stores). `validator` checks callers' tokens.
@@ -60,6 +63,7 @@ struct ListenOptions: Sendable {
 extension ServiceModule {
     static var endpointPath: String { "" }
     static var listenOptions: ListenOptions? { nil }
+    static var stateDirectories: [String] { [] }
     static func allInOneSettings(dataDir: String) -> [(String, String, String)] { [] }
 
     /// The service's argv[0] names: the daemon and every tool.

@@ -44,7 +44,8 @@ struct ConfigSample: ParsableCommand {
 }
 
 /// `stratus modules`: one line per service for scripts (`make install`, the e2e framework):
-/// `<project> <service-type> <port> <program names…>`.
+/// `<project> <service-type> <port> <program names…>`; with `--directories`, one line per state
+/// directory a service needs beside `/var/lib/<project>`: `<project> <path>`.
 struct Modules: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "modules",
@@ -52,9 +53,15 @@ struct Modules: ParsableCommand {
         shouldDisplay: false
     )
 
+    @Flag(name: .customLong("directories"), help: "List the state directories instead.") var directories = false
+
     func run() {
         for m in ServiceModules.all {
-            print(([m.project, m.serviceType, String(m.defaultPort)] + m.programNames).joined(separator: " "))
+            if directories {
+                for dir in m.stateDirectories { print("\(m.project) \(dir)") }
+            } else {
+                print(([m.project, m.serviceType, String(m.defaultPort)] + m.programNames).joined(separator: " "))
+            }
         }
     }
 }

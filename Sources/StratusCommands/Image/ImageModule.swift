@@ -17,6 +17,7 @@ enum ImageModule: ServiceModule {
     static let databases = [DatabaseSlot(group: "database", name: "glance")]
     static let listenOptions: ListenOptions? = ListenOptions(group: "DEFAULT", host: "bind_host", port: "bind_port")
     static var tools: [any ParsableCommand.Type] { [GlanceManage.self] }
+    static let stateDirectories = ["/var/lib/glance/images"]
 
     static func allInOneSettings(dataDir: String) -> [(String, String, String)] {
         [

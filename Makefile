@@ -29,7 +29,7 @@ unit:
 e2e: build
 	scripts/test.sh --e2e-only
 
-## Benchmarks against the reference from PyPI (SERVICE=keystone|placement; prints figures and ratios).
+## Benchmarks against the reference from PyPI (SERVICE=keystone|placement|image; prints figures and ratios).
 bench:
 	scripts/bench.sh $(SERVICE) $(BENCH_ARGS)
 

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# make bench [SERVICE=keystone|placement]: release build of Stratus, the reference service from
-# PyPI in its own venv, wrk for load; prints Stratus's figures and the ratios to the reference's.
+# make bench [SERVICE=keystone|placement|image]: release build of Stratus, the reference service from
+# PyPI in its own venv, wrk for load (curl and dd for image data); prints Stratus's figures and the
+# ratios to the reference's.
 # Arguments after the service go to its benchmark script (make bench SERVICE=placement BENCH_ARGS="--sizes 1000").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SERVICE=${1:-keystone}
 shift || true
 case "$SERVICE" in
-    keystone | placement) ;;
-    *) echo "bench: unknown SERVICE '$SERVICE' (keystone, placement)" >&2; exit 2 ;;
+    keystone | placement | image) ;;
+    *) echo "bench: unknown SERVICE '$SERVICE' (keystone, placement, image)" >&2; exit 2 ;;
 esac
-if ! command -v wrk >/dev/null 2>&1; then
+if [ "$SERVICE" != image ] && ! command -v wrk >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
     else echo "bench needs wrk (apt-get install wrk)" >&2; exit 1; fi
 fi
@@ -21,6 +22,16 @@ if [ "$SERVICE" = placement ]; then
         .venv-bench-placement/bin/pip install -q --disable-pip-version-check openstack-placement==16.0.0 gunicorn requests
     fi
     exec .venv-bench-placement/bin/python Benchmarks/placement_bench.py "$@"
+fi
+if [ "$SERVICE" = image ]; then
+    # The reference glance-api (scripts/image/reference_glance.py) runs from GLANCE_VENV.
+    GLANCE_VENV=${GLANCE_VENV:-.venv-bench-image}
+    if [ ! -x "$GLANCE_VENV/bin/gunicorn" ] || [ ! -x "$GLANCE_VENV/bin/glance-manage" ]; then
+        python3 -m venv "$GLANCE_VENV"
+        "$GLANCE_VENV/bin/pip" install -q --disable-pip-version-check glance==33.0.0 gunicorn requests
+    fi
+    export GLANCE_VENV
+    exec "$GLANCE_VENV/bin/python" Benchmarks/image_bench.py "$@"
 fi
 if [ ! -x .venv-bench/bin/gunicorn ]; then
     python3 -m venv .venv-bench

@@ -48,6 +48,10 @@ public final class ImageService: Sendable {
                 }
             }
             let enforcer = try PolicyEnforcer(defaults: ImagePolicy.defaults, config: config, defaultDirectory: "/etc/glance")
+            let unserved = config.list("DEFAULT", "enabled_import_methods").filter { !ImageSettings.servedImportMethods.contains($0) }
+            if !unserved.isEmpty {
+                logger.notice("enabled_import_methods: \(unserved.joined(separator: ", ")) not served by Stratus yet; offering \(settings.importMethods)")
+            }
             let service = ImageService(db: db, settings: settings, enforcer: enforcer, validator: validator, logger: logger)
             for dir in [service.store, service.staging] {
                 do { try dir.ensureDirectory() } catch {

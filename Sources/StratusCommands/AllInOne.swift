@@ -46,7 +46,8 @@ struct AllInOne: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let advertised = (bind == "0.0.0.0" || bind == "::") ? "127.0.0.1" : bind
         let files = try AllInOneConfigFiles(configFiles)
-        let configs = try ServiceModules.all.map { try config(for: $0, dataDir: dir, files: files) }
+        let identityRoot = "http://\(advertised):\(IdentityModule.defaultPort + portOffset)"
+        let configs = try ServiceModules.all.map { try config(for: $0, dataDir: dir, files: files, identityRoot: identityRoot) }
         let identityConf = configs[0]
         Logs.setUp(debug: identityConf.bool("DEFAULT", "debug"))
         let logger = Logger(label: "stratus.all-in-one")
@@ -108,7 +109,7 @@ struct AllInOne: AsyncParsableCommand {
 
     /// One module's configuration: the shared files, then its own, then what the data
     /// directory decides (unless its own files say otherwise), then the derived databases.
-    func config(for module: any ServiceModule.Type, dataDir: String, files: AllInOneConfigFiles) throws -> Config {
+    func config(for module: any ServiceModule.Type, dataDir: String, files: AllInOneConfigFiles, identityRoot: String) throws -> Config {
         let own = files.files(for: module)
         let ownOnly = try ConfigArguments.load(
             project: module.project,
@@ -128,6 +129,10 @@ struct AllInOne: AsyncParsableCommand {
         )
         let base = shared.isSet("database", "connection") ? shared.string("database", "connection")! : "sqlite:///" + dataDir + "/keystone.db"
         var overrides = module.allInOneSettings(dataDir: dataDir).filter { !ownOnly.isSet($0.0, $0.1) }
+        // The Identity endpoint a 401 points clients to (keystonemiddleware's `WWW-Authenticate`).
+        if module.serviceType != IdentityModule.serviceType, !ownOnly.isSet("keystone_authtoken", "www_authenticate_uri") {
+            overrides.append(("keystone_authtoken", "www_authenticate_uri", identityRoot))
+        }
         for slot in module.databases where !ownOnly.isSet(slot.group, "connection") {
             overrides.append((slot.group, "connection", try DatabaseURL.derived(from: base, name: slot.name, primary: "keystone")))
         }

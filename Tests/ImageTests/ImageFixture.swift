@@ -66,7 +66,11 @@ struct Reply {
 
     var code: Int { Int(status.code) }
     var json: JSON? { body.readableBytes > 0 ? try? JSON.parse(body.readableBytesView) : nil }
-    var message: String { json?["message"]?.stringValue ?? "" }
+    /// glance's message without webob's wrapping (`<br /><br />`, the detail, newlines).
+    var message: String {
+        let full = json?["message"]?.stringValue ?? ""
+        return full.components(separatedBy: "<br /><br />").first ?? full
+    }
     var bytes: [UInt8] { Array(body.readableBytesView) }
 }
 

@@ -12,6 +12,7 @@ expired leases (image back to `queued`, files removed) at start and periodically
   cloud, the daemon on its own database and store with `[stratus] upload_lease_seconds = 3`):
   after the restart nothing is `active` with partial data, within about two leases the image
   is `queued` and its files are gone, and a full upload then works.
+- A live upload whose client pauses for longer than the lease is left alone.
 - Two daemons on one database and store, one killed while both are mid-upload: the survivor's
   upload completes (its lease is never broken, its temporary file never removed) while the
   killed one's image returns to `queued`.
@@ -439,3 +440,26 @@ def test_kill9_one_of_two_daemons_mid_upload(cloud, glance):
     r = via_survivor.upload(lost_id, data)
     assert r.status_code == 204, r.text
     via_survivor.assert_whole(lost_id, data)
+
+
+def test_paused_upload_outlives_the_lease(cloud, glance):
+    """A live upload whose client pauses for three leases (its temporary file untouched all that
+    time, as old as an abandoned one) is neither reaped nor cut: it completes whole."""
+    token = admin_token(cloud)
+    daemon = glance.start()
+    images = Images(daemon.url, token)
+    image_id = images.create("paused-upload")
+    data = os.urandom(4 * MiB)
+    upload = RawUpload(daemon.url, token, image_id, length=len(data))
+    upload.send(data[:MiB])
+    temp = wait_for_partial(glance.store, image_id, min_size=MiB)
+    t0 = time.time()
+    while time.time() - t0 < 3 * LEASE + 1:
+        assert images.status(image_id) == "saving"
+        assert os.path.exists(os.path.join(glance.store, temp)), f"the paused upload's file was removed\n{daemon.log()[-3000:]}"
+        time.sleep(0.25)
+    upload.send(data[MiB:])
+    status, body = upload.response()
+    assert status == 204, f"{status} {body[:500]!r}\n{daemon.log()[-3000:]}"
+    images.assert_whole(image_id, data)
+    assert f"image {image_id}: the upload by" not in daemon.log()

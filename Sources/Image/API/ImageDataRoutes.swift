@@ -106,7 +106,7 @@ struct ImageDataRoutes {
             quota > 0 ? try await service.read { sql in try await ImageStore().usage(owner: image.owner ?? "", except: image.id, in: sql) } : 0
         do {
             for try await buffer in request.body {
-                try buffer.withUnsafeReadableBytes { try writer.write($0) }
+                try await writer.write(buffer)
                 if writer.size > cap {
                     throw OpenStackError(.contentTooLarge, "The incoming image is too large: The provided image is too large.")
                 }
@@ -198,24 +198,40 @@ struct ImageDataRoutes {
         if let md5 = image.checksum { headers[HTTPField.Name("Content-MD5")!] = md5 }
         let fileIO = FileIO()
         if let range = request.headers[.range] ?? request.headers[.contentRange] {
+            if range.contains(",") {
+                throw OpenStackError.badRequest(
+                    "Requests with multiple ranges are not supported in Glance. You may make multiple single-range requests instead."
+                )
+            }
             guard let r = ByteRange.parse(range, size: size) else {
-                throw OpenStackError(.rangeNotSatisfiable, "Requested range not satisfiable", headers: [.contentRange: "bytes */\(size)"])
+                let start = ByteRange.start(range)
+                let detail =
+                    start.map { $0 >= size } == true
+                    ? "Invalid start position in Range header. Start position MUST be in the inclusive range [0, \(size - 1)]."
+                    : "Invalid Range header."
+                throw OpenStackError(.rangeNotSatisfiable, "The Range requested is not available. ", headers: [.contentRange: "bytes */\(size)"])
+                    .detailed(detail)
             }
             headers[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound)/\(size)"
             headers[.contentLength] = String(r.count)
-            let body = try await fileIO.loadFile(path: path, range: Int(r.lowerBound)...Int(r.upperBound), context: ctx)
+            let body = try await fileIO.loadFile(path: path, range: Int(r.lowerBound)...Int(r.upperBound), context: ctx, chunkLength: Self.readChunk)
             return Response(status: .partialContent, headers: headers, body: body)
         }
         headers[.contentLength] = String(size)
-        let body = size == 0 ? ResponseBody() : try await fileIO.loadFile(path: path, context: ctx)
+        let body = size == 0 ? ResponseBody() : try await fileIO.loadFile(path: path, context: ctx, chunkLength: Self.readChunk)
         return Response(status: .ok, headers: headers, body: body)
     }
+
+    /// Bytes read from the store per chunk of a download (fewer, larger reads than the default 128 KiB).
+    static let readChunk = 1 << 20
 
     // MARK: - Checks
 
     func requireOctetStream(_ request: Request) throws {
         guard let media = request.mediaType, media == "application/octet-stream" else {
-            throw OpenStackError(.unsupportedMediaType, "Content type \(request.mediaType ?? "None") not supported")
+            let type = request.headers[.contentType] ?? "None"
+            throw OpenStackError(.unsupportedMediaType, "The request media type \(type) is not supported by this server. ")
+                .detailed("Invalid content type \(type)")
         }
     }
 
@@ -254,6 +270,14 @@ struct ImageDataRoutes {
 
 /// One `Range: bytes=…` (or glance's `Content-Range: bytes a-b/*`) request against a size.
 enum ByteRange {
+    /// The first byte a range names, when it names one.
+    static func start(_ header: String) -> Int64? {
+        guard let eq = header.firstIndex(where: { $0 == "=" || $0 == " " }) else { return nil }
+        let spec = header[header.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+        guard let dash = spec.firstIndex(of: "-") else { return nil }
+        return Int64(spec[..<dash])
+    }
+
     static func parse(_ header: String, size: Int64) -> ClosedRange<Int64>? {
         var spec = header.trimmingCharacters(in: .whitespaces)
         guard spec.hasPrefix("bytes") else { return nil }

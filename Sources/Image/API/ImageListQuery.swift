@@ -55,7 +55,7 @@ enum ImageListQuery {
             case "disk_format": q.diskFormats = values(value)
             case "container_format": q.containerFormats = values(value)
             case "size_min", "size_max":
-                guard let n = Int64(value) else { throw bad("Invalid value for \(name): \(value)") }
+                guard let n = Int64(value) else { throw bad("Unable to filter on a range with a non-numeric value.") }
                 if name == "size_min" { q.sizeMin = n } else { q.sizeMax = n }
             case "created_at", "updated_at":
                 let c = try comparison(value, field: name)
@@ -100,12 +100,16 @@ enum ImageListQuery {
     static func comparison(_ value: String, field: String) throws -> ImageQuery.Comparison {
         var op = ImageQuery.Comparison.Op.eq
         var text = value
-        if let colon = value.firstIndex(of: ":"), let o = ImageQuery.Comparison.Op(rawValue: String(value[..<colon])) {
+        // `op:time`: a time has its own colons, so an operator is a letters-only prefix.
+        if let colon = value.firstIndex(of: ":"), value[..<colon].allSatisfy(\.isLetter) {
+            guard let o = ImageQuery.Comparison.Op(rawValue: String(value[..<colon])) else {
+                throw OpenStackError.badRequest("Unable to filter on a unknown operator.")
+            }
             op = o
             text = String(value[value.index(after: colon)...])
         }
         guard let t = Timestamp.parse(text) else {
-            throw OpenStackError.badRequest("Invalid value '\(value)' for parameter '\(field)': not a time")
+            throw OpenStackError.badRequest("Bad \"\(field)\" query filter format. Use ISO 8601 DateTime notation.")
         }
         return .init(op: op, value: t)
     }

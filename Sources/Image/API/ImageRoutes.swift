@@ -80,7 +80,7 @@ struct ImageRoutes {
         do {
             images = try await service.read { sql in try await ImageStore().list(query, in: sql) }
         } catch is ImageStore.MarkerNotFound {
-            throw OpenStackError.badRequest("Marker \(query.marker ?? "") could not be found.")
+            throw OpenStackError.badRequest("No image found with ID \(query.marker ?? "")")
         }
         let shown = images.filter { image in
             let member: String? = image.owner == caller.projectID ? nil : caller.projectID
@@ -152,7 +152,13 @@ struct ImageRoutes {
     @Sendable func delete(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
         let location = try await service.write { sql -> String? in
-            let (image, membership) = try await service.visibleImage(id, ctx, in: sql)
+            let image: ImageRecord
+            let membership: MemberRecord?
+            do { (image, membership) = try await service.visibleImage(id, ctx, in: sql) } catch let e as OpenStackError
+                where e.status == .notFound
+            {
+                throw OpenStackError.notFound("Failed to find image \(id) to delete")
+            }
             try service.enforce(ctx, "delete_image", on: image, member: membership?.member)
             if image.protected { throw OpenStackError.forbidden("Image \(id) is protected and cannot be deleted.") }
             try await ImageStore().delete(id, in: sql)

@@ -2,6 +2,7 @@ import HTTPTypes
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import SQLKit
 import StratusCore
 
@@ -206,8 +207,7 @@ struct ImportRun {
             while true {
                 let chunk = try input.read(upToCount: 1 << 20) ?? Data()
                 if chunk.isEmpty { break }
-                try chunk.withUnsafeBytes { try writer.write($0) }
-                await Task.yield()
+                try await writer.write(ByteBuffer(bytes: chunk))
             }
             let virtualSize = try ImageFormatCheck(settings: service.settings).check(
                 declared: image.diskFormat ?? "raw",

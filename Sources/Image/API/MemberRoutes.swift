@@ -121,11 +121,7 @@ struct MemberRoutes {
             let (image, membership) = try await image(id, ctx, in: sql)
             try onlyShared(image, refusal: "Not allowed to update members for image \(id).")
             var m = try await lookup(image, memberID, ctx, in: sql)
-            do { try service.enforce(ctx, "modify_member", on: image, member: membership?.member) } catch let e as OpenStackError
-                where e.status == .forbidden
-            {
-                throw OpenStackError.forbidden("Not allowed to update members for image \(id).")
-            }
+            try service.enforce(ctx, "modify_member", on: image, member: membership?.member)
             m.status = status
             m.updatedAt = Clock.now
             try await MemberStore().setStatus(image: id, member: memberID, status: status, in: sql)
@@ -141,11 +137,7 @@ struct MemberRoutes {
             let (image, membership) = try await image(id, ctx, in: sql)
             try onlyShared(image, refusal: "Not allowed to delete members for image \(id).")
             _ = try await lookup(image, memberID, ctx, in: sql)
-            do { try service.enforce(ctx, "delete_member", on: image, member: membership?.member) } catch let e as OpenStackError
-                where e.status == .forbidden
-            {
-                throw OpenStackError.forbidden("Not allowed to delete members for image \(id).")
-            }
+            try service.enforce(ctx, "delete_member", on: image, member: membership?.member)
             try await MemberStore().delete(image: id, member: memberID, in: sql)
         }
         return .empty()

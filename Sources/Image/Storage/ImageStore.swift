@@ -245,8 +245,12 @@ struct ImageStore: Sendable {
         }
         switch query.visibility {
         case nil:
-            // Community images are listed only when asked for (even to their owner, as glance).
-            q.where(col("visibility"), .notEqual, SQLBind("community"))
+            // Community images are listed only when asked for, except the caller's own.
+            if let project {
+                q.where { w in w.where(col("visibility"), .notEqual, SQLBind("community")).orWhere(col("owner"), .equal, SQLBind(project)) }
+            } else {
+                q.where(col("visibility"), .notEqual, SQLBind("community"))
+            }
         case "all"?: break
         case let v?: q.where(col("visibility"), .equal, SQLBind(v))
         }

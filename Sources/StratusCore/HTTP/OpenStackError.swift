@@ -34,6 +34,13 @@ public struct OpenStackError: OpenStackErrorConvertible {
     public static func notFound(_ message: String) -> OpenStackError { .init(.notFound, message) }
     public static func conflict(_ message: String) -> OpenStackError { .init(.conflict, message) }
 
+    /// The same error with a detail beside its message (rendered by formats that have one).
+    public func detailed(_ detail: String) -> OpenStackError {
+        var e = self
+        e.fields["detail"] = .string(detail)
+        return e
+    }
+
     /// The `title` of an HTTP status as webob spells it ("Not Found", "Bad Request", …).
     public var title: String { status.reasonPhrase }
 
@@ -59,7 +66,9 @@ public enum ErrorFormat: Sendable {
     case compute
     /// neutron: `{"NeutronError": {"type", "message", "detail"}}`
     case network
-    /// glance (webob): `{"code": "404 Not Found", "title", "message"}`
+    /// glance (webob): `{"code": "404 Not Found", "title", "message"}`, the message as webob's
+    /// template writes it: the explanation, `<br /><br />`, the detail (`fields["detail"]`, set
+    /// where glance passes its text as webob's detail), three newlines.
     case image
 
     public func body(for error: OpenStackError, requestID: String) -> JSON {
@@ -85,7 +94,9 @@ public enum ErrorFormat: Sendable {
                 ]
             ]
         case .image:
-            return ["code": .string("\(status) \(error.title)"), "title": .string(error.title), "message": .string(error.message)]
+            let detail = error.fields["detail"]?.stringValue ?? ""
+            let message = "\(error.message)<br /><br />\n\(detail)\n\n\n"
+            return ["code": .string("\(status) \(error.title)"), "title": .string(error.title), "message": .string(message)]
         }
     }
 

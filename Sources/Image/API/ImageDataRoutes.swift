@@ -107,26 +107,26 @@ struct ImageDataRoutes {
         do {
             for try await buffer in request.body {
                 try await writer.write(buffer)
-                if writer.size > cap {
+                if writer.received > cap {
                     throw OpenStackError(.contentTooLarge, "The incoming image is too large: The provided image is too large.")
                 }
-                if quota > 0, used + writer.size > quota {
+                if quota > 0, used + writer.received > quota {
                     throw OpenStackError(
                         .contentTooLarge,
-                        "Image exceeds the storage quota: The size of the data \(writer.size) will exceed the limit. \(max(0, quota - used)) bytes remaining."
+                        "Image exceeds the storage quota: The size of the data \(writer.received) will exceed the limit. \(max(0, quota - used)) bytes remaining."
                     )
                 }
             }
-            if let declared, request.headers[.contentLength] != nil, writer.size != declared {
-                throw OpenStackError.badRequest("The image data ended after \(writer.size) of \(declared) bytes.")
+            if let declared, request.headers[.contentLength] != nil, writer.received != declared {
+                throw OpenStackError.badRequest("The image data ended after \(writer.received) of \(declared) bytes.")
             }
+            let (md5, sha512) = try await writer.finish()
             let virtualSize = try ImageFormatCheck(settings: service.settings).check(
                 declared: image.diskFormat ?? "raw",
                 container: image.containerFormat ?? "bare",
                 inspector: writer.inspector,
                 size: writer.size
             )
-            let (md5, sha512) = try await writer.finish()
             return Written(size: writer.size, md5: md5, sha512: sha512, virtualSize: virtualSize)
         } catch {
             writer.abort()

@@ -209,13 +209,13 @@ struct ImportRun {
                 if chunk.isEmpty { break }
                 try await writer.write(ByteBuffer(bytes: chunk))
             }
+            let (md5, sha512) = try await writer.finish()
             let virtualSize = try ImageFormatCheck(settings: service.settings).check(
                 declared: image.diskFormat ?? "raw",
                 container: image.containerFormat ?? "bare",
                 inspector: writer.inspector,
                 size: writer.size
             )
-            let (md5, sha512) = try await writer.finish()
             return .init(size: writer.size, md5: md5, sha512: sha512, virtualSize: virtualSize)
         } catch {
             writer.abort()

@@ -68,8 +68,9 @@ struct FileStore: Sendable {
 /// glance's `checksum` and `os_hash_value`) and feeds the format inspector, without keeping
 /// more than the chunks at hand in memory. `finish` makes it durable; `abort` removes it.
 ///
-/// sha512 is the costliest step (about the disk's speed on one core), so it runs one chunk behind
-/// in its own task while this one does md5, inspection and the write: two cores, one pass.
+/// Hashing costs more CPU than anything else here (sha512 alone runs at about the disk's speed on
+/// one core), so each digest is a chain of tasks, one per 1 MiB batch, running beside the task
+/// that inspects and writes: both cores work on one pass over the data.
 final class DataWriter {
     enum Failure: Error, CustomStringConvertible {
         case io(String, Int32)
@@ -82,10 +83,12 @@ final class DataWriter {
 
     let path: String
     private var fd: Int32
+    /// Bytes written so far (a batch not yet flushed is counted by `received`).
     private(set) var size: Int64 = 0
-    private var md5 = Insecure.MD5()
-    /// The sha512 of every chunk written so far, once its task finishes.
-    private var sha512: Task<HandedOff, Never> = Task { HandedOff() }
+    /// Bytes handed to `write` so far.
+    var received: Int64 { size + Int64(batched) }
+    private var md5 = HashChain<Insecure.MD5>()
+    private var sha512 = HashChain<SHA512>()
     private(set) var inspector = FormatInspector()
 
     init(path: String) throws {
@@ -98,34 +101,59 @@ final class DataWriter {
         if fd >= 0 { close(fd) }
     }
 
+    /// Chunks received but not yet hashed and written: handed over together once they reach
+    /// `batchBytes`, so the two tasks meet once per batch, not once per socket read.
+    private var batch: [ByteBuffer] = []
+    private var batched = 0
+    static let batchBytes = 1 << 20
+    /// Bytes handed to the kernel's writeback so far, and how often to hand more.
+    private var scheduled: Int64 = 0
+    static let writebackBytes: Int64 = 8 << 20
+
     /// Appends a chunk.
     func write(_ buffer: ByteBuffer) async throws {
         guard buffer.readableBytes > 0 else { return }
-        // One chunk in flight: the previous hash must be done before this one starts.
-        var state = await sha512.value
-        sha512 = Task.detached {
-            buffer.withUnsafeReadableBytes { state.hash.update(bufferPointer: $0) }
-            return state
-        }
-        try buffer.withUnsafeReadableBytes { bytes in
-            guard let base = bytes.baseAddress else { return }
-            md5.update(bufferPointer: bytes)
-            inspector.feed(bytes)
-            var offset = 0
-            while offset < bytes.count {
-                let n = Glibc.write(fd, base + offset, bytes.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw Failure.io("write \(path)", errno)
+        batch.append(buffer)
+        batched += buffer.readableBytes
+        if batched >= Self.batchBytes { try await flush() }
+    }
+
+    /// Hashes and writes the pending batch: sha512 in its own task (one batch in flight), the rest here.
+    private func flush() async throws {
+        guard !batch.isEmpty else { return }
+        let buffers = batch
+        batch = []
+        batched = 0
+        await sha512.add(buffers)
+        await md5.add(buffers)
+        for buffer in buffers {
+            try buffer.withUnsafeReadableBytes { bytes in
+                guard let base = bytes.baseAddress else { return }
+                inspector.feed(bytes)
+                var offset = 0
+                while offset < bytes.count {
+                    let n = Glibc.write(fd, base + offset, bytes.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw Failure.io("write \(path)", errno)
+                    }
+                    offset += n
                 }
-                offset += n
             }
+            size += Int64(buffer.readableBytes)
         }
-        size += Int64(buffer.readableBytes)
+        // Start writeback of what is written so far without waiting for it (Linux starts it for
+        // dirty pages on POSIX_FADV_DONTNEED), so the disk works while the data still streams in
+        // and the final fsync finds little left to do.
+        if size - scheduled >= Self.writebackBytes {
+            _ = posix_fadvise(fd, off_t(scheduled), off_t(size - scheduled), POSIX_FADV_DONTNEED)
+            scheduled = size
+        }
     }
 
     /// Flushes the data to disk and closes the file: (md5 hex, sha512 hex).
     func finish() async throws -> (md5: String, sha512: String) {
+        try await flush()
         let fd = self.fd
         self.fd = -1
         let path = self.path
@@ -133,14 +161,7 @@ final class DataWriter {
             defer { close(fd) }
             guard fsync(fd) == 0 else { throw Failure.io("fsync \(path)", errno) }
         }
-        let sha = await sha512.value
-        return (ImageDigests.hex(md5.finalize()), ImageDigests.hex(sha.hash.finalize()))
-    }
-
-    /// The sha512 state, passed from one chunk's task to the next: exactly one task holds it at a
-    /// time (each awaits the previous one's result), which is what makes the handoff safe.
-    struct HandedOff: @unchecked Sendable {
-        var hash = SHA512()
+        return (await md5.hex(), await sha512.hex())
     }
 
     /// Closes and removes the file.
@@ -150,5 +171,36 @@ final class DataWriter {
             fd = -1
         }
         unlink(path)
+    }
+}
+
+/// A digest computed by a chain of tasks, one per batch: each waits for its predecessor's state,
+/// adds its batch and hands the state on. At most `backlog` batches are queued (the writer waits
+/// for the oldest beyond that), which bounds memory.
+struct HashChain<H: HashFunction & SendableMetatype> {
+    /// The hash state in flight. Exactly one task holds it at a time (each awaits the previous
+    /// one's result before touching it), which is what makes the handoff safe.
+    struct State: @unchecked Sendable {
+        var hash = H()
+    }
+
+    static var backlog: Int { 4 }
+    private var tasks: [Task<State, Never>] = [Task { State() }]
+
+    mutating func add(_ buffers: [ByteBuffer]) async {
+        let previous = tasks[tasks.count - 1]
+        tasks.append(
+            Task.detached {
+                var state = await previous.value
+                for buffer in buffers { buffer.withUnsafeReadableBytes { state.hash.update(bufferPointer: $0) } }
+                return state
+            }
+        )
+        if tasks.count > Self.backlog { _ = await tasks.removeFirst().value }
+    }
+
+    /// The digest of everything added, in lower-case hex.
+    func hex() async -> String {
+        ImageDigests.hex(await tasks[tasks.count - 1].value.hash.finalize())
     }
 }

@@ -50,7 +50,9 @@ public final class ImageService: Sendable {
             let enforcer = try PolicyEnforcer(defaults: ImagePolicy.defaults, config: config, defaultDirectory: "/etc/glance")
             let unserved = config.list("DEFAULT", "enabled_import_methods").filter { !ImageSettings.servedImportMethods.contains($0) }
             if !unserved.isEmpty {
-                logger.notice("enabled_import_methods: \(unserved.joined(separator: ", ")) not served by Stratus yet; offering \(settings.importMethods)")
+                logger.notice(
+                    "enabled_import_methods: \(unserved.joined(separator: ", ")) not served by Stratus yet; offering \(settings.importMethods)"
+                )
             }
             let service = ImageService(db: db, settings: settings, enforcer: enforcer, validator: validator, logger: logger)
             for dir in [service.store, service.staging] {
@@ -88,11 +90,16 @@ public final class ImageService: Sendable {
         let router = Router(context: StratusContext.self)
         router.add(middleware: OpenStackMiddleware(format: .image, bodyLimit: 65_536, logger: logger))
         if settings.authenticated {
-            router.add(middleware: AuthMiddleware(validator: validator, challenge: settings.authURI, publicPaths: ["/", "/versions", "/healthcheck"]))
+            router.add(
+                middleware: AuthMiddleware(validator: validator, challenge: settings.authURI, publicPaths: ["/", "/versions", "/healthcheck"])
+            )
         } else {
             router.add(middleware: ImageNoAuthMiddleware())
         }
-        var routes = RouteTable(router: router, methodNotAllowed: "The server could not comply with the request since it is either malformed or otherwise incorrect.")
+        var routes = RouteTable(
+            router: router,
+            methodNotAllowed: "The server could not comply with the request since it is either malformed or otherwise incorrect."
+        )
         VersionRoutes(settings: settings).add(to: &routes)
         SchemaRoutes().add(to: &routes)
         ImageRoutes(service: self).add(to: &routes)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Image
 
 // Fixtures are built from literal header fields; scripts/image/format_fixtures.py
@@ -17,8 +18,12 @@ private func put(_ text: String, at offset: Int, in bytes: inout [UInt8]) {
     for (index, byte) in text.utf8.enumerated() { bytes[offset + index] = byte }
 }
 
-private func qcow2(version: UInt64 = 3, size: UInt64 = 1 << 30, backingFile: String? = nil,
-                   incompatibleFeatures: UInt64 = 0) -> [UInt8] {
+private func qcow2(
+    version: UInt64 = 3,
+    size: UInt64 = 1 << 30,
+    backingFile: String? = nil,
+    incompatibleFeatures: UInt64 = 0
+) -> [UInt8] {
     var image = zeros(65_536)
     put(0x5146_49FB, bigEndian: true, width: 4, at: 0, in: &image)
     put(version, bigEndian: true, width: 4, at: 4, in: &image)
@@ -42,7 +47,7 @@ private func sparseVMDK(descriptor: String, sectors: UInt64 = 2_097_152) -> [UIn
     put(1, bigEndian: false, width: 4, at: 4, in: &image)
     put(sectors, bigEndian: false, width: 8, at: 12, in: &image)
     put(128, bigEndian: false, width: 8, at: 20, in: &image)
-    put(1, bigEndian: false, width: 8, at: 28, in: &image)   // descriptor at sector 1
+    put(1, bigEndian: false, width: 8, at: 28, in: &image)  // descriptor at sector 1
     put(20, bigEndian: false, width: 8, at: 36, in: &image)  // 20 sectors long
     put(512, bigEndian: false, width: 4, at: 44, in: &image)
     put(21, bigEndian: false, width: 8, at: 56, in: &image)
@@ -105,10 +110,18 @@ private func inspect(_ bytes: [UInt8], chunkSizes: [Int] = [Int.max]) -> FormatI
     return inspector.finish()
 }
 
-private func upload(_ bytes: [UInt8], as diskFormat: String, container: String = "bare",
-                    requireMatch: Bool = true) -> FormatInspector.Verdict {
-    FormatInspector.verdict(declared: diskFormat, containerFormat: container,
-                            inspection: inspect(bytes), requireFormatMatch: requireMatch)
+private func upload(
+    _ bytes: [UInt8],
+    as diskFormat: String,
+    container: String = "bare",
+    requireMatch: Bool = true
+) -> FormatInspector.Verdict {
+    FormatInspector.verdict(
+        declared: diskFormat,
+        containerFormat: container,
+        inspection: inspect(bytes),
+        requireFormatMatch: requireMatch
+    )
 }
 
 @Test func plainQcow2IsAcceptedWithItsVirtualSize() {
@@ -138,10 +151,14 @@ private func upload(_ bytes: [UInt8], as diskFormat: String, container: String =
 }
 
 @Test func mismatchedDeclarationIsRefused() {
-    #expect(upload(qcow2(), as: "vmdk")
-        == .refused(status: 415, message: "Image disk_format vmdk does not match stream data qcow2"))
-    #expect(upload(zeros(4096), as: "qcow2")
-        == .refused(status: 415, message: "Image disk_format qcow2 does not match stream data raw"))
+    #expect(
+        upload(qcow2(), as: "vmdk")
+            == .refused(status: 415, message: "Image disk_format vmdk does not match stream data qcow2")
+    )
+    #expect(
+        upload(zeros(4096), as: "qcow2")
+            == .refused(status: 415, message: "Image disk_format qcow2 does not match stream data raw")
+    )
     #expect(upload(zeros(4096), as: "qcow2", requireMatch: false) == .accepted(virtualSize: nil))
 }
 
@@ -157,17 +174,29 @@ private func upload(_ bytes: [UInt8], as diskFormat: String, container: String =
 }
 
 @Test func vmdkExtentsAndSubformatsAreChecked() {
-    let safe = sparseVMDK(descriptor: vmdkDescriptor(createType: "monolithicSparse",
-                                                     extent: "RW 2097152 SPARSE \"disk.vmdk\""))
+    let safe = sparseVMDK(
+        descriptor: vmdkDescriptor(
+            createType: "monolithicSparse",
+            extent: "RW 2097152 SPARSE \"disk.vmdk\""
+        )
+    )
     #expect(upload(safe, as: "vmdk") == .accepted(virtualSize: 1 << 30))
 
-    let pathExtent = sparseVMDK(descriptor: vmdkDescriptor(createType: "monolithicSparse",
-                                                           extent: "RW 2048 FLAT \"/etc/shadow\" 0"))
+    let pathExtent = sparseVMDK(
+        descriptor: vmdkDescriptor(
+            createType: "monolithicSparse",
+            extent: "RW 2048 FLAT \"/etc/shadow\" 0"
+        )
+    )
     #expect(inspect(pathExtent).safetyCheck() == ["Invalid extent filenames found"])
     #expect(upload(pathExtent, as: "vmdk") == .refused(status: 415, message: "Image failed safety checks"))
 
-    let flat = sparseVMDK(descriptor: vmdkDescriptor(createType: "monolithicFlat",
-                                                     extent: "RW 2048 FLAT \"other.vmdk\" 0"))
+    let flat = sparseVMDK(
+        descriptor: vmdkDescriptor(
+            createType: "monolithicFlat",
+            extent: "RW 2048 FLAT \"other.vmdk\" 0"
+        )
+    )
     #expect(inspect(flat).safetyCheck() == ["Unsupported subformat"])
 
     let noExtent = sparseVMDK(descriptor: vmdkDescriptor(createType: "streamOptimized", extent: ""))
@@ -194,11 +223,16 @@ private func upload(_ bytes: [UInt8], as diskFormat: String, container: String =
     #expect(inspect(mbrDisk()).format == "gpt")
     #expect(upload(mbrDisk(), as: "raw") == .accepted(virtualSize: 65_536))
     #expect(inspect(mbrDisk(bootFlag: 0x12)).safetyCheck() == ["MBR PTE 0 has invalid boot flag"])
-    #expect(upload(mbrDisk(partitionType: 0), as: "raw")
-        == .refused(status: 415, message: "Image failed safety checks"))
-    let tolerated = FormatInspector.verdict(declared: "raw", containerFormat: "bare",
-                                            inspection: inspect(mbrDisk(partitionType: 0)),
-                                            gptNonfatalChecks: ["mbr"])
+    #expect(
+        upload(mbrDisk(partitionType: 0), as: "raw")
+            == .refused(status: 415, message: "Image failed safety checks")
+    )
+    let tolerated = FormatInspector.verdict(
+        declared: "raw",
+        containerFormat: "bare",
+        inspection: inspect(mbrDisk(partitionType: 0)),
+        gptNonfatalChecks: ["mbr"]
+    )
     #expect(tolerated == .accepted(virtualSize: 65_536))
 }
 
@@ -206,8 +240,10 @@ private func upload(_ bytes: [UInt8], as diskFormat: String, container: String =
     #expect(inspect(Array(qcow2().prefix(300))).format == "raw")
     let tinyVHD = Array(vhd(size: 1 << 30).prefix(100))
     #expect(inspect(tinyVHD).format == "vhd")
-    #expect(upload(tinyVHD, as: "vhd")
-        == .refused(status: 415, message: "Incomplete file cannot be safety checked"))
+    #expect(
+        upload(tinyVHD, as: "vhd")
+            == .refused(status: 415, message: "Incomplete file cannot be safety checked")
+    )
     #expect(inspect([]).format == "raw")
     #expect(upload([], as: "raw") == .accepted(virtualSize: nil))
 }
@@ -216,15 +252,23 @@ private func upload(_ bytes: [UInt8], as diskFormat: String, container: String =
     var image = qcow2()
     put(0xAA55, bigEndian: false, width: 2, at: 510, in: &image)
     #expect(inspect(image).format == nil)
-    #expect(upload(image, as: "qcow2")
-        == .refused(status: 415, message: "Multiple formats detected: qcow2,gpt"))
+    #expect(
+        upload(image, as: "qcow2")
+            == .refused(status: 415, message: "Multiple formats detected: qcow2,gpt")
+    )
 }
 
 @Test func chunkingDoesNotChangeTheResult() {
-    let vmdk = sparseVMDK(descriptor: vmdkDescriptor(createType: "monolithicSparse",
-                                                     extent: "RW 2097152 SPARSE \"disk.vmdk\""))
-    let images = [qcow2(backingFile: "base"), qcow2(size: 5 << 30), vmdk, isoImage(blocks: 77),
-                  mbrDisk(), vhd(size: 1 << 20), Array(vmdkDescriptor(createType: "x", extent: "").utf8)]
+    let vmdk = sparseVMDK(
+        descriptor: vmdkDescriptor(
+            createType: "monolithicSparse",
+            extent: "RW 2097152 SPARSE \"disk.vmdk\""
+        )
+    )
+    let images = [
+        qcow2(backingFile: "base"), qcow2(size: 5 << 30), vmdk, isoImage(blocks: 77),
+        mbrDisk(), vhd(size: 1 << 20), Array(vmdkDescriptor(createType: "x", extent: "").utf8),
+    ]
     for image in images {
         let whole = inspect(image)
         #expect(inspect(image, chunkSizes: [1]) == whole)

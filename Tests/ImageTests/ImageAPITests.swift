@@ -46,7 +46,10 @@ import Testing
 
     @Test func anotherProjectsPrivateImageIsNotFoundNotForbidden() async throws {
         try await ImageFixture.test { c, _ in
-            let id = try await c.image(["name": "secret", "visibility": "private", "disk_format": "raw", "container_format": "bare"], as: .member("p1"))
+            let id = try await c.image(
+                ["name": "secret", "visibility": "private", "disk_format": "raw", "container_format": "bare"],
+                as: .member("p1")
+            )
             #expect(try await c.call(.put, "/v2/images/\(id)/file", as: .member("p1"), data: [1, 2, 3]).code == 204)
             for (method, path) in [(HTTPRequest.Method.get, ""), (.get, "/file"), (.delete, "")] {
                 #expect(try await c.call(method, "/v2/images/\(id)\(path)", as: .member("p2")).code == 404)

@@ -38,7 +38,10 @@ struct ImageFixture {
         return ImageFixture(dir: dir, service: service)
     }
 
-    static func test(_ extra: [(String, String, String)] = [], _ body: @escaping @Sendable (ImageClient, ImageFixture) async throws -> Void) async throws {
+    static func test(
+        _ extra: [(String, String, String)] = [],
+        _ body: @escaping @Sendable (ImageClient, ImageFixture) async throws -> Void
+    ) async throws {
         let f = try await make(extra)
         let app = Application(router: f.service.router())
         do {
@@ -86,7 +89,14 @@ struct As: Sendable {
 struct ImageClient {
     let client: any TestClientProtocol
 
-    func call(_ method: HTTPRequest.Method, _ path: String, as who: As = .admin, json: JSON? = nil, data: [UInt8]? = nil, headers: HTTPFields = [:])
+    func call(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        as who: As = .admin,
+        json: JSON? = nil,
+        data: [UInt8]? = nil,
+        headers: HTTPFields = [:]
+    )
         async throws -> Reply
     {
         var h = headers

@@ -1,5 +1,5 @@
-import HTTPTypes
 import Foundation
+import HTTPTypes
 import StratusCore
 
 /// `GET /v2/images` query parameters as glance reads them (`RequestDeserializer.index` and the

@@ -1,5 +1,5 @@
-import HTTPTypes
 import Foundation
+import HTTPTypes
 import Hummingbird
 import StratusCore
 
@@ -178,7 +178,9 @@ struct ImageRoutes {
             let (from, to): (ImageStatus, ImageStatus) = deactivate ? (.active, .deactivated) : (.deactivated, .active)
             if image.status == to { return }
             guard image.status == from else {
-                throw OpenStackError.forbidden("Not allowed to \(deactivate ? "deactivate" : "reactivate") image in status '\(image.status.rawValue)'")
+                throw OpenStackError.forbidden(
+                    "Not allowed to \(deactivate ? "deactivate" : "reactivate") image in status '\(image.status.rawValue)'"
+                )
             }
             _ = try await ImageStore().transition(id, from: [from], to: to, in: sql)
         }

@@ -1,5 +1,5 @@
-import HTTPTypes
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -56,9 +56,19 @@ struct ImportRoutes {
         let final = service.store.path(of: id)
         let now = Clock.now
         let task = TaskRecord(
-            id: taskID, type: "api_image_import", status: "processing", owner: caller.projectID ?? "",
-            input: JSON.object(["image_id": .string(id), "import_req": body, "backend": [.null]]).serialized(), result: nil,
-            message: "", imageID: id, requestID: ctx.requestID, userID: caller.userID, expiresAt: nil, createdAt: now, updatedAt: now
+            id: taskID,
+            type: "api_image_import",
+            status: "processing",
+            owner: caller.projectID ?? "",
+            input: JSON.object(["image_id": .string(id), "import_req": body, "backend": [.null]]).serialized(),
+            result: nil,
+            message: "",
+            imageID: id,
+            requestID: ctx.requestID,
+            userID: caller.userID,
+            expiresAt: nil,
+            createdAt: now,
+            updatedAt: now
         )
         let image = try await service.write { sql -> ImageRecord in
             let (image, membership) = try await service.visibleImage(id, ctx, in: sql)
@@ -202,7 +212,9 @@ struct ImportRun {
     func copy() async throws -> ImageDataRoutes.Written {
         let writer = try DataWriter(path: temp)
         do {
-            guard let input = FileHandle(forReadingAtPath: staged) else { throw OpenStackError.conflict("The staged data of image \(image.id) is gone.") }
+            guard let input = FileHandle(forReadingAtPath: staged) else {
+                throw OpenStackError.conflict("The staged data of image \(image.id) is gone.")
+            }
             defer { try? input.close() }
             while true {
                 let chunk = try input.read(upToCount: 1 << 20) ?? Data()

@@ -172,7 +172,9 @@ struct TagRoutes {
                 throw OpenStackError.forbidden("Not allowed to \(adding ? "update" : "delete") tags for image \(id).")
             }
             if adding {
-                guard tag.count <= 255 else { throw OpenStackError.badRequest("Could not update image: Provided object does not match schema 'image': '\(tag)' is too long") }
+                guard tag.count <= 255 else {
+                    throw OpenStackError.badRequest("Could not update image: Provided object does not match schema 'image': '\(tag)' is too long")
+                }
                 if image.tags.contains(tag) { return }
                 image.tags.append(tag)
                 if quota >= 0, image.tags.count > quota {

@@ -51,9 +51,16 @@ struct ImageNoAuthMiddleware: RouterMiddleware {
             request.header("X-Roles").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
             ?? ["admin", "member", "reader"]
         context.caller = Caller(
-            userID: user, userName: user, userDomainID: "default", userDomainName: "Default",
+            userID: user,
+            userName: user,
+            userDomainID: "default",
+            userDomainName: "Default",
             scope: .project(id: project, name: project, domainID: "default", domainName: "Default"),
-            roles: roles, roleIDs: [], methods: ["token"], auditIDs: [], token: ""
+            roles: roles,
+            roleIDs: [],
+            methods: ["token"],
+            auditIDs: [],
+            token: ""
         )
         return try await next(request, context)
     }

@@ -91,8 +91,13 @@ public struct FormatInspector: Sendable {
         var size: Int64?
         var oversized = false
         do { size = try probe.virtualSize() } catch let error as ProbeError { oversized = error.oversized } catch {}
-        return Report(name: probe.name, virtualSize: size, virtualSizeOverflows: oversized,
-                      actualSize: probe.consumed, safety: safety)
+        return Report(
+            name: probe.name,
+            virtualSize: size,
+            virtualSizeOverflows: oversized,
+            actualSize: probe.consumed,
+            safety: safety
+        )
     }
 }
 
@@ -142,8 +147,15 @@ extension FormatInspector {
             if probingFailed { return .failed }
             let names = matches.map(\.name)
             if names.isEmpty {
-                return .single(Report(name: "raw", virtualSize: totalBytes, virtualSizeOverflows: false,
-                                      actualSize: totalBytes, safety: .passed))
+                return .single(
+                    Report(
+                        name: "raw",
+                        virtualSize: totalBytes,
+                        virtualSizeOverflows: false,
+                        actualSize: totalBytes,
+                        safety: .passed
+                    )
+                )
             }
             if Set(names) == ["iso", "gpt"], let iso = matches.first(where: { $0.name == "iso" }) {
                 return .single(iso)
@@ -161,7 +173,8 @@ extension FormatInspector {
         /// Virtual size of the detected format; nil for raw, unknown or unreadable sizes.
         public var virtualSize: Int64? {
             guard case .single(let report) = detection, report.name != "raw",
-                  let size = report.virtualSize, size != 0 else { return nil }
+                let size = report.virtualSize, size != 0
+            else { return nil }
             return size
         }
 
@@ -203,8 +216,11 @@ extension FormatInspector {
     ///   - requireFormatMatch: `[image_format] require_image_format_match` (default true).
     ///   - gptNonfatalChecks: `[image_format] gpt_safety_checks_nonfatal` (default empty).
     public static func verdict(
-        declared diskFormat: String, containerFormat: String, inspection: Inspection,
-        requireFormatMatch: Bool = true, gptNonfatalChecks: Set<String> = []
+        declared diskFormat: String,
+        containerFormat: String,
+        inspection: Inspection,
+        requireFormatMatch: Bool = true,
+        gptNonfatalChecks: Set<String> = []
     ) -> Verdict {
         // Only bare containers are inspected.
         guard containerFormat == "bare" else { return .accepted(virtualSize: nil) }
@@ -294,7 +310,10 @@ private struct CaptureWindow: Sendable {
     }
 
     /// Stop at what has been collected so far.
-    mutating func closeHere() { length = captured; minimum = nil }
+    mutating func closeHere() {
+        length = captured
+        minimum = nil
+    }
 }
 
 /// Keeps the last `size` bytes of the stream.
@@ -317,24 +336,24 @@ private struct TailWindow: Sendable {
     }
 }
 
-private extension Array where Element == UInt8 {
-    func little(_ at: Int, _ width: Int) -> UInt64? {
+extension Array where Element == UInt8 {
+    fileprivate func little(_ at: Int, _ width: Int) -> UInt64? {
         guard at >= 0, width <= 8, at + width <= count else { return nil }
         var value: UInt64 = 0
         for index in stride(from: at + width - 1, through: at, by: -1) { value = value << 8 | UInt64(self[index]) }
         return value
     }
 
-    func big(_ at: Int, _ width: Int) -> UInt64? {
+    fileprivate func big(_ at: Int, _ width: Int) -> UInt64? {
         guard at >= 0, width <= 8, at + width <= count else { return nil }
         var value: UInt64 = 0
         for index in at..<(at + width) { value = value << 8 | UInt64(self[index]) }
         return value
     }
 
-    func byte(_ at: Int) -> UInt8 { at >= 0 && at < count ? self[at] : 0 }
+    fileprivate func byte(_ at: Int) -> UInt8 { at >= 0 && at < count ? self[at] : 0 }
 
-    func has(_ expected: [UInt8], at: Int = 0) -> Bool {
+    fileprivate func has(_ expected: [UInt8], at: Int = 0) -> Bool {
         guard at >= 0, at + expected.count <= count else { return false }
         return self[at..<(at + expected.count)].elementsEqual(expected)
     }
@@ -497,10 +516,12 @@ private struct VhdxProbe: FormatProbe {
         for entry in 0..<entries {
             let start = 32 + entry * 32
             guard data.has(Self.virtualDiskSizeGUID, at: start),
-                  let itemOffset = data.little(start + 16, 4), let itemLength = data.little(start + 20, 4)
+                let itemOffset = data.little(start + 16, 4), let itemLength = data.little(start + 20, 4)
             else { continue }
-            return CaptureWindow(offset: table.offset + Int64(itemOffset),
-                                 length: Int(min(itemLength, UInt64(Self.tableLimit * 32))))
+            return CaptureWindow(
+                offset: table.offset + Int64(itemOffset),
+                length: Int(min(itemLength, UInt64(Self.tableLimit * 32)))
+            )
         }
         return nil
     }
@@ -606,7 +627,8 @@ private struct VmdkProbe: FormatProbe {
 
     func virtualSize() throws -> Int64 {
         guard let text = descriptorText, !text.isEmpty, let kind = createType,
-              Self.allowedTypes.contains(kind) else { return 0 }
+            Self.allowedTypes.contains(kind)
+        else { return 0 }
         guard let fields = header?.bytes, fields.count >= 44, let sectors = fields.little(12, 8) else {
             throw ProbeError(reason: "no sparse header")
         }
@@ -630,7 +652,8 @@ private struct VmdkProbe: FormatProbe {
         var extents: [ArraySlice<UInt8>] = []
         for rawLine in text.split(separator: 0x0A, omittingEmptySubsequences: false) {
             guard let first = rawLine.firstIndex(where: { !blanks.contains($0) }),
-                  let last = rawLine.lastIndex(where: { !blanks.contains($0) }) else { continue }
+                let last = rawLine.lastIndex(where: { !blanks.contains($0) })
+            else { continue }
             let line = rawLine[first...last]
             if line.first == 0x23 || line.starts(with: ascii("ddb")) { continue }
             if let equals = line.firstIndex(of: 0x3D), !line[..<equals].contains(0x20) { continue }

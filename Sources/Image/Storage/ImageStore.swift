@@ -28,11 +28,25 @@ struct ImageStore: Sendable {
 
         var record: ImageRecord {
             ImageRecord(
-                id: id, name: name, status: ImageStatus(rawValue: status) ?? .queued,
-                visibility: Visibility(rawValue: visibility) ?? .shared, size: size, virtualSize: virtualSize,
-                checksum: checksum, hashAlgo: osHashAlgo, hashValue: osHashValue, diskFormat: diskFormat,
-                containerFormat: containerFormat, minDisk: minDisk, minRam: minRam, protected: protected != 0,
-                hidden: osHidden != 0, owner: owner, location: location, createdAt: createdAt, updatedAt: updatedAt
+                id: id,
+                name: name,
+                status: ImageStatus(rawValue: status) ?? .queued,
+                visibility: Visibility(rawValue: visibility) ?? .shared,
+                size: size,
+                virtualSize: virtualSize,
+                checksum: checksum,
+                hashAlgo: osHashAlgo,
+                hashValue: osHashValue,
+                diskFormat: diskFormat,
+                containerFormat: containerFormat,
+                minDisk: minDisk,
+                minRam: minRam,
+                protected: protected != 0,
+                hidden: osHidden != 0,
+                owner: owner,
+                location: location,
+                createdAt: createdAt,
+                updatedAt: updatedAt
             )
         }
     }
@@ -160,7 +174,12 @@ struct ImageStore: Sendable {
             try await keyset(after: row, sort: query.sort, in: sql, query: q)
         }
         for s in query.sort {
-            q.orderBy(SQLOrderBy(expression: SQLRaw(Self.sortExpressions[s.key] ?? "images.id"), direction: s.ascending ? SQLDirection.ascending : SQLDirection.descending))
+            q.orderBy(
+                SQLOrderBy(
+                    expression: SQLRaw(Self.sortExpressions[s.key] ?? "images.id"),
+                    direction: s.ascending ? SQLDirection.ascending : SQLDirection.descending
+                )
+            )
         }
         q.limit(query.limit)
         var images = try await q.all().map { try $0.decode(Row.self).record }
@@ -169,7 +188,12 @@ struct ImageStore: Sendable {
     }
 
     /// Rows strictly after the marker row in the sort order (a lexicographic keyset condition).
-    private func keyset(after row: any SQLRow, sort: [(key: String, ascending: Bool)], in sql: any SQLDatabase, query q: SQLSelectBuilder) async throws {
+    private func keyset(
+        after row: any SQLRow,
+        sort: [(key: String, ascending: Bool)],
+        in sql: any SQLDatabase,
+        query q: SQLSelectBuilder
+    ) async throws {
         // The marker's own sort values, computed by the database with the same expressions.
         let values = sql.select().from("images").where("id", .equal, SQLBind(try row.decode(column: "id", as: String.self)))
         for (i, s) in sort.enumerated() { values.column(SQLRaw(Self.sortExpressions[s.key] ?? "images.id"), as: "k\(i)") }
@@ -190,7 +214,8 @@ struct ImageStore: Sendable {
 
     /// A sort key's value as the database returned it.
     private enum SortValue: Codable, Sendable {
-        case int(Int64), text(String)
+        case int(Int64)
+        case text(String)
         init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
             if let i = try? c.decode(Int64.self) { self = .int(i) } else { self = .text(try c.decode(String.self)) }

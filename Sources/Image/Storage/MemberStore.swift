@@ -64,8 +64,19 @@ struct TaskStore: Sendable {
         var updatedAt: Int64
         var record: TaskRecord {
             TaskRecord(
-                id: id, type: type, status: status, owner: owner, input: input, result: result, message: message, imageID: imageId,
-                requestID: requestId, userID: userId, expiresAt: expiresAt, createdAt: createdAt, updatedAt: updatedAt
+                id: id,
+                type: type,
+                status: status,
+                owner: owner,
+                input: input,
+                result: result,
+                message: message,
+                imageID: imageId,
+                requestID: requestId,
+                userID: userId,
+                expiresAt: expiresAt,
+                createdAt: createdAt,
+                updatedAt: updatedAt
             )
         }
     }
@@ -78,8 +89,19 @@ struct TaskStore: Sendable {
     func insert(_ t: TaskRecord, in sql: any SQLDatabase) async throws {
         try await sql.insert(into: "tasks").columns(Self.columns)
             .values(
-                SQLBind(t.id), SQLBind(t.type), SQLBind(t.status), SQLBind(t.owner), SQLBind(t.input), SQLBind(t.result), SQLBind(t.message),
-                SQLBind(t.imageID), SQLBind(t.requestID), SQLBind(t.userID), SQLBind(t.expiresAt), SQLBind(t.createdAt), SQLBind(t.updatedAt)
+                SQLBind(t.id),
+                SQLBind(t.type),
+                SQLBind(t.status),
+                SQLBind(t.owner),
+                SQLBind(t.input),
+                SQLBind(t.result),
+                SQLBind(t.message),
+                SQLBind(t.imageID),
+                SQLBind(t.requestID),
+                SQLBind(t.userID),
+                SQLBind(t.expiresAt),
+                SQLBind(t.createdAt),
+                SQLBind(t.updatedAt)
             ).run()
     }
 

@@ -110,6 +110,17 @@ public struct ImageSettings: Sendable {
         if let store = config.string("glance_store", "default_store"), store != "file" {
             throw ConfigError(message: "\(config.origin("glance_store", "default_store")): only `file` is supported")
         }
+        if let algorithm = config.string("DEFAULT", "hashing_algorithm"), algorithm != "sha512" {
+            throw ConfigError(
+                message:
+                    "\(config.origin("DEFAULT", "hashing_algorithm")): Stratus computes sha512 (glance's default); '\(algorithm)' is not supported"
+            )
+        }
+        if config.list("image_format", "vmdk_allowed_types") != ["streamOptimized", "monolithicSparse"] {
+            throw ConfigError(
+                message: "\(config.origin("image_format", "vmdk_allowed_types")): Stratus accepts glance's default VMDK subformats only"
+            )
+        }
         for option in ["image_cache_dir", "enabled_backends"] where config.isSet("DEFAULT", option) {
             throw ConfigError(message: "\(config.origin("DEFAULT", option)): not supported by Stratus yet; remove it")
         }

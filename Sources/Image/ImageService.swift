@@ -17,6 +17,8 @@ public final class ImageService: Sendable {
     let store: FileStore
     let staging: FileStore
     let leases: UploadLeases
+    /// Imports running in this process (`close` waits for them).
+    let imports = TaskSet()
     let logger: Logger
 
     init(db: Database, settings: ImageSettings, enforcer: PolicyEnforcer, validator: any TokenValidator, logger: Logger) {
@@ -81,6 +83,7 @@ public final class ImageService: Sendable {
     }
 
     public func close() async {
+        await imports.waitAll()
         await leases.stop()
         await db.close()
     }
@@ -112,9 +115,19 @@ public final class ImageService: Sendable {
         return router
     }
 
-    /// One write transaction.
+    /// One write transaction. A write that raced another on the same row (a unique key taken
+    /// meanwhile, a serialization failure) is glance's 409; one whose image vanished is a 404.
     func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await db.write(body)
+        do {
+            return try await db.write(body)
+        } catch let error as StorageError {
+            switch error {
+            case .uniqueViolation, .conflict:
+                throw OpenStackError.conflict("There was a conflict when trying to complete your request.")
+            case .foreignKeyViolation:
+                throw OpenStackError.notFound("The resource could not be found.")
+            }
+        }
     }
 
     /// Reads outside a transaction.

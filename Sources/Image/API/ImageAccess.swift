@@ -25,8 +25,9 @@ extension ImageService {
     }
 
     /// The image if the caller can see it, and the caller's membership; 404 otherwise.
-    func visibleImage(_ id: String, _ ctx: StratusContext, in sql: any SQLDatabase) async throws -> (ImageRecord, MemberRecord?) {
-        guard let image = try await ImageStore().find(id, in: sql) else { throw imageNotFound(id) }
+    /// `lock` holds the image row until the write transaction ends (see `ImageStore.find`).
+    func visibleImage(_ id: String, _ ctx: StratusContext, lock: Bool = false, in sql: any SQLDatabase) async throws -> (ImageRecord, MemberRecord?) {
+        guard let image = try await ImageStore().find(id, lock: lock, in: sql) else { throw imageNotFound(id) }
         let project = try ctx.requireCaller().projectID
         var membership: MemberRecord?
         if let project, image.visibility == .shared, image.owner != project {

@@ -5,6 +5,19 @@ import NIOCore
 import SQLKit
 import StratusCore
 
+extension ImageRecord {
+    /// Records complete data in the store: the image becomes `active`.
+    mutating func record(_ written: ImageDataRoutes.Written, location: String) {
+        status = .active
+        size = written.size
+        virtualSize = written.virtualSize
+        checksum = written.md5
+        hashAlgo = "sha512"
+        hashValue = written.sha512
+        self.location = location
+    }
+}
+
 /// Image data: `PUT /v2/images/{id}/file` (upload), `GET …/file` (download, with `Range`) and
 /// `PUT …/stage` (the first half of `glance-direct` import).
 ///
@@ -29,49 +42,72 @@ struct ImageDataRoutes {
         var virtualSize: Int64?
     }
 
+    /// The two writes of image data: an upload into the store (`queued → saving → active`) and a
+    /// stage into the staging area (`queued → uploading`, `size` set; the import finishes it).
+    enum Write: String {
+        case upload, stage
+
+        /// The status while the data streams.
+        var during: ImageStatus { self == .upload ? .saving : .uploading }
+    }
+
     @Sendable func upload(_ request: Request, _ ctx: StratusContext) async throws -> Response {
+        try await write(.upload, request, ctx)
+    }
+
+    @Sendable func stage(_ request: Request, _ ctx: StratusContext) async throws -> Response {
+        guard service.settings.importMethods.contains("glance-direct") else {
+            throw OpenStackError.notFound("'glance-direct' method is not available at this site.")
+        }
+        return try await write(.stage, request, ctx)
+    }
+
+    /// Takes the image from `queued` with its lease (one transaction), streams the body, renames
+    /// the complete file into place and records it (one transaction); on any failure, removes the
+    /// files and returns the image to `queued`.
+    func write(_ kind: Write, _ request: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
         try requireOctetStream(request)
         let declared = try declaredSize(request)
         let service = self.service
-        let temp = service.store.temporaryPath(of: id, writer: service.leases.process.replacingOccurrences(of: ":", with: "-"))
-        let final = service.store.path(of: id)
-        // queued → saving, with the lease, in one transaction.
+        let store = kind == .upload ? service.store : service.staging
+        let temp = store.temporaryPath(of: id, writer: service.leases.writerName)
+        let final = store.path(of: id)
         let image = try await service.write { sql -> ImageRecord in
-            let (image, membership) = try await service.visibleImage(id, ctx, in: sql)
+            let (image, membership) = try await service.visibleImage(id, ctx, lock: true, in: sql)
             try service.enforce(ctx, "upload_image", on: image, member: membership?.member)
             guard image.status == .queued else {
-                throw OpenStackError.conflict("Image status transition from \(image.status.rawValue) to saving is not allowed")
+                throw OpenStackError.conflict("Image status transition from \(image.status.rawValue) to \(kind.during.rawValue) is not allowed")
             }
-            try Self.requireFormats(image)
+            if kind == .upload { try Self.requireFormats(image) }
             try await checkQuota(image, adding: declared ?? 0, in: sql)
-            guard try await service.leases.acquire(image: id, kind: "upload", paths: [temp, final], in: sql),
-                try await ImageStore().transition(id, from: [.queued], to: .saving, in: sql)
+            guard try await ImageStore().transition(id, from: [.queued], to: kind.during, in: sql),
+                try await service.leases.acquire(image: id, kind: kind.rawValue, paths: [temp, final], in: sql)
             else {
-                throw OpenStackError.conflict("Image status transition from saving to saving is not allowed")
+                throw OpenStackError.conflict("Image status transition from queued to \(kind.during.rawValue) is not allowed")
             }
             return image
         }
+        service.leases.begin(id)
+        defer { service.leases.end(id) }
         do {
             let written = try await receive(request, into: temp, image: image, declared: declared)
             try await FileStore.commit(temp, to: final)
-            let location = service.store.location(of: id)
-            let saved = try await service.write { sql -> Bool in
-                guard try await service.leases.release(image: id, in: sql), var current = try await ImageStore().find(id, in: sql),
-                    current.status == .saving
+            let location = store.location(of: id)
+            let recorded = try await service.write { sql -> Bool in
+                guard try await service.leases.release(image: id, in: sql), var current = try await ImageStore().find(id, lock: true, in: sql),
+                    current.status == kind.during
                 else { return false }
-                current.status = .active
-                current.size = written.size
-                current.virtualSize = written.virtualSize
-                current.checksum = written.md5
-                current.hashAlgo = "sha512"
-                current.hashValue = written.sha512
-                current.location = location
+                if kind == .upload {
+                    current.record(written, location: location)
+                } else {
+                    current.size = written.size
+                }
                 current.updatedAt = Clock.now
                 try await ImageStore().update(current, in: sql)
                 return true
             }
-            guard saved else {
+            guard recorded else {
                 FileStore.remove(final)
                 throw OpenStackError(
                     .gone,
@@ -91,7 +127,7 @@ struct ImageDataRoutes {
         let service = self.service
         let released = try await service.write { sql -> Bool in
             guard try await service.leases.release(image: id, in: sql) else { return false }
-            _ = try await ImageStore().transition(id, from: [.saving, .uploading, .importing], to: .queued, in: sql)
+            _ = try await ImageStore().transition(id, from: [.saving, .uploading], to: .queued, in: sql)
             return true
         }
         if released, let path { FileStore.remove(path) }
@@ -121,7 +157,7 @@ struct ImageDataRoutes {
                 throw OpenStackError.badRequest("The image data ended after \(writer.received) of \(declared) bytes.")
             }
             let (md5, sha512) = try await writer.finish()
-            let virtualSize = try ImageFormatCheck(settings: service.settings).check(
+            let virtualSize = try ImageFormatCheck(requireFormatMatch: service.settings.requireFormatMatch).check(
                 declared: image.diskFormat ?? "raw",
                 container: image.containerFormat ?? "bare",
                 inspector: writer.inspector,
@@ -130,54 +166,6 @@ struct ImageDataRoutes {
             return Written(size: writer.size, md5: md5, sha512: sha512, virtualSize: virtualSize)
         } catch {
             writer.abort()
-            throw error
-        }
-    }
-
-    @Sendable func stage(_ request: Request, _ ctx: StratusContext) async throws -> Response {
-        let id = try ctx.parameters.require("id")
-        guard service.settings.importMethods.contains("glance-direct") else {
-            throw OpenStackError.notFound("'glance-direct' method is not available at this site.")
-        }
-        try requireOctetStream(request)
-        let declared = try declaredSize(request)
-        let service = self.service
-        let temp = service.staging.temporaryPath(of: id, writer: service.leases.process.replacingOccurrences(of: ":", with: "-"))
-        let final = service.staging.path(of: id)
-        let image = try await service.write { sql -> ImageRecord in
-            let (image, membership) = try await service.visibleImage(id, ctx, in: sql)
-            try service.enforce(ctx, "upload_image", on: image, member: membership?.member)
-            guard image.status == .queued else {
-                throw OpenStackError.conflict("Image status transition from \(image.status.rawValue) to uploading is not allowed")
-            }
-            try await checkQuota(image, adding: declared ?? 0, in: sql)
-            guard try await service.leases.acquire(image: id, kind: "stage", paths: [temp, final], in: sql),
-                try await ImageStore().transition(id, from: [.queued], to: .uploading, in: sql)
-            else {
-                throw OpenStackError.conflict("The image \(id) has data on staging")
-            }
-            return image
-        }
-        do {
-            let written = try await receive(request, into: temp, image: image, declared: declared)
-            try await FileStore.commit(temp, to: final)
-            let kept = try await service.write { sql -> Bool in
-                guard try await service.leases.release(image: id, in: sql), var current = try await ImageStore().find(id, in: sql),
-                    current.status == .uploading
-                else { return false }
-                current.size = written.size
-                current.updatedAt = Clock.now
-                try await ImageStore().update(current, in: sql)
-                return true
-            }
-            guard kept else {
-                FileStore.remove(final)
-                throw OpenStackError(.gone, "Image \(id) could not be found after upload. The image may have been deleted during the upload.")
-            }
-            return .empty()
-        } catch {
-            FileStore.remove(temp)
-            try? await restore(id, removing: final)
             throw error
         }
     }

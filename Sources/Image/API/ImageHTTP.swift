@@ -13,6 +13,10 @@ extension ImageRules.Refusal: OpenStackErrorConvertible {
     }
 }
 
+extension ImageFormatCheck.Refused: OpenStackErrorConvertible {
+    var openStackError: OpenStackError { OpenStackError(.init(code: status), message) }
+}
+
 /// How an image is shown: glance's `ResponseSerializer._format_image`.
 struct ImageView {
     var settings: ImageSettings

@@ -51,7 +51,7 @@ struct ImageRoutes {
         if body["visibility"] != nil { try service.enforceVisibility(ctx, image.visibility, target: t) }
         let created = image
         try await service.write { sql in
-            if try await ImageStore().find(created.id, in: sql) != nil {
+            if try await ImageStore().idTaken(created.id, in: sql) {
                 throw OpenStackError.conflict("Image with identifier \(created.id) already exists!")
             }
             try await ImageStore().insert(created, in: sql)
@@ -133,7 +133,7 @@ struct ImageRoutes {
         let admin = service.isAdmin(ctx)
         let rules = self.rules
         let updated = try await service.write { sql -> ImageRecord in
-            let (found, membership) = try await service.visibleImage(id, ctx, in: sql)
+            let (found, membership) = try await service.visibleImage(id, ctx, lock: true, in: sql)
             var image = found
             try service.enforce(ctx, "modify_image", on: image, member: membership?.member)
             let t = service.target(image, member: membership?.member)
@@ -142,7 +142,7 @@ struct ImageRoutes {
             }
             if image != found {
                 image.updatedAt = Clock.now
-                try await ImageStore().update(image, in: sql)
+                try await ImageStore().updateMetadata(image, in: sql)
             }
             return image
         }
@@ -154,7 +154,7 @@ struct ImageRoutes {
         let location = try await service.write { sql -> String? in
             let image: ImageRecord
             let membership: MemberRecord?
-            do { (image, membership) = try await service.visibleImage(id, ctx, in: sql) } catch let e as OpenStackError
+            do { (image, membership) = try await service.visibleImage(id, ctx, lock: true, in: sql) } catch let e as OpenStackError
                 where e.status == .notFound
             {
                 throw OpenStackError.notFound("Failed to find image \(id) to delete")
@@ -173,7 +173,7 @@ struct ImageRoutes {
     func transition(_ request: Request, _ ctx: StratusContext, deactivate: Bool) async throws -> Response {
         let id = try ctx.parameters.require("id")
         try await service.write { sql in
-            let (image, membership) = try await service.visibleImage(id, ctx, in: sql)
+            let (image, membership) = try await service.visibleImage(id, ctx, lock: true, in: sql)
             try service.enforce(ctx, deactivate ? "deactivate" : "reactivate", on: image, member: membership?.member)
             let (from, to): (ImageStatus, ImageStatus) = deactivate ? (.active, .deactivated) : (.deactivated, .active)
             if image.status == to { return }

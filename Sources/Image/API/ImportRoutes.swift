@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import SQLKit
 import StratusCore
 
@@ -51,8 +52,7 @@ struct ImportRoutes {
         }
         let service = self.service
         let taskID = UUID().uuidString.lowercased()
-        let writerName = service.leases.process.replacingOccurrences(of: ":", with: "-")
-        let temp = service.store.temporaryPath(of: id, writer: writerName)
+        let temp = service.store.temporaryPath(of: id, writer: service.leases.writerName)
         let final = service.store.path(of: id)
         let now = Clock.now
         let task = TaskRecord(
@@ -71,7 +71,7 @@ struct ImportRoutes {
             updatedAt: now
         )
         let image = try await service.write { sql -> ImageRecord in
-            let (image, membership) = try await service.visibleImage(id, ctx, in: sql)
+            let (image, membership) = try await service.visibleImage(id, ctx, lock: true, in: sql)
             if image.status == .active { throw OpenStackError.conflict("Image with status active cannot be target for import") }
             guard image.status == .uploading else {
                 throw OpenStackError.conflict("Image needs to be staged before 'glance-direct' method can be used")
@@ -79,18 +79,20 @@ struct ImportRoutes {
             if image.containerFormat == nil { throw OpenStackError.conflict("'container_format' needs to be set before import") }
             if image.diskFormat == nil { throw OpenStackError.conflict("'disk_format' needs to be set before import") }
             try service.enforce(ctx, "modify_image", on: image, member: membership?.member)
-            guard try await service.leases.acquire(image: id, kind: "import", paths: [temp, final], in: sql),
-                try await ImageStore().transition(id, from: [.uploading], to: .importing, in: sql)
+            guard try await ImageStore().transition(id, from: [.uploading], to: .importing, in: sql),
+                try await service.leases.acquire(image: id, kind: "import", paths: [temp, final], in: sql)
             else {
                 throw OpenStackError.conflict("New operation on image '\(id)' is not permitted as prior operation is still in progress")
             }
             try await TaskStore().insert(task, in: sql)
             return image
         }
-        let staged = service.staging.path(of: id)
+        let run = ImportRun(service: service, image: image, taskID: taskID, staged: service.staging.path(of: id), temp: temp, final: final)
+        service.leases.begin(id)
         let logger = ctx.logger
-        Task.detached {
-            await ImportRun(service: service, image: image, taskID: taskID, staged: staged, temp: temp, final: final).run(logger: logger)
+        service.imports.start(id) {
+            await run.run(logger: logger)
+            service.leases.end(id)
         }
         return .empty(.accepted)
     }
@@ -111,15 +113,24 @@ struct ImportRoutes {
 
     @Sendable func listTasks(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         try requireTasksAccess(ctx)
-        let limit = min(Int(request.query("limit") ?? "") ?? service.settings.defaultLimit, service.settings.maxLimit)
-        let tasks = try await service.read { sql in try await TaskStore().list(owner: nil, limit: limit, in: sql) }
+        var limit = service.settings.defaultLimit
+        if let text = request.query("limit") {
+            guard let n = Int(text) else { throw OpenStackError.badRequest("limit param must be an integer") }
+            guard n >= 0 else { throw OpenStackError.badRequest("limit param must be positive") }
+            limit = min(n, service.settings.maxLimit)
+        }
+        // An admin sees every task; anyone the policy lets in sees their project's.
+        let owner = service.isAdmin(ctx) ? nil : (ctx.caller?.projectID ?? "")
+        let pageSize = limit
+        let tasks = try await service.read { sql in try await TaskStore().list(owner: owner, limit: pageSize, in: sql) }
         return .json(["tasks": .array(tasks.map { TaskView.json($0, stub: true) }), "first": "/v2/tasks", "schema": "/v2/schemas/tasks"])
     }
 
     @Sendable func showTask(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         try requireTasksAccess(ctx)
         let id = try ctx.parameters.require("id")
-        guard let task = try await service.read({ sql in try await TaskStore().find(id, in: sql) }) else {
+        let found = try await service.read { sql in try await TaskStore().find(id, in: sql) }
+        guard let task = found, service.isAdmin(ctx) || task.owner == ctx.caller?.projectID else {
             throw OpenStackError.notFound("Failed to find task \(id)")
         }
         return .json(TaskView.json(task, stub: false))
@@ -153,7 +164,9 @@ enum TaskView {
 
 /// One `glance-direct` import: copies the staged data into the store through a `DataWriter`
 /// (hashes, inspection), renames it into place, turns the image `active` and the task `success`.
-/// On failure the image goes back to `queued`, the staged data is dropped and the task says why.
+/// On failure the image goes back to `queued`, the task says why and the staged data is dropped
+/// (only once that is recorded: if the database cannot be reached, the lease expires and the
+/// image is staged again, its data kept).
 struct ImportRun {
     let service: ImageService
     let image: ImageRecord
@@ -171,16 +184,10 @@ struct ImportRun {
             let location = service.store.location(of: id)
             let taskID = self.taskID
             let done = try await service.write { sql -> Bool in
-                guard try await service.leases.release(image: id, in: sql), var current = try await ImageStore().find(id, in: sql),
+                guard try await service.leases.release(image: id, in: sql), var current = try await ImageStore().find(id, lock: true, in: sql),
                     current.status == .importing
                 else { return false }
-                current.status = .active
-                current.size = written.size
-                current.virtualSize = written.virtualSize
-                current.checksum = written.md5
-                current.hashAlgo = "sha512"
-                current.hashValue = written.sha512
-                current.location = location
+                current.record(written, location: location)
                 current.updatedAt = Clock.now
                 // What glance leaves on an imported image (single store: no store names).
                 current.properties["os_glance_importing_to_stores"] = ""
@@ -193,17 +200,18 @@ struct ImportRun {
             FileStore.remove(staged)
         } catch {
             FileStore.remove(temp)
-            FileStore.remove(staged)
             let message = (error as? any OpenStackErrorConvertible)?.openStackError.message ?? "\(error)"
             logger.warning("image \(id): import failed: \(message)")
             let taskID = self.taskID
-            let final = self.final
-            _ = try? await service.write { sql -> Bool in
+            let recorded = try? await service.write { sql -> Bool in
                 guard try await service.leases.release(image: id, in: sql) else { return false }
                 _ = try await ImageStore().transition(id, from: [.importing], to: .queued, in: sql)
                 try await TaskStore().finish(taskID, status: "failure", message: message, result: nil, in: sql)
-                FileStore.remove(final)
                 return true
+            }
+            if recorded == true {
+                FileStore.remove(final)
+                FileStore.remove(staged)
             }
         }
     }
@@ -217,12 +225,12 @@ struct ImportRun {
             }
             defer { try? input.close() }
             while true {
-                let chunk = try input.read(upToCount: 1 << 20) ?? Data()
+                let chunk = try await NIOThreadPool.singleton.runIfActive { try input.read(upToCount: 1 << 20) ?? Data() }
                 if chunk.isEmpty { break }
                 try await writer.write(ByteBuffer(bytes: chunk))
             }
             let (md5, sha512) = try await writer.finish()
-            let virtualSize = try ImageFormatCheck(settings: service.settings).check(
+            let virtualSize = try ImageFormatCheck(requireFormatMatch: service.settings.requireFormatMatch).check(
                 declared: image.diskFormat ?? "raw",
                 container: image.containerFormat ?? "bare",
                 inspector: writer.inspector,

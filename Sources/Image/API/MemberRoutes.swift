@@ -160,7 +160,7 @@ struct TagRoutes {
         try await service.write { sql in
             let found: ImageRecord
             let membership: MemberRecord?
-            do { (found, membership) = try await service.visibleImage(id, ctx, in: sql) } catch let e as OpenStackError
+            do { (found, membership) = try await service.visibleImage(id, ctx, lock: true, in: sql) } catch let e as OpenStackError
                 where e.status == .notFound
             {
                 throw OpenStackError.notFound("Image \(id) not found.")
@@ -188,7 +188,7 @@ struct TagRoutes {
                 image.tags.remove(at: i)
             }
             image.updatedAt = Clock.now
-            try await ImageStore().update(image, in: sql)
+            try await ImageStore().updateMetadata(image, in: sql)
         }
         return .empty()
     }

@@ -1,25 +1,29 @@
-import HTTPTypes
-import StratusCore
-
 /// glance 33's rule on uploaded data (`ImageProxy.set_data` under `[image_format]
 /// require_image_format_match`): the detected format must be the declared `disk_format` and
-/// pass that format's safety checks. Returns the virtual size to record (the data size for raw).
+/// pass that format's safety checks.
 struct ImageFormatCheck {
-    var settings: ImageSettings
+    var requireFormatMatch: Bool
 
-    func check(declared: String, container: String, inspector: FormatInspector, size: Int64) throws -> Int64? {
+    /// Data glance refuses: the status it answers (415) and its message.
+    struct Refused: Error, Equatable {
+        var status: Int
+        var message: String
+    }
+
+    /// The virtual size to record (the data size for raw), or `Refused`.
+    func check(declared: String, container: String, inspector: FormatInspector, size: Int64) throws(Refused) -> Int64? {
         var inspector = inspector
         let inspection = inspector.finish()
         switch FormatInspector.verdict(
             declared: declared,
             containerFormat: container,
             inspection: inspection,
-            requireFormatMatch: settings.requireFormatMatch
+            requireFormatMatch: requireFormatMatch
         ) {
         case .accepted(let virtualSize):
             return virtualSize ?? (declared == "raw" ? size : nil)
         case .refused(let status, let message):
-            throw OpenStackError(.init(code: status), message)
+            throw Refused(status: status, message: message)
         }
     }
 }

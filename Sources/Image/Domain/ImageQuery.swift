@@ -1,7 +1,7 @@
 /// What `GET /v2/images` asks for, parsed and checked: the caller's view of the catalogue,
 /// the filters, the order and the page. Built by `ImageListQuery.parse` (API) and run by
 /// `ImageStore.list`.
-struct ImageQuery: Sendable, Equatable {
+struct ImageQuery: Sendable {
     /// Whose images the caller may see: an admin sees every image; anyone else sees public
     /// images, its project's own, community images when asked, and shared images it is a member of.
     enum Viewer: Sendable, Equatable {
@@ -39,13 +39,4 @@ struct ImageQuery: Sendable, Equatable {
     var sort: [(key: String, ascending: Bool)] = [("created_at", false), ("id", false)]
     var limit = 25
     var marker: String?
-
-    static func == (a: ImageQuery, b: ImageQuery) -> Bool {
-        a.viewer == b.viewer && a.visibility == b.visibility && a.memberStatus == b.memberStatus && a.ids == b.ids
-            && a.names == b.names && a.statuses == b.statuses && a.owners == b.owners && a.tags == b.tags
-            && a.sizeMin == b.sizeMin && a.sizeMax == b.sizeMax && a.createdAt == b.createdAt && a.updatedAt == b.updatedAt
-            && a.hidden == b.hidden && a.limit == b.limit && a.marker == b.marker
-            && a.properties.map { $0.0 + "=" + $0.1.joined(separator: ",") } == b.properties.map { $0.0 + "=" + $0.1.joined(separator: ",") }
-            && a.sort.map { $0.key + ($0.ascending ? "+" : "-") } == b.sort.map { $0.key + ($0.ascending ? "+" : "-") }
-    }
 }

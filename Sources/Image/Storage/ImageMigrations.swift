@@ -2,8 +2,9 @@ import StratusStorage
 
 /// The glance schema. Forward-only; a new version is a new entry, never an edit.
 ///
-/// Timestamps are seconds since the epoch (glance shows them to the second). Deleted images
-/// leave no row: glance v2 answers 404 for them as for images that never existed. Booleans are
+/// Timestamps are seconds since the epoch (glance shows them to the second). A deleted image
+/// leaves only its id in `deleted_images` (never reused); glance v2 answers 404 for it as for an
+/// image that never existed. Booleans are
 /// stored as 0/1 so the same SQL runs on SQLite and PostgreSQL.
 ///
 /// `upload_leases` is what makes several API processes safe behind one database: a process
@@ -54,6 +55,7 @@ enum ImageMigrations {
                   process VARCHAR(80) NOT NULL, kind VARCHAR(20) NOT NULL, paths TEXT NOT NULL, heartbeat BIGINT NOT NULL)
                 """,
                 "CREATE INDEX upload_leases_heartbeat ON upload_leases (heartbeat)",
+                "CREATE TABLE deleted_images (id VARCHAR(36) PRIMARY KEY, deleted_at BIGINT NOT NULL)",
             ]
         )
     ]

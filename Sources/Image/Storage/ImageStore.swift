@@ -57,9 +57,13 @@ struct ImageStore: Sendable {
         "created_at", "updated_at",
     ]
 
-    /// The image with its properties and tags, or nil.
-    func find(_ id: String, in sql: any SQLDatabase) async throws -> ImageRecord? {
-        guard let row = try await sql.select().columns(Self.columns).from("images").where("id", .equal, id).first() else { return nil }
+    /// The image with its properties and tags, or nil. `lock`: in a write transaction, hold the
+    /// row until it ends (PostgreSQL's `FOR UPDATE`; SQLite's writers are serialized anyway), so
+    /// concurrent writers of one image queue instead of overwriting each other's changes.
+    func find(_ id: String, lock: Bool = false, in sql: any SQLDatabase) async throws -> ImageRecord? {
+        let q = sql.select().columns(Self.columns).from("images").where("id", .equal, id)
+        if lock { q.for(.update) }
+        guard let row = try await q.first() else { return nil }
         var image = try row.decode(Row.self).record
         try await attachDetails(to: &image, in: sql)
         return image
@@ -96,7 +100,18 @@ struct ImageStore: Sendable {
         try await replaceDetails(of: image, in: sql)
     }
 
-    /// Writes every attribute, properties and tags of `image` (the caller read it in this transaction).
+    /// Writes what a caller may change (the metadata columns, properties and tags), never the
+    /// status or the data's attributes, which only the data path writes.
+    func updateMetadata(_ image: ImageRecord, in sql: any SQLDatabase) async throws {
+        try await sql.update("images").set("name", to: SQLBind(image.name)).set("visibility", to: image.visibility.rawValue)
+            .set("disk_format", to: SQLBind(image.diskFormat)).set("container_format", to: SQLBind(image.containerFormat))
+            .set("min_disk", to: image.minDisk).set("min_ram", to: image.minRam).set("protected", to: image.protected ? 1 : 0)
+            .set("os_hidden", to: image.hidden ? 1 : 0).set("owner", to: SQLBind(image.owner)).set("updated_at", to: image.updatedAt)
+            .where("id", .equal, image.id).run()
+        try await replaceDetails(of: image, in: sql)
+    }
+
+    /// Writes every attribute, properties and tags of `image` (the caller read it locked in this transaction).
     func update(_ image: ImageRecord, in sql: any SQLDatabase) async throws {
         let update = sql.update("images")
         for (column, value) in zip(Self.columns, values(of: image)).dropFirst() { update.set(SQLIdentifier(column), to: value) }
@@ -134,8 +149,17 @@ struct ImageStore: Sendable {
         return !rows.isEmpty
     }
 
+    /// Deletes the image; its id is kept in `deleted_images` so it is never reused (an image id
+    /// names the same data for good, as in glance).
     func delete(_ id: String, in sql: any SQLDatabase) async throws {
         try await sql.delete(from: "images").where("id", .equal, id).run()
+        try await sql.insert(into: "deleted_images").columns("id", "deleted_at").values(SQLBind(id), SQLBind(Clock.now)).run()
+    }
+
+    /// Whether `id` names an image, live or deleted.
+    func idTaken(_ id: String, in sql: any SQLDatabase) async throws -> Bool {
+        if try await sql.select().column("id").from("images").where("id", .equal, id).first() != nil { return true }
+        return try await sql.select().column("id").from("deleted_images").where("id", .equal, id).first() != nil
     }
 
     /// The bytes of image data `owner` keeps (`user_storage_quota`), the image `except` left out.

@@ -126,22 +126,28 @@ final class DataWriter {
         batched = 0
         await sha512.add(buffers)
         await md5.add(buffers)
-        for buffer in buffers {
-            try buffer.withUnsafeReadableBytes { bytes in
-                guard let base = bytes.baseAddress else { return }
-                inspector.feed(bytes)
-                var offset = 0
-                while offset < bytes.count {
-                    let n = Glibc.write(fd, base + offset, bytes.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw Failure.io("write \(path)", errno)
+        for buffer in buffers { buffer.withUnsafeReadableBytes { inspector.feed($0) } }
+        // The write may block (the kernel throttles writers of dirty pages): a pool thread waits,
+        // not one of the few threads every service's requests run on.
+        let fd = self.fd
+        let path = self.path
+        try await NIOThreadPool.singleton.runIfActive {
+            for buffer in buffers {
+                try buffer.withUnsafeReadableBytes { bytes in
+                    guard let base = bytes.baseAddress else { return }
+                    var offset = 0
+                    while offset < bytes.count {
+                        let n = Glibc.write(fd, base + offset, bytes.count - offset)
+                        if n < 0 {
+                            if errno == EINTR { continue }
+                            throw Failure.io("write \(path)", errno)
+                        }
+                        offset += n
                     }
-                    offset += n
                 }
             }
-            size += Int64(buffer.readableBytes)
         }
+        size += Int64(buffers.reduce(0) { $0 + $1.readableBytes })
         // Start writeback of what is written so far without waiting for it (Linux starts it for
         // dirty pages on POSIX_FADV_DONTNEED), so the disk works while the data still streams in
         // and the final fsync finds little left to do.

@@ -13,7 +13,8 @@ import StratusStorage
 /// returns the image to `queued` if it was mid-write (`saving`, `uploading`, `importing`), fails
 /// its import task, and removes the files the lease named. Temporary files with no lease and
 /// older than the expiry (their image was deleted mid-write) are removed too. A live process's
-/// lease is never older than the expiry, so its upload is never touched.
+/// lease is never older than the expiry, so its upload is never touched — provided the hosts'
+/// clocks agree to well within the expiry (heartbeats and cutoffs are each host's own time).
 final class UploadLeases: Sendable {
     /// This process: host, pid and a random suffix (pids are reused across restarts).
     let process: String
@@ -22,6 +23,9 @@ final class UploadLeases: Sendable {
     let expiry: Int64
     let logger: Logger
     private let task = LockedTask()
+    /// The images this process is writing now: only their leases get heartbeats, so a write
+    /// that ended without releasing its lease (its database was unreachable) expires and is reaped.
+    private let writing = LockedSet()
 
     init(db: Database, stores: [FileStore], expiry: Int64, logger: Logger) {
         self.db = db
@@ -43,7 +47,8 @@ final class UploadLeases: Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(interval))
                     if Task.isCancelled { break }
-                    do { try await db.write { sql in try await LeaseStore().heartbeat(process: self.process, in: sql) } } catch {
+                    let images = writing.snapshot()
+                    do { try await db.write { sql in try await LeaseStore().heartbeat(process: self.process, images: images, in: sql) } } catch {
                         logger.warning("cannot refresh upload leases: \(error)")
                     }
                     tick += interval
@@ -69,6 +74,13 @@ final class UploadLeases: Sendable {
         try await LeaseStore().release(image: image, process: process, in: sql)
     }
 
+    /// Marks a write of `image` as running in this process (its lease gets heartbeats) until `end`.
+    func begin(_ image: String) { writing.insert(image) }
+    func end(_ image: String) { writing.remove(image) }
+
+    /// The writer part of temporary file names: this process, without colons.
+    var writerName: String { process.replacingOccurrences(of: ":", with: "-") }
+
     /// Returns abandoned writes to `queued` and removes their files.
     func reap() async {
         do {
@@ -77,7 +89,13 @@ final class UploadLeases: Sendable {
             for lease in expired {
                 let broken = try await db.write { sql -> Bool in
                     guard try await LeaseStore().breakExpired(lease, in: sql) else { return false }
-                    _ = try await ImageStore().transition(lease.imageId, from: [.saving, .uploading, .importing], to: .queued, in: sql)
+                    // An abandoned import keeps its staged data: the image is staged again and
+                    // can be imported anew. Abandoned uploads and stages start over from queued.
+                    if lease.kind == "import" {
+                        _ = try await ImageStore().transition(lease.imageId, from: [.importing], to: .uploading, in: sql)
+                    } else {
+                        _ = try await ImageStore().transition(lease.imageId, from: [.saving, .uploading], to: .queued, in: sql)
+                    }
                     try await TaskStore().failRunning(
                         image: lease.imageId,
                         message: "The import was abandoned: the process running it stopped.",
@@ -100,6 +118,61 @@ final class UploadLeases: Sendable {
         } catch {
             logger.warning("cannot reap abandoned uploads: \(error)")
         }
+    }
+}
+
+/// Background tasks keyed by image (the imports a process runs), awaited at shutdown.
+final class TaskSet: @unchecked Sendable {
+    private let lock = NSLock()
+    private var tasks: [String: Task<Void, Never>] = [:]
+
+    func start(_ key: String, _ body: @escaping @Sendable () async -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        tasks[key] = Task.detached { [weak self] in
+            await body()
+            self?.finished(key)
+        }
+    }
+
+    private func finished(_ key: String) {
+        lock.lock()
+        tasks[key] = nil
+        lock.unlock()
+    }
+
+    func waitAll() async {
+        for t in running() { await t.value }
+    }
+
+    private func running() -> [Task<Void, Never>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return Array(tasks.values)
+    }
+}
+
+/// A set of image ids shared between request tasks and the heartbeat task.
+final class LockedSet: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ids: Set<String> = []
+
+    func insert(_ id: String) {
+        lock.lock()
+        ids.insert(id)
+        lock.unlock()
+    }
+
+    func remove(_ id: String) {
+        lock.lock()
+        ids.remove(id)
+        lock.unlock()
+    }
+
+    func snapshot() -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return Array(ids)
     }
 }
 

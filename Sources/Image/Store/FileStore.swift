@@ -69,8 +69,9 @@ struct FileStore: Sendable {
 /// more than the chunks at hand in memory. `finish` makes it durable; `abort` removes it.
 ///
 /// Hashing costs more CPU than anything else here (sha512 alone runs at about the disk's speed on
-/// one core), so each digest is a chain of tasks, one per 1 MiB batch, running beside the task
-/// that inspects and writes: both cores work on one pass over the data.
+/// one core), so the data moves in 1 MiB batches: sha512 runs on a thread of its own
+/// (`DigestThread`), md5 and the write on NIO's thread pool, the inspection here — both cores
+/// work on one pass over the data.
 final class DataWriter {
     enum Failure: Error, CustomStringConvertible {
         case io(String, Int32)
@@ -87,8 +88,8 @@ final class DataWriter {
     private(set) var size: Int64 = 0
     /// Bytes handed to `write` so far.
     var received: Int64 { size + Int64(batched) }
-    private var md5 = HashChain<Insecure.MD5>()
-    private var sha512 = HashChain<SHA512>()
+    private let md5 = MD5Box()
+    private let sha512 = DigestThread()
     private(set) var inspector = FormatInspector()
 
     init(path: String) throws {
@@ -99,6 +100,7 @@ final class DataWriter {
 
     deinit {
         if fd >= 0 { close(fd) }
+        sha512.cancel()
     }
 
     /// Chunks received but not yet hashed and written: handed over together once they reach
@@ -124,14 +126,17 @@ final class DataWriter {
         let buffers = batch
         batch = []
         batched = 0
-        await sha512.add(buffers)
-        await md5.add(buffers)
         for buffer in buffers { buffer.withUnsafeReadableBytes { inspector.feed($0) } }
         // The write may block (the kernel throttles writers of dirty pages): a pool thread waits,
         // not one of the few threads every service's requests run on.
         let fd = self.fd
         let path = self.path
+        let md5 = self.md5
+        let sha512 = self.sha512
         try await NIOThreadPool.singleton.runIfActive {
+            // Waits here (a pool thread) while the sha512 thread is more than its backlog behind.
+            sha512.add(buffers)
+            for buffer in buffers { buffer.withUnsafeReadableBytes { md5.hash.update(bufferPointer: $0) } }
             for buffer in buffers {
                 try buffer.withUnsafeReadableBytes { bytes in
                     guard let base = bytes.baseAddress else { return }
@@ -167,11 +172,14 @@ final class DataWriter {
             defer { close(fd) }
             guard fsync(fd) == 0 else { throw Failure.io("fsync \(path)", errno) }
         }
-        return (await md5.hex(), await sha512.hex())
+        let sha512 = self.sha512
+        let digest = try await NIOThreadPool.singleton.runIfActive { sha512.finish() }
+        return (ImageDigests.hex(md5.hash.finalize()), digest)
     }
 
     /// Closes and removes the file.
     func abort() {
+        sha512.cancel()
         if fd >= 0 {
             close(fd)
             fd = -1
@@ -180,33 +188,76 @@ final class DataWriter {
     }
 }
 
-/// A digest computed by a chain of tasks, one per batch: each waits for its predecessor's state,
-/// adds its batch and hands the state on. At most `backlog` batches are queued (the writer waits
-/// for the oldest beyond that), which bounds memory.
-struct HashChain<H: HashFunction & SendableMetatype> {
-    /// The hash state in flight. Exactly one task holds it at a time (each awaits the previous
-    /// one's result before touching it), which is what makes the handoff safe.
-    struct State: @unchecked Sendable {
-        var hash = H()
+/// md5 state used by one writer's pool jobs, one job at a time (each awaited before the next).
+final class MD5Box: @unchecked Sendable {
+    var hash = Insecure.MD5()
+}
+
+/// sha512 of a stream on a thread of its own, fed batches through a queue bounded at `backlog`
+/// bytes: `add` blocks (on the caller's pool thread) while the queue is full.
+final class DigestThread: @unchecked Sendable {
+    static let backlog = 8 << 20
+    private let condition = NSCondition()
+    private var queue: [ByteBuffer] = []
+    private var queued = 0
+    private var closed = false
+    private var cancelled = false
+    private var digest: String?
+
+    init() {
+        let thread = Thread { [self] in run() }
+        thread.name = "stratus-sha512"
+        thread.start()
     }
 
-    static var backlog: Int { 4 }
-    private var tasks: [Task<State, Never>] = [Task { State() }]
+    func add(_ buffers: [ByteBuffer]) {
+        condition.lock()
+        while queued >= Self.backlog && !cancelled { condition.wait() }
+        queue += buffers
+        queued += buffers.reduce(0) { $0 + $1.readableBytes }
+        condition.broadcast()
+        condition.unlock()
+    }
 
-    mutating func add(_ buffers: [ByteBuffer]) async {
-        let previous = tasks[tasks.count - 1]
-        tasks.append(
-            Task.detached {
-                var state = await previous.value
-                for buffer in buffers { buffer.withUnsafeReadableBytes { state.hash.update(bufferPointer: $0) } }
-                return state
+    /// Waits for the queue to drain: the digest in lower-case hex.
+    func finish() -> String {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        while digest == nil { condition.wait() }
+        let result = digest ?? ""
+        condition.unlock()
+        return result
+    }
+
+    /// Stops the thread without a result (the write was abandoned).
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func run() {
+        var hash = SHA512()
+        while true {
+            condition.lock()
+            while queue.isEmpty && !closed { condition.wait() }
+            if cancelled || (queue.isEmpty && closed) {
+                if !cancelled { digest = ImageDigests.hex(hash.finalize()) }
+                condition.broadcast()
+                condition.unlock()
+                return
             }
-        )
-        if tasks.count > Self.backlog { _ = await tasks.removeFirst().value }
-    }
-
-    /// The digest of everything added, in lower-case hex.
-    func hex() async -> String {
-        ImageDigests.hex(await tasks[tasks.count - 1].value.hash.finalize())
+            let batch = queue
+            queue = []
+            condition.unlock()
+            for buffer in batch { buffer.withUnsafeReadableBytes { hash.update(bufferPointer: $0) } }
+            condition.lock()
+            queued -= batch.reduce(0) { $0 + $1.readableBytes }
+            condition.broadcast()
+            condition.unlock()
+        }
     }
 }

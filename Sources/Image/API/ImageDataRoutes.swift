@@ -210,8 +210,9 @@ struct ImageDataRoutes {
         return Response(status: .ok, headers: headers, body: body)
     }
 
-    /// Bytes read from the store per chunk of a download (fewer, larger reads than the default 128 KiB).
-    static let readChunk = 1 << 20
+    /// Bytes read from the store per chunk of a download (larger reads than the default 128 KiB; the
+    /// chunks in flight are what a download holds in memory).
+    static let readChunk = 256 << 10
 
     // MARK: - Checks
 

@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
 
 /// Settings for Stratus's own targets (not dependencies): they stay warning-free.
@@ -118,3 +119,16 @@ let package = Package(
         ),
     ]
 )
+
+// The bare-Hummingbird baseline of `make bench`, built only when benchmarks are (as Hummingbird
+// gates its own): `make test` and `make run` never compile it.
+if ProcessInfo.processInfo.environment["STRATUS_BENCHMARKS"] != nil {
+    package.products.append(.executable(name: "bare-hummingbird", targets: ["BareHummingbird"]))
+    package.targets.append(
+        .executableTarget(
+            name: "BareHummingbird",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Benchmarks/BareHummingbird"
+        )
+    )
+}

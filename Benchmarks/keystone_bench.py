@@ -228,6 +228,27 @@ def compare(binaries, runs=3):
         print(f"  median {b}: validations {v:.0f}/s ({v / bv:.3f} of first), rescopes {r:.0f}/s ({r / br:.3f} of first)")
 
 
+def bare_healthcheck():
+    """wrk against the bare Hummingbird app (Benchmarks/BareHummingbird, built only with
+    STRATUS_BENCHMARKS=1): the framework's own speed, the baseline of the request-path figures."""
+    binary = os.path.join(os.path.dirname(STRATUS), "bare-hummingbird")
+    if not os.path.exists(binary):
+        return None
+    port = free_port()
+    proc = subprocess.Popen([binary, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthcheck", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.05)
+        return wrk(f"http://127.0.0.1:{port}/healthcheck")
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
 def main():
     if len(sys.argv) > 2 and sys.argv[1] == "--probe":
         probe(sys.argv[2])
@@ -244,11 +265,19 @@ def main():
     s.stop()
     restart = s.start()
     validate, rescope = token_figures(s.base)
+    health = wrk(s.base + "/healthcheck")
     login4, _ = password_figure(s.base)
     s.destroy()
+    bare = bare_healthcheck()
     print(f"  stratus all-in-one first start to ready        {first:8.3f} s   (target < 3 s)")
     print(f"  stratus all-in-one restart to ready            {restart:8.3f} s   (target < 1 s)")
     print(f"  stratus idle resident memory                   {idle:8.1f} MB  (target < 60 MB)")
+    if bare:
+        print(f"  bare Hummingbird GET /healthcheck              {bare[0]:8.0f} req/s (the framework's floor: 1.00x)")
+        print(f"  stratus GET /healthcheck                       {health[0]:8.0f} req/s ({health[0] / bare[0]:.2f}x bare; target 0.80x)")
+        print(f"  stratus cached token validation                {validate[0]:8.0f} req/s ({validate[0] / bare[0]:.2f}x bare; target 0.75x)")
+    else:
+        print("  bare Hummingbird baseline: not built (scripts/bench.sh builds it with STRATUS_BENCHMARKS=1)")
 
     s12 = Stratus(rounds=12)
     s12.start()

@@ -16,6 +16,10 @@ if [ "$SERVICE" != image ] && ! command -v wrk >/dev/null 2>&1; then
     else echo "bench needs wrk (apt-get install wrk)" >&2; exit 1; fi
 fi
 swift build -c release
+if [ "$SERVICE" = keystone ]; then
+    # The bare-Hummingbird baseline (Benchmarks/BareHummingbird): built only here.
+    STRATUS_BENCHMARKS=1 swift build -c release --product bare-hummingbird
+fi
 if [ "$SERVICE" = placement ]; then
     if [ ! -x .venv-bench-placement/bin/gunicorn ]; then
         python3 -m venv .venv-bench-placement

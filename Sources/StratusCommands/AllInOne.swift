@@ -105,6 +105,7 @@ struct AllInOne: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         for entry in running.reversed() { await entry.service.close() }
+        LogBuffer.shared.flush()
     }
 
     /// One module's configuration: the shared files, then its own, then what the data

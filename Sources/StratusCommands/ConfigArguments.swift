@@ -52,23 +52,22 @@ enum Terminal {
     }
 }
 
-/// Unbuffered writes to standard error.
+/// Unbuffered writes to standard error (after the buffered log lines before them).
 enum FileHandleStderr {
-    static func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+    static func write(_ s: String) {
+        LogBuffer.shared.flush()
+        FileHandle.standardError.write(Data(s.utf8))
+    }
 }
 
-/// Bootstraps swift-log once: stderr, `info` (or `debug` with `[DEFAULT] debug = true`).
+/// Bootstraps swift-log once: stderr through `LogBuffer`, `info` (or `debug` with `[DEFAULT] debug = true`).
 enum Logs {
     nonisolated(unsafe) static var configured = false
 
     static func setUp(debug: Bool) {
         guard !configured else { return }
         configured = true
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = debug ? .debug : .info
-            return h
-        }
+        LoggingSystem.bootstrap { label in BufferedLogHandler(label: label, level: debug ? .debug : .info) }
     }
 }
 

@@ -40,6 +40,7 @@ struct ServiceDaemon<Module: ServiceModule>: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await service.close()
+        LogBuffer.shared.flush()
     }
 
     /// `--bind`, else the service's own listen options, else 0.0.0.0 and the guide's port.

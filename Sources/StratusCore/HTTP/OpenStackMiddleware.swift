@@ -25,7 +25,7 @@ public struct OpenStackMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let start = ContinuousClock.now
         var context = context
-        context.requestID = "req-" + UUID().uuidString.lowercased()
+        context.requestID = RequestID.next()
         context.bodyLimit = bodyLimit
         var logger = self.logger
         logger[metadataKey: "request_id"] = .string(context.requestID)

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 
@@ -38,13 +39,20 @@ public struct RouteTable {
     public mutating func head(_ path: String, _ handler: @escaping Handler) { add(.head, path, handler) }
 
     /// `GET /healthcheck` as oslo.middleware's healthcheck answers it: 200 `OK` (text/plain) while
-    /// `probe` succeeds (a service passes a trivial database query), else 503 `FAILED`.
+    /// `probe` succeeds (a service passes a trivial database query), else 503 `FAILED`. A
+    /// success is reused for a second, so a load balancer polling hard costs one query a second;
+    /// a failure is reported as soon as the next probe sees it.
     public mutating func healthcheck(_ probe: @escaping @Sendable () async throws -> Void) {
+        let recent = RecentSuccess(window: .seconds(1))
         get("/healthcheck") { _, context in
             do {
-                try await probe()
+                if !recent.isFresh {
+                    try await probe()
+                    recent.record()
+                }
                 return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: .init(string: "OK")))
             } catch {
+                recent.forget()
                 context.logger.error("healthcheck failed: \(String(reflecting: error))")
                 return Response(
                     status: .serviceUnavailable,
@@ -79,5 +87,33 @@ public struct RouteTable {
                 }
             }
         }
+    }
+}
+
+/// When a check last succeeded, shared by concurrent requests.
+final class RecentSuccess: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last: ContinuousClock.Instant?
+    let window: Duration
+
+    init(window: Duration) { self.window = window }
+
+    var isFresh: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let last else { return false }
+        return ContinuousClock.now - last < window
+    }
+
+    func record() {
+        lock.lock()
+        last = ContinuousClock.now
+        lock.unlock()
+    }
+
+    func forget() {
+        lock.lock()
+        last = nil
+        lock.unlock()
     }
 }

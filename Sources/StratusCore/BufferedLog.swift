@@ -1,0 +1,114 @@
+import Foundation
+import Logging
+
+/// Log lines on standard error without a syscall per line: lines collect in one process-wide
+/// buffer, written when it holds 64 KiB, every 100 ms by a flusher thread, at once for errors,
+/// and by `flush()` at shutdown (and before Stratus writes to stderr itself). A crash loses at
+/// most the last 100 ms of lines; SIGTERM loses none (the daemons flush after draining).
+public final class LogBuffer: @unchecked Sendable {
+    public static let shared = LogBuffer()
+    static let limit = 64 << 10
+    static let interval: TimeInterval = 0.1
+
+    private let lock = NSLock()
+    /// Held while writing, so batches reach stderr in the order they were taken.
+    private let writeLock = NSLock()
+    private var pending: [UInt8] = []
+    private var flusher: Thread?
+    private var second: Int = -1
+    private var stamp = ""
+
+    init() { pending.reserveCapacity(Self.limit) }
+
+    /// `2026-11-27T16:56:37+0000`, as swift-log's stream handler writes it; formatted once a second.
+    private func timestamp() -> String {
+        let now = time(nil)
+        if now == second { return stamp }
+        var t = now
+        var parts = tm()
+        localtime_r(&t, &parts)
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let n = buffer.withUnsafeMutableBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { strftime($0, p.count, "%Y-%m-%dT%H:%M:%S%z", &parts) }
+        }
+        second = now
+        stamp = String(decoding: buffer[..<n], as: UTF8.self)
+        return stamp
+    }
+
+    /// Appends one line (`prefix` after the timestamp); `urgent` writes it out now.
+    func append(_ rest: String, urgent: Bool) {
+        lock.lock()
+        pending.append(contentsOf: timestamp().utf8)
+        pending.append(0x20)
+        pending.append(contentsOf: rest.utf8)
+        let full = urgent || pending.count >= Self.limit
+        if flusher == nil {
+            let thread = Thread { [self] in
+                while true {
+                    Thread.sleep(forTimeInterval: Self.interval)
+                    flush()
+                }
+            }
+            thread.name = "stratus-log"
+            flusher = thread
+            thread.start()
+        }
+        lock.unlock()
+        if full { flush() }
+    }
+
+    /// Writes out everything buffered.
+    public func flush() {
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        lock.lock()
+        guard !pending.isEmpty else {
+            lock.unlock()
+            return
+        }
+        let out = pending
+        pending.removeAll(keepingCapacity: true)
+        lock.unlock()
+        out.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count, let base = bytes.baseAddress {
+                let n = write(2, base + offset, bytes.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += n
+            }
+        }
+    }
+}
+
+/// swift-log's stream format (`<time> <level> <label>: <metadata> [<source>] <message>`) into
+/// `LogBuffer.shared`.
+public struct BufferedLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .info
+    let label: String
+
+    public init(label: String, level: Logger.Level) {
+        self.label = label
+        self.logLevel = level
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var all = metadata
+        if let extra = event.metadata { all.merge(extra) { _, new in new } }
+        var line = "\(event.level) \(label):"
+        if !all.isEmpty {
+            for (key, value) in all.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
+        }
+        line += " [\(event.source)] \(event.message)\n"
+        LogBuffer.shared.append(line, urgent: event.level >= .error)
+    }
+}

@@ -116,3 +116,23 @@ import Testing
         #expect(Timestamp.parse("2024-13-01") == nil && Timestamp.parse("yesterday") == nil)
     }
 }
+
+/// glance-api.conf values Stratus refuses at start, naming the option.
+@Suite struct ImageSettingsTests {
+    func settings(_ values: [(String, String, String)]) throws -> ImageSettings {
+        try ImageSettings(config: Config.defaults(project: "glance", options: ImageOptions.all, values: values))
+    }
+
+    @Test func unsupportedSettingsAreRefusedByName() throws {
+        for (group, name, value) in [
+            ("DEFAULT", "user_storage_quota", "lots"), ("DEFAULT", "image_cache_dir", "/var/cache"),
+            ("DEFAULT", "hashing_algorithm", "sha256"), ("glance_store", "default_store", "swift"),
+            ("DEFAULT", "node_staging_uri", "http://x/"), ("image_format", "vmdk_allowed_types", "streamOptimized"),
+        ] {
+            #expect(throws: ConfigError.self, "\(group).\(name)") { try settings([(group, name, value)]) }
+            do { _ = try settings([(group, name, value)]) } catch { #expect("\(error)".contains(name)) }
+        }
+        let s = try settings([("DEFAULT", "user_storage_quota", "2GB"), ("DEFAULT", "enabled_import_methods", "glance-direct,web-download")])
+        #expect(s.userStorageQuota == 2 << 30 && s.importMethods == ["glance-direct"])
+    }
+}

@@ -20,7 +20,6 @@ extension ImageFormatCheck.Refused: OpenStackErrorConvertible {
 /// How an image is shown: glance's `ResponseSerializer._format_image`.
 struct ImageView {
     var settings: ImageSettings
-    var store: FileStore
 
     func json(_ image: ImageRecord) -> JSON {
         var o: [String: JSON] = [:]

@@ -27,7 +27,7 @@ struct ImageRoutes {
         )
     }
 
-    var view: ImageView { ImageView(settings: service.settings, store: service.store) }
+    var view: ImageView { ImageView(settings: service.settings) }
 
     @Sendable func create(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         let caller = try ctx.requireCaller()

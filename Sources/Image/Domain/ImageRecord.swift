@@ -38,17 +38,23 @@ enum Visibility: String, Sendable, CaseIterable {
 }
 
 /// An image member: a project the owner shares a `shared` image with, and its answer.
-struct MemberRecord: Sendable, Equatable {
-    enum Status: String, Sendable, CaseIterable { case pending, accepted, rejected }
+struct MemberRecord: Sendable, Equatable, Decodable {
+    enum Status: String, Sendable, CaseIterable, Decodable { case pending, accepted, rejected }
     var imageID: String
     var member: String
     var status: Status
     var createdAt: Int64
     var updatedAt: Int64
+
+    /// Decoded straight from an `image_members` row (`image_id` arrives as `imageId`).
+    enum CodingKeys: String, CodingKey {
+        case member, status, createdAt, updatedAt
+        case imageID = "imageId"
+    }
 }
 
 /// A task (`/v2/tasks`): glance records one per import.
-struct TaskRecord: Sendable, Equatable {
+struct TaskRecord: Sendable, Equatable, Decodable {
     var id: String
     var type: String
     var status: String
@@ -62,6 +68,14 @@ struct TaskRecord: Sendable, Equatable {
     var expiresAt: Int64?
     var createdAt: Int64
     var updatedAt: Int64
+
+    /// Decoded straight from a `tasks` row.
+    enum CodingKeys: String, CodingKey {
+        case id, type, status, owner, input, result, message, expiresAt, createdAt, updatedAt
+        case imageID = "imageId"
+        case requestID = "requestId"
+        case userID = "userId"
+    }
 }
 
 /// glance's timestamps: UTC to the second, `2024-05-01T12:00:00Z`.

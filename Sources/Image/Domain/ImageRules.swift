@@ -141,7 +141,7 @@ struct ImageRules {
 
     /// One operation of a JSON patch, parsed.
     struct Change: Equatable {
-        enum Op: String { case add, remove, replace }
+        enum Op: String, CaseIterable { case add, remove, replace }
         var op: Op
         var path: [String]
         var value: JSON?
@@ -182,7 +182,7 @@ struct ImageRules {
                 guard let p = object["path"] else { throw Refusal(kind: .badRequest, message: "Unable to find 'path' in JSON Schema change") }
                 pointer = p.stringValue ?? Self.show(p)
             } else {
-                let present = Change.Op.allOps.filter { object[$0.rawValue] != nil }
+                let present = Change.Op.allCases.filter { object[$0.rawValue] != nil }
                 guard present.count == 1 else {
                     throw Refusal(
                         kind: .badRequest,
@@ -292,8 +292,4 @@ struct ImageRules {
         default: value.serialized()
         }
     }
-}
-
-extension ImageRules.Change.Op {
-    static let allOps: [Self] = [.add, .remove, .replace]
 }

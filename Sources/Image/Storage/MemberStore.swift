@@ -3,27 +3,16 @@ import StratusStorage
 
 /// `image_members`: the projects a shared image is offered to, and their answers.
 struct MemberStore: Sendable {
-    private struct Row: Decodable {
-        var imageId: String
-        var member: String
-        var status: String
-        var createdAt: Int64
-        var updatedAt: Int64
-        var record: MemberRecord {
-            MemberRecord(imageID: imageId, member: member, status: .init(rawValue: status) ?? .pending, createdAt: createdAt, updatedAt: updatedAt)
-        }
-    }
-
     static let columns = ["image_id", "member", "status", "created_at", "updated_at"]
 
     func list(image: String, in sql: any SQLDatabase) async throws -> [MemberRecord] {
         try await sql.select().columns(Self.columns).from("image_members").where("image_id", .equal, image).orderBy("created_at").orderBy("member")
-            .all().map { try $0.decode(Row.self).record }
+            .all().map { try $0.decode(MemberRecord.self) }
     }
 
     func find(image: String, member: String, in sql: any SQLDatabase) async throws -> MemberRecord? {
         try await sql.select().columns(Self.columns).from("image_members").where("image_id", .equal, image).where("member", .equal, member)
-            .first()?.decode(Row.self).record
+            .first()?.decode(MemberRecord.self)
     }
 
     func count(image: String, in sql: any SQLDatabase) async throws -> Int {

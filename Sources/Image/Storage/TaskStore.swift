@@ -3,39 +3,6 @@ import StratusStorage
 
 /// `tasks`.
 struct TaskStore: Sendable {
-    private struct Row: Decodable {
-        var id: String
-        var type: String
-        var status: String
-        var owner: String
-        var input: String
-        var result: String?
-        var message: String
-        var imageId: String?
-        var requestId: String?
-        var userId: String?
-        var expiresAt: Int64?
-        var createdAt: Int64
-        var updatedAt: Int64
-        var record: TaskRecord {
-            TaskRecord(
-                id: id,
-                type: type,
-                status: status,
-                owner: owner,
-                input: input,
-                result: result,
-                message: message,
-                imageID: imageId,
-                requestID: requestId,
-                userID: userId,
-                expiresAt: expiresAt,
-                createdAt: createdAt,
-                updatedAt: updatedAt
-            )
-        }
-    }
-
     static let columns = [
         "id", "type", "status", "owner", "input", "result", "message", "image_id", "request_id", "user_id", "expires_at", "created_at",
         "updated_at",
@@ -61,7 +28,7 @@ struct TaskStore: Sendable {
     }
 
     func find(_ id: String, in sql: any SQLDatabase) async throws -> TaskRecord? {
-        try await sql.select().columns(Self.columns).from("tasks").where("id", .equal, id).first()?.decode(Row.self).record
+        try await sql.select().columns(Self.columns).from("tasks").where("id", .equal, id).first()?.decode(TaskRecord.self)
     }
 
     /// Tasks of `owner` (every task when nil), newest first, optionally of one image.
@@ -69,7 +36,7 @@ struct TaskStore: Sendable {
         let q = sql.select().columns(Self.columns).from("tasks")
         if let owner { q.where("owner", .equal, owner) }
         if let image { q.where("image_id", .equal, image) }
-        return try await q.orderBy("created_at", .descending).orderBy("id", .descending).limit(limit).all().map { try $0.decode(Row.self).record }
+        return try await q.orderBy("created_at", .descending).orderBy("id", .descending).limit(limit).all().map { try $0.decode(TaskRecord.self) }
     }
 
     func finish(_ id: String, status: String, message: String, result: String?, in sql: any SQLDatabase) async throws {

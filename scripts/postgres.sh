@@ -2,6 +2,11 @@
 # Installs (Debian), starts and prepares PostgreSQL for the tests: role `stratus` (CREATEDB)
 # owning database `stratus_test`, and max_connections raised to 300 (every all-in-one cloud
 # opens a pool per service database; the default 100 runs out under the e2e suite).
+# A server killed with the machine (a session that ends hard) restarts with crash recovery,
+# which fsyncs every file of the data directory first: `recovery_init_sync_method = syncfs`
+# makes that one call per file system, the wait below allows minutes, and the databases that
+# earlier runs left behind (every all-in-one cloud creates one per service, every store test a
+# schema) are dropped here.
 # Root only; idempotent.
 set -euo pipefail
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
@@ -9,9 +14,18 @@ if ! command -v pg_ctlcluster >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 version=$(ls /etc/postgresql | sort -n | tail -1)
-wait_ready() { for _ in $(seq 1 100); do su postgres -c "pg_isready -q" && return 0; sleep 0.2; done; return 1; }
-pg_ctlcluster "$version" main start 2>/dev/null || true
+wait_ready() {
+    for _ in $(seq 1 1500); do su postgres -c "pg_isready -q" && return 0; sleep 0.2; done
+    echo "PostgreSQL $version did not accept connections within 5 minutes:" >&2
+    tail -20 "/var/log/postgresql/postgresql-$version-main.log" >&2
+    return 1
+}
+pg_ctlcluster "$version" main start || true # "already running", or still recovering: wait_ready decides
 wait_ready
+if [ "$(su postgres -c "psql -tAc 'SHOW recovery_init_sync_method'")" != syncfs ]; then
+    su postgres -c "psql -q -c 'ALTER SYSTEM SET recovery_init_sync_method = syncfs'"
+    su postgres -c "psql -q -c 'SELECT pg_reload_conf()'" >/dev/null
+fi
 if [ "$(su postgres -c "psql -tAc 'SHOW max_connections'")" -lt 300 ]; then
     su postgres -c "psql -q -c 'ALTER SYSTEM SET max_connections = 300'"
     pg_ctlcluster "$version" main restart
@@ -19,5 +33,11 @@ if [ "$(su postgres -c "psql -tAc 'SHOW max_connections'")" -lt 300 ]; then
 fi
 su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname='stratus'\"" | grep -q 1 ||
     su postgres -c "psql -q -c \"CREATE ROLE stratus LOGIN CREATEDB PASSWORD 'stratus'\""
-su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname='stratus_test'\"" | grep -q 1 ||
-    su postgres -c "createdb -O stratus stratus_test"
+# Leftovers of earlier runs (the store tests' schemas live in stratus_test): every database of
+# the test role goes, then stratus_test comes back empty.
+su postgres -c "psql -tAc \"SELECT datname FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba
+    WHERE r.rolname = 'stratus'\"" |
+    while read -r name; do
+        if [ -n "$name" ]; then su postgres -c "dropdb --force '$name'"; fi
+    done
+su postgres -c "createdb -O stratus stratus_test"

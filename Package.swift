@@ -90,9 +90,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Networking",
+            dependencies: [
+                "StratusCore", "StratusStorage", "StratusAuth",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "StratusCommands",
             dependencies: [
-                "StratusCore", "StratusStorage", "StratusAuth", "Identity", "Placement", "Image",
+                "StratusCore", "StratusStorage", "StratusAuth", "Identity", "Placement", "Image", "Networking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -112,6 +120,10 @@ let package = Package(
         .testTarget(
             name: "ImageTests",
             dependencies: ["Image", "StratusStorage", "StratusAuth", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
+        .testTarget(
+            name: "NetworkingTests",
+            dependencies: ["Networking", "StratusStorage", "StratusAuth", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(
             name: "IdentityTests",

@@ -81,6 +81,8 @@ public struct PolicyEnforcer: Sendable {
             guard let role = PolicyEnforcer.substitute(match, target) else { return false }
             let roles = creds["roles"]?.arrayValue?.compactMap(\.stringValue) ?? []
             return roles.contains { $0.lowercased() == role.lowercased() }
+        case .generic("field", let match):
+            return PolicyEnforcer.fieldCheck(match, target)
         case .generic(let kind, let match):
             guard let expected = PolicyEnforcer.substitute(match, target) else { return false }
             if let literal = PolicyEnforcer.literal(kind) { return expected == literal }
@@ -94,6 +96,23 @@ public struct PolicyEnforcer: Sendable {
             default: return PolicyEnforcer.pythonString(node) == expected
             }
         }
+    }
+
+    /// neutron's `field:<resource>:<attribute>=<value>` check: the target's attribute equals the
+    /// value (`True`/`False` as Python prints them), or matches it as a regular expression when
+    /// written `=~` (`field:port:device_owner=~^network:`). A missing attribute fails.
+    static func fieldCheck(_ match: String, _ target: [String: String]) -> Bool {
+        guard let colon = match.firstIndex(of: ":") else { return false }
+        let rest = match[match.index(after: colon)...]
+        guard let eq = rest.firstIndex(of: "=") else { return false }
+        let attribute = String(rest[..<eq])
+        var value = String(rest[rest.index(after: eq)...])
+        guard let actual = target[attribute] else { return false }
+        if value.hasPrefix("~") {
+            value.removeFirst()
+            return actual.range(of: value, options: .regularExpression) != nil
+        }
+        return actual == value
     }
 
     /// `%(key)s` substitution from the flattened target; nil when a key is missing

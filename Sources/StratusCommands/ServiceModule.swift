@@ -85,7 +85,7 @@ extension ServiceModule {
 
 /// Every service Stratus has, in start order (Identity first: the others validate tokens with it).
 enum ServiceModules {
-    static let all: [any ServiceModule.Type] = [IdentityModule.self, ImageModule.self, PlacementModule.self]
+    static let all: [any ServiceModule.Type] = [IdentityModule.self, ImageModule.self, PlacementModule.self, NetworkModule.self]
 
     /// The module answering to a project, daemon, tool or service-type name.
     static func named(_ name: String) -> (any ServiceModule.Type)? {

@@ -51,7 +51,6 @@ struct ExtensionRoutes {
             return .json(["versions": [["id": "v2.0", "status": "CURRENT", "links": [["href": .string("http://\(host)/v2.0/"), "rel": "self"]]]]])
         }
         routes.get("/v2.0") { request, _ in resources(request) }
-        routes.get("/v2.0/") { request, _ in resources(request) }
         routes.get("/v2.0/extensions") { _, _ in .json(["extensions": .array(served.map(Self.view))]) }
         routes.get("/v2.0/extensions/{alias}") { _, ctx in
             let alias = try ctx.parameters.require("alias")

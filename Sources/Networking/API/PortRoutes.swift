@@ -144,7 +144,6 @@ struct PortRoutes {
             v["resource_request"] = .null
             v["qos_policy_id"] = .null
             v["qos_network_policy_id"] = .null
-            v.removeValue(forKey: "dns_name")
             return v
         }
     }

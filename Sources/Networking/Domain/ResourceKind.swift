@@ -86,7 +86,7 @@ public struct ResourceKind: Sendable, Hashable {
             .init("binding:vif_type", column: "binding_vif_type"), .init("binding:vif_details", .json, column: "binding_vif_details"),
             .init("binding:vnic_type", column: "binding_vnic_type"), .init("binding:profile", .json, column: "binding_profile"),
             .init("port_security_enabled", .bool), .init("allowed_address_pairs", .json), .init("extra_dhcp_opts", .json),
-            .init("dns_name"), .init("propagate_uplink_status", .bool),
+            .init("propagate_uplink_status", .bool),
         ]
     )
 

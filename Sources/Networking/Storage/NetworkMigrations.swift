@@ -40,7 +40,7 @@ enum NetworkMigrations {
                   device_owner VARCHAR(255) NOT NULL, binding_host_id VARCHAR(255) NOT NULL, binding_vif_type VARCHAR(64) NOT NULL,
                   binding_vif_details TEXT NOT NULL, binding_vnic_type VARCHAR(64) NOT NULL, binding_profile TEXT NOT NULL,
                   port_security_enabled INTEGER NOT NULL, allowed_address_pairs TEXT NOT NULL, extra_dhcp_opts TEXT NOT NULL,
-                  dns_name VARCHAR(255) NOT NULL, propagate_uplink_status INTEGER NOT NULL, UNIQUE (network_id, mac_address))
+                  propagate_uplink_status INTEGER NOT NULL, UNIQUE (network_id, mac_address))
                 """,
                 "CREATE INDEX ports_project ON ports (project_id)",
                 "CREATE INDEX ports_device ON ports (device_id)",

@@ -34,9 +34,17 @@ struct DomainStore: Sendable {
         return try row.decode(Row.self).record()
     }
 
-    /// The domain called `name` (names are unique across domains), or nil.
+    /// The domain called `name` (names are unique across domains), or nil. Without an exact
+    /// match, a single domain whose name differs only in case answers, as keystone on the
+    /// guide's MariaDB (case-insensitive collation) does: the guide's configs say
+    /// `project_domain_name = default` for the domain named `Default`.
     func find(name: String, in sql: any SQLDatabase) async throws -> DomainRecord? {
-        try await sql.select().columns("*").from("domain").where("name", .equal, name).first()?.decode(Row.self).record()
+        if let exact = try await sql.select().columns("*").from("domain").where("name", .equal, name).first() {
+            return try exact.decode(Row.self).record()
+        }
+        let folded = try await sql.select().columns("*").from("domain")
+            .where(SQLFunction("LOWER", args: SQLIdentifier("name")), .equal, SQLBind(name.lowercased())).limit(2).all()
+        return folded.count == 1 ? try folded[0].decode(Row.self).record() : nil
     }
 
     /// Whether a domain `id` exists.

@@ -99,7 +99,9 @@ public struct NetworkSettings: Sendable {
         }
         flatNetworks = config.list("ml2_type_flat", "flat_networks")
         vlanRanges = try config.list("ml2_type_vlan", "network_vlan_ranges").map { try VLANRange.parse($0) }
-        vniRanges = try config.list("ml2_type_vxlan", "vni_ranges").map { try Segments.parseRange($0, option: "[ml2_type_vxlan] vni_ranges", max: 16_777_215) }
+        vniRanges = try config.list("ml2_type_vxlan", "vni_ranges").map {
+            try Segments.parseRange($0, option: "[ml2_type_vxlan] vni_ranges", max: 16_777_215)
+        }
         baseMAC = config.string("DEFAULT", "base_mac") ?? baseMAC
         guard MACAddress.prefix(baseMAC) != nil else { throw ConfigError(message: "[DEFAULT] base_mac: \(baseMAC) is not a MAC address") }
         let path = Int64(config.int("ml2", "path_mtu") ?? 0)

@@ -132,3 +132,23 @@ struct PolicyScopeTests {
         #expect(!p.allows("create_domain", target: [:], credentials: creds([], domain: "d1")), "scope is checked before the rule")
     }
 }
+
+/// neutron's `field:` checks.
+@Suite struct FieldCheckTests {
+    let enforcer = try! PolicyEnforcer(defaults: [
+        "shared": "field:networks:shared=True",
+        "device": "field:port:device_owner=~^network:",
+        "get": "rule:shared or project_id:%(project_id)s",
+    ])
+
+    @Test func fieldChecksReadTheTarget() {
+        let creds: [String: JSON] = ["project_id": "p1", "roles": []]
+        #expect(enforcer.allows("shared", target: ["shared": true], credentials: creds))
+        #expect(!enforcer.allows("shared", target: ["shared": false], credentials: creds))
+        #expect(!enforcer.allows("shared", target: [:], credentials: creds))
+        #expect(enforcer.allows("device", target: ["device_owner": "network:dhcp"], credentials: creds))
+        #expect(!enforcer.allows("device", target: ["device_owner": "compute:nova"], credentials: creds))
+        #expect(enforcer.allows("get", target: ["shared": false, "project_id": "p1"], credentials: creds))
+        #expect(!enforcer.allows("get", target: ["shared": false, "project_id": "p2"], credentials: creds))
+    }
+}

@@ -13,8 +13,14 @@ struct ExtensionRoutes {
         ("availability_zone", "Availability Zone", "The availability zone extension."),
         ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
         ("external-net", "Neutron external network", "Adds external network attribute to network resource."),
-        ("ext-gw-mode", "Neutron L3 Configurable external gateway mode", "Extension of the router abstraction for specifying whether SNAT should occur on the external gateway"),
-        ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)"),
+        (
+            "ext-gw-mode", "Neutron L3 Configurable external gateway mode",
+            "Extension of the router abstraction for specifying whether SNAT should occur on the external gateway"
+        ),
+        (
+            "extra_dhcp_opt", "Neutron Extra DHCP options",
+            "Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)"
+        ),
         ("fip-port-details", "Floating IP Port Details Extension", "Add port_details attribute to Floating IP resource"),
         ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
         ("net-mtu-writable", "Network MTU (writable)", "Provides a writable MTU attribute for a network resource."),
@@ -25,15 +31,28 @@ struct ExtensionRoutes {
         ("provider", "Provider Network", "Expose mapping of virtual networks to physical networks"),
         ("quotas", "Quota management support", "Expose functions for quotas management per project"),
         ("quota_details", "Quota details management support", "Expose functions for quotas usage statistics per project"),
-        ("revision-if-match", "If-Match constraints based on revision_number", "Extension indicating that If-Match based on revision_number is supported."),
-        ("router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway."),
+        (
+            "revision-if-match", "If-Match constraints based on revision_number",
+            "Extension indicating that If-Match based on revision_number is supported."
+        ),
+        (
+            "router", "Neutron L3 Router",
+            "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway."
+        ),
         ("router_availability_zone", "Router Availability Zone", "Availability zone support for router."),
         ("security-group", "security-group", "The security groups extension."),
         ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
         ("standard-attr-description", "standard-attr-description", "Extension to add descriptions to standard attributes"),
         ("standard-attr-revisions", "Resource revision numbers", "This extension will display the revision number of neutron resources."),
-        ("standard-attr-tag", "Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip", "Enables to set tag on resources with standard attribute."),
-        ("standard-attr-timestamp", "Resource timestamps", "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes."),
+        (
+            "standard-attr-tag",
+            "Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip",
+            "Enables to set tag on resources with standard attribute."
+        ),
+        (
+            "standard-attr-timestamp", "Resource timestamps",
+            "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes."
+        ),
         ("stateful-security-group", "Stateful security group", "Indicates if the security group is stateful or not"),
     ]
 
@@ -42,7 +61,9 @@ struct ExtensionRoutes {
     }
 
     var served: [(String, String, String)] {
-        Self.extensions.filter { service.settings.routerEnabled || !["router", "ext-gw-mode", "router_availability_zone", "fip-port-details"].contains($0.0) }
+        Self.extensions.filter {
+            service.settings.routerEnabled || !["router", "ext-gw-mode", "router_availability_zone", "fip-port-details"].contains($0.0)
+        }
     }
 
     func add(to routes: inout RouteTable) {

@@ -71,12 +71,16 @@ struct FloatingIPRoutes {
                     fixedIPs: requested,
                     in: sql
                 )
-                let address = try await IPAllocationStore().forPorts([portID], in: sql)[portID]?.first(where: { IPAddress($0.ipAddress)?.version == 4 })
+                let address = try await IPAllocationStore().forPorts([portID], in: sql)[portID]?.first(where: {
+                    IPAddress($0.ipAddress)?.version == 4
+                })
                 guard let address else { throw NetworkError.ipExhausted(network: networkID) }
                 fip["floating_ip_address"] = .string(address.ipAddress)
                 fip["floating_port_id"] = .string(portID)
                 if let port = body["port_id"]?.stringValue {
-                    for (k, v) in try await association(fip, port: port, fixed: body["fixed_ip_address"]?.stringValue, ctx: ctx, in: sql) { fip[k] = v }
+                    for (k, v) in try await association(fip, port: port, fixed: body["fixed_ip_address"]?.stringValue, ctx: ctx, in: sql) {
+                        fip[k] = v
+                    }
                 }
                 try await store.insert(fip, in: sql)
                 return try await views([fip], in: sql)[0]
@@ -130,7 +134,13 @@ struct FloatingIPRoutes {
 
     /// Associating with a port: the port is the floating IP project's, the fixed address is one
     /// of its IPv4 addresses, and a router joins that subnet to the floating network.
-    func association(_ fip: [String: JSON], port portID: String, fixed: String?, ctx: StratusContext, in sql: any SQLDatabase) async throws
+    func association(
+        _ fip: [String: JSON],
+        port portID: String,
+        fixed: String?,
+        ctx: StratusContext,
+        in sql: any SQLDatabase
+    ) async throws
         -> [String: JSON]
     {
         guard let port = try await RecordStore(.port).find(portID, in: sql), service.allows(ctx, "get_port", port),

@@ -16,9 +16,13 @@ struct IPAM {
     }
 
     static func subnets(network: String, in sql: any SQLDatabase) async throws -> [Subnet] {
-        try await RecordStore(.subnet).list([.oneOf(ResourceKind.subnet.attribute("network_id")!, [.string(network)])], sort: [
-            RecordStore.Sort(attribute: ResourceKind.subnet.attribute("created_at")!, ascending: true)
-        ], in: sql).compactMap(subnet)
+        try await RecordStore(.subnet).list(
+            [.oneOf(ResourceKind.subnet.attribute("network_id")!, [.string(network)])],
+            sort: [
+                RecordStore.Sort(attribute: ResourceKind.subnet.attribute("created_at")!, ascending: true)
+            ],
+            in: sql
+        ).compactMap(subnet)
     }
 
     static func subnet(_ r: [String: JSON]) -> Subnet? {
@@ -60,7 +64,9 @@ struct IPAM {
             return out
         }
         for item in requested {
-            guard let o = item.objectValue else { throw NetworkError.invalidInput("Invalid data format for fixed IP: '\(RequestRules.python(item))'") }
+            guard let o = item.objectValue else {
+                throw NetworkError.invalidInput("Invalid data format for fixed IP: '\(RequestRules.python(item))'")
+            }
             let unknown = o.keys.filter { $0 != "subnet_id" && $0 != "ip_address" }
             if !unknown.isEmpty { throw NetworkError.invalidInput("Invalid data format for fixed IP: '\(RequestRules.python(item))'") }
             let subnetID = o["subnet_id"]?.stringValue
@@ -69,7 +75,9 @@ struct IPAM {
             if let subnetID {
                 guard let s = subnets.first(where: { $0.id == subnetID }) else {
                     if try await RecordStore(.subnet).find(subnetID, in: sql) == nil { throw NetworkError.notFound(.subnet, subnetID) }
-                    throw NetworkError.invalidInput("Failed to create port on network \(network), because fixed_ips included invalid subnet \(subnetID)")
+                    throw NetworkError.invalidInput(
+                        "Failed to create port on network \(network), because fixed_ips included invalid subnet \(subnetID)"
+                    )
                 }
                 subnet = s
             }
@@ -97,7 +105,9 @@ struct IPAM {
                 }
                 let store = IPAllocationStore()
                 try await store.lockSubnet(s.id, in: sql)
-                if try await store.isAllocated(ip.description, subnet: s.id, in: sql) || out.contains(where: { $0.subnetID == s.id && $0.ipAddress == ip.description }) {
+                if try await store.isAllocated(ip.description, subnet: s.id, in: sql)
+                    || out.contains(where: { $0.subnetID == s.id && $0.ipAddress == ip.description })
+                {
                     throw NetworkError.ipAllocated(ip.description, subnet: s.id)
                 }
                 let a = IPAllocationStore.Allocation(subnetID: s.id, ipAddress: ip.description, portID: port)

@@ -53,7 +53,9 @@ enum NetworkHTTP {
 
 /// A parsed list request.
 struct ListQuery {
-    static let reserved: Set<String> = ["fields", "limit", "marker", "sort_key", "sort_dir", "page_reverse", "tags", "tags-any", "not-tags", "not-tags-any"]
+    static let reserved: Set<String> = [
+        "fields", "limit", "marker", "sort_key", "sort_dir", "page_reverse", "tags", "tags-any", "not-tags", "not-tags-any",
+    ]
 
     var kind: ResourceKind
     var fields: [String] = []
@@ -117,7 +119,9 @@ struct ListQuery {
             // filters for attributes of extensions they assume.
         }
         if !tags.isEmpty {
-            conditions.append(.tags(all: tags["tags"] ?? [], any: tags["tags-any"] ?? [], notAll: tags["not-tags"] ?? [], notAny: tags["not-tags-any"] ?? []))
+            conditions.append(
+                .tags(all: tags["tags"] ?? [], any: tags["tags-any"] ?? [], notAll: tags["not-tags"] ?? [], notAny: tags["not-tags-any"] ?? [])
+            )
         }
     }
 

@@ -90,7 +90,9 @@ struct NetworkRoutes {
         try service.authorize(ctx, "create_network", body, body: raw)
         let segment = try requestedSegment(body)
         if let mtu = body["mtu"]?.intValue, mtu > service.settings.mtu(for: segment?.type ?? service.settings.tenantNetworkTypes.first) {
-            throw NetworkError.invalidInput("Requested MTU is too big, maximum is \(service.settings.mtu(for: segment?.type ?? service.settings.tenantNetworkTypes.first))")
+            throw NetworkError.invalidInput(
+                "Requested MTU is too big, maximum is \(service.settings.mtu(for: segment?.type ?? service.settings.tenantNetworkTypes.first))"
+            )
         }
         body.removeValue(forKey: "qos_policy_id")
         let view = try await service.write { [body] sql in
@@ -146,7 +148,11 @@ struct NetworkRoutes {
             switch r.type {
             case "flat":
                 if try await segments.taken(type: "flat", physnet: r.physnet!, id: 0, in: sql) {
-                    throw NetworkError.inUse("FlatNetworkInUse", r.physnet!, "Unable to create the flat network. Physical network \(r.physnet!) is in use.")
+                    throw NetworkError.inUse(
+                        "FlatNetworkInUse",
+                        r.physnet!,
+                        "Unable to create the flat network. Physical network \(r.physnet!) is in use."
+                    )
                 }
                 try await segments.add(type: "flat", physnet: r.physnet!, id: 0, network: network, in: sql)
                 return r
@@ -217,7 +223,9 @@ struct NetworkRoutes {
             }
             if changes["shared"] == .bool(false), record["shared"] == .bool(true) {
                 let ports = try await RecordStore(.port).list([.oneOf(ResourceKind.port.attribute("network_id")!, [.string(id)])], in: sql)
-                if ports.contains(where: { $0["project_id"] != record["project_id"] && $0["device_owner"]?.stringValue?.hasPrefix("network:") != true }) {
+                if ports.contains(where: {
+                    $0["project_id"] != record["project_id"] && $0["device_owner"]?.stringValue?.hasPrefix("network:") != true
+                }) {
                     throw NetworkError.inUse(
                         "InvalidSharedSetting",
                         id,
@@ -226,7 +234,9 @@ struct NetworkRoutes {
                 }
             }
             if let mtu = changes["mtu"]?.intValue, mtu > service.settings.mtu(for: record["provider:network_type"]?.stringValue) {
-                throw NetworkError.invalidInput("Requested MTU is too big, maximum is \(service.settings.mtu(for: record["provider:network_type"]?.stringValue))")
+                throw NetworkError.invalidInput(
+                    "Requested MTU is too big, maximum is \(service.settings.mtu(for: record["provider:network_type"]?.stringValue))"
+                )
             }
             var c = changes
             c.removeValue(forKey: "project_id")

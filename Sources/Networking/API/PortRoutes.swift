@@ -89,7 +89,10 @@ struct PortRoutes {
             var extra: [RecordStore.Condition] = []
             if !service.isAdmin(ctx) {
                 let caller = try ctx.requireCaller()
-                let own = try await RecordStore(.network).list([.oneOf(ResourceKind.network.attribute("project_id")!, [.optional(caller.projectID)])], in: sql)
+                let own = try await RecordStore(.network).list(
+                    [.oneOf(ResourceKind.network.attribute("project_id")!, [.optional(caller.projectID)])],
+                    in: sql
+                )
                 extra += try service.listScope(ctx, orIn: [("network_id", own.compactMap { $0["id"]?.stringValue })])
             }
             if let fixed = query.extra["fixed_ips"] {
@@ -267,7 +270,8 @@ struct PortRoutes {
         guard !host.isEmpty else {
             out["binding:vif_type"] = "unbound"
             out["binding:vif_details"] = [:]
-            out["status"] = device.hasPrefix("network:") && noop && device != "network:floatingip" ? "ACTIVE" : (device == "network:floatingip" ? "N/A" : "DOWN")
+            out["status"] =
+                device.hasPrefix("network:") && noop && device != "network:floatingip" ? "ACTIVE" : (device == "network:floatingip" ? "N/A" : "DOWN")
             return out
         }
         let details: JSON = ["port_filter": true, "connectivity": "l2"]
@@ -277,7 +281,8 @@ struct PortRoutes {
             out["status"] = "ACTIVE"
             return out
         }
-        if service.settings.mechanismDrivers.contains("linuxbridge"), let agent = try await AgentStore().find(type: "Linux bridge agent", host: host, in: sql),
+        if service.settings.mechanismDrivers.contains("linuxbridge"),
+            let agent = try await AgentStore().find(type: "Linux bridge agent", host: host, in: sql),
             AgentRoutes.alive(agent, downTime: service.settings.agentDownTime), agent.adminStateUp != 0
         {
             out["binding:vif_type"] = "bridge"
@@ -294,7 +299,13 @@ struct PortRoutes {
     /// The port's security groups: the given ones (each must exist and be the caller's to
     /// use), or the project's default group when port security is on and the port is not a
     /// network device.
-    func securityGroups(_ record: [String: JSON], raw: [String: JSON], project: String, ctx: StratusContext, in sql: any SQLDatabase) async throws
+    func securityGroups(
+        _ record: [String: JSON],
+        raw: [String: JSON],
+        project: String,
+        ctx: StratusContext,
+        in sql: any SQLDatabase
+    ) async throws
         -> [String]
     {
         let enabled = record["port_security_enabled"]?.boolValue ?? true
@@ -327,7 +338,7 @@ struct PortRoutes {
         changes.removeValue(forKey: "project_id")
         try validateCommon(&changes, raw: raw)
         let view = try await service.write { [changes] sql in
-                var changes = changes
+            var changes = changes
             let record = try await service.visible(kind, id, ctx, lock: true, target: { try await target($0, in: sql) }, in: sql)
             var t = try await target(record, in: sql)
             for (k, v) in changes where k != "device_owner" { t[k] = v }
@@ -338,7 +349,11 @@ struct PortRoutes {
             for (k, v) in changes { merged[k] = v }
             if let mac = raw["mac_address"] {
                 guard record["binding:vif_type"]?.stringValue == "unbound" || record["binding:host_id"]?.stringValue == "" else {
-                    throw NetworkError.make(.conflict, "PortBound", "Unable to complete operation on port \(id), port is already bound, port type: \(record["binding:vif_type"]?.stringValue ?? ""), old_mac \(record["mac_address"]?.stringValue ?? ""), new_mac \(mac.stringValue ?? "").")
+                    throw NetworkError.make(
+                        .conflict,
+                        "PortBound",
+                        "Unable to complete operation on port \(id), port is already bound, port type: \(record["binding:vif_type"]?.stringValue ?? ""), old_mac \(record["mac_address"]?.stringValue ?? ""), new_mac \(mac.stringValue ?? "")."
+                    )
                 }
                 merged["mac_address"] = mac
                 try await assignMAC(&merged, network: network, in: sql)

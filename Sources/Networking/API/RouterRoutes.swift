@@ -123,7 +123,11 @@ struct RouterRoutes {
             throw NetworkError.invalidInput("Invalid input for external_gateway_info. Reason: network_id is required")
         }
         let unknown = o.keys.filter { !["network_id", "enable_snat", "external_fixed_ips", "qos_policy_id"].contains($0) }
-        if !unknown.isEmpty { throw NetworkError.invalidInput("Invalid input for external_gateway_info. Reason: Unexpected keys supplied: \(unknown.sorted().joined(separator: ", "))") }
+        if !unknown.isEmpty {
+            throw NetworkError.invalidInput(
+                "Invalid input for external_gateway_info. Reason: Unexpected keys supplied: \(unknown.sorted().joined(separator: ", "))"
+            )
+        }
         guard let network = try await RecordStore(.network).find(networkID, in: sql), service.allows(ctx, "get_network", network) else {
             throw NetworkError.notFound(.network, networkID)
         }
@@ -167,7 +171,14 @@ struct RouterRoutes {
     }
 
     /// A port neutron creates for itself (router gateway and interface, floating IP).
-    func createServicePort(network: String, owner: String, device: String, project: String, fixedIPs: [JSON]?, in sql: any SQLDatabase) async throws
+    func createServicePort(
+        network: String,
+        owner: String,
+        device: String,
+        project: String,
+        fixedIPs: [JSON]?,
+        in sql: any SQLDatabase
+    ) async throws
         -> String
     {
         var record = NetworkService.stamped([
@@ -316,7 +327,8 @@ struct RouterRoutes {
                 let users = try await RecordStore(.floatingIP).list([.oneOf(ResourceKind.floatingIP.attribute("router_id")!, [.string(id)])], in: sql)
                 for fip in users {
                     guard let fixedAddress = fip["fixed_ip_address"]?.stringValue, let ip = IPAddress(fixedAddress),
-                        let s = try await RecordStore(.subnet).find(f.subnetID, in: sql), let c = s["cidr"]?.stringValue.flatMap({ CIDR($0) }), c.contains(ip)
+                        let s = try await RecordStore(.subnet).find(f.subnetID, in: sql), let c = s["cidr"]?.stringValue.flatMap({ CIDR($0) }),
+                        c.contains(ip)
                     else { continue }
                     throw NetworkError.make(
                         .conflict,

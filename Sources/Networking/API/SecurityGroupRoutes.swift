@@ -59,7 +59,11 @@ struct SecurityGroupRoutes {
                 try await store.insert(g, in: sql)
                 let id = g["id"]!.stringValue!
                 for ethertype in ["IPv4", "IPv6"] {
-                    try await insertRule(["security_group_id": .string(id), "direction": "egress", "ethertype": .string(ethertype)], project: project, in: sql)
+                    try await insertRule(
+                        ["security_group_id": .string(id), "direction": "egress", "ethertype": .string(ethertype)],
+                        project: project,
+                        in: sql
+                    )
                 }
                 return try await groupViews([g], in: sql)[0]
             }
@@ -147,7 +151,9 @@ struct SecurityGroupRoutes {
         routes.get("/v2.0/security-group-rules/{id}") { request, ctx in
             let id = try ctx.parameters.require("id")
             let view = try await service.read { sql in
-                try await ruleViews([try await service.visible(ruleKind, id, ctx, target: { try await ruleTarget($0, in: sql) }, in: sql)], in: sql)[0]
+                try await ruleViews([try await service.visible(ruleKind, id, ctx, target: { try await ruleTarget($0, in: sql) }, in: sql)], in: sql)[
+                    0
+                ]
             }
             return NetworkHTTP.one("security_group_rule", view, fields: NetworkHTTP.fields(request))
         }
@@ -155,7 +161,12 @@ struct SecurityGroupRoutes {
             let id = try ctx.parameters.require("id")
             try await service.write { sql in
                 let r = try await service.visible(ruleKind, id, ctx, target: { try await ruleTarget($0, in: sql) }, in: sql)
-                try service.authorize(ctx, "delete_security_group_rule", try await ruleTarget(r, in: sql), notFound: NetworkError.notFound(ruleKind, id))
+                try service.authorize(
+                    ctx,
+                    "delete_security_group_rule",
+                    try await ruleTarget(r, in: sql),
+                    notFound: NetworkError.notFound(ruleKind, id)
+                )
                 try await rules.delete(id, in: sql)
                 if let g = r["security_group_id"]?.stringValue { try await store.touch(g, in: sql) }
             }
@@ -198,7 +209,11 @@ struct SecurityGroupRoutes {
                 project: project,
                 in: sql
             )
-            try await insertRule(["security_group_id": .string(id), "direction": "egress", "ethertype": .string(ethertype)], project: project, in: sql)
+            try await insertRule(
+                ["security_group_id": .string(id), "direction": "egress", "ethertype": .string(ethertype)],
+                project: project,
+                in: sql
+            )
         }
         return id
     }

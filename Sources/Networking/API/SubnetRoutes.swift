@@ -97,9 +97,13 @@ struct SubnetRoutes {
         }
         for k in ["use_default_subnetpool", "prefixlen"] { body.removeValue(forKey: k) }
         guard let version = body["ip_version"]?.intValue, version == 4 || version == 6 else {
-            throw NetworkError.invalidInput("Invalid input for ip_version. Reason: '\(RequestRules.python(body["ip_version"] ?? .null))' is not in [4, 6]")
+            throw NetworkError.invalidInput(
+                "Invalid input for ip_version. Reason: '\(RequestRules.python(body["ip_version"] ?? .null))' is not in [4, 6]"
+            )
         }
-        guard let cidrText = body["cidr"]?.stringValue else { throw NetworkError.badRequest("subnets", "a cidr must be specified in the absence of a subnet pool") }
+        guard let cidrText = body["cidr"]?.stringValue else {
+            throw NetworkError.badRequest("subnets", "a cidr must be specified in the absence of a subnet pool")
+        }
         let cidr = try SubnetRules.cidr(cidrText, version: version)
         let gateway = try SubnetRules.gateway(raw["gateway_ip"], cidr: cidr)
         let pools = try SubnetRules.pools(raw["allocation_pools"], cidr: cidr, gateway: gateway)
@@ -147,7 +151,7 @@ struct SubnetRoutes {
         let raw = try await NetworkHTTP.body(request, ctx, key: "subnet")
         let changes = try RequestRules.apply(raw, rules: Self.rules, creating: false)
         let view = try await service.write { [changes] sql in
-                var changes = changes
+            var changes = changes
             let record = try await service.visible(kind, id, ctx, lock: true, target: { try await target($0, in: sql) }, in: sql)
             try service.authorize(ctx, "update_subnet", try await target(record, in: sql), body: raw, notFound: NetworkError.notFound(kind, id))
             try NetworkHTTP.checkRevision(request, record)
@@ -159,13 +163,25 @@ struct SubnetRoutes {
             }
             if raw["allocation_pools"] != nil {
                 changes["allocation_pools"] = SubnetRules.poolsJSON(try SubnetRules.pools(raw["allocation_pools"], cidr: cidr, gateway: gateway))
-            } else if raw["gateway_ip"] != nil, let g = gateway, let pool = SubnetRules.parsePools(record["allocation_pools"]).first(where: { $0.contains(g) }) {
-                throw NetworkError.make(.conflict, "GatewayConflictWithAllocationPools", "Gateway ip \(g) conflicts with allocation pool \(pool.start)-\(pool.end).")
+            } else if raw["gateway_ip"] != nil, let g = gateway,
+                let pool = SubnetRules.parsePools(record["allocation_pools"]).first(where: { $0.contains(g) })
+            {
+                throw NetworkError.make(
+                    .conflict,
+                    "GatewayConflictWithAllocationPools",
+                    "Gateway ip \(g) conflicts with allocation pool \(pool.start)-\(pool.end)."
+                )
             }
             if raw["dns_nameservers"] != nil {
-                changes["dns_nameservers"] = try SubnetRules.nameservers(raw["dns_nameservers"], version: cidr.version, max: service.settings.maxDNSNameservers)
+                changes["dns_nameservers"] = try SubnetRules.nameservers(
+                    raw["dns_nameservers"],
+                    version: cidr.version,
+                    max: service.settings.maxDNSNameservers
+                )
             }
-            if raw["host_routes"] != nil { changes["host_routes"] = try SubnetRules.hostRoutes(raw["host_routes"], max: service.settings.maxHostRoutes) }
+            if raw["host_routes"] != nil {
+                changes["host_routes"] = try SubnetRules.hostRoutes(raw["host_routes"], max: service.settings.maxHostRoutes)
+            }
             try await store.update(id, changes, in: sql)
             return try await views([try await store.find(id, in: sql)!], in: sql)[0]
         }

@@ -70,7 +70,12 @@ struct TagRoutes {
         NetworkError.make(.notFound, "TagNotFound", "Tag \(tag) could not be found for \(kind.singular) \(id).")
     }
 
-    func change(_ kind: ResourceKind, _ id: String, _ ctx: StratusContext, _ body: @escaping @Sendable (any SQLDatabase) async throws -> Void) async throws {
+    func change(
+        _ kind: ResourceKind,
+        _ id: String,
+        _ ctx: StratusContext,
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> Void
+    ) async throws {
         try await service.write { sql in
             let r = try await service.visible(kind, id, ctx, lock: true, in: sql)
             try service.authorize(ctx, "update_\(kind.singular)", r, notFound: NetworkError.notFound(kind, id))

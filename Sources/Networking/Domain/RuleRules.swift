@@ -20,11 +20,17 @@ public enum RuleRules {
     public static func validate(_ r: [String: JSON]) throws(OpenStackError) -> [String: JSON] {
         var out = r
         guard let direction = r["direction"]?.stringValue, ["ingress", "egress"].contains(direction) else {
-            throw NetworkError.invalidInput("Invalid input for direction. Reason: '\(RequestRules.python(r["direction"] ?? .null))' is not in ['ingress', 'egress']")
+            throw NetworkError.invalidInput(
+                "Invalid input for direction. Reason: '\(RequestRules.python(r["direction"] ?? .null))' is not in ['ingress', 'egress']"
+            )
         }
         let ethertype = r["ethertype"]?.stringValue ?? "IPv4"
         guard ["IPv4", "IPv6"].contains(ethertype) else {
-            throw NetworkError.make(.badRequest, "SecurityGroupRuleInvalidEtherType", "Security group rule for ethertype '\(ethertype)' not supported. Allowed values are ['IPv4', 'IPv6'].")
+            throw NetworkError.make(
+                .badRequest,
+                "SecurityGroupRuleInvalidEtherType",
+                "Security group rule for ethertype '\(ethertype)' not supported. Allowed values are ['IPv4', 'IPv6']."
+            )
         }
         out["ethertype"] = .string(ethertype)
         var proto = r["protocol"].flatMap { $0.isNull ? nil : ($0.stringValue ?? $0.intValue.map { String($0) }) }
@@ -33,10 +39,18 @@ public enum RuleRules {
                 proto = nil
             } else if let n = Int(p) {
                 guard (0...255).contains(n) else {
-                    throw NetworkError.make(.badRequest, "SecurityGroupRuleInvalidProtocol", "Security group rule protocol \(p) not supported. Only protocol values \(protocols.keys.sorted()) and integer representations [0 to 255] are supported.")
+                    throw NetworkError.make(
+                        .badRequest,
+                        "SecurityGroupRuleInvalidProtocol",
+                        "Security group rule protocol \(p) not supported. Only protocol values \(protocols.keys.sorted()) and integer representations [0 to 255] are supported."
+                    )
                 }
             } else if protocols[p.lowercased()] == nil {
-                throw NetworkError.make(.badRequest, "SecurityGroupRuleInvalidProtocol", "Security group rule protocol \(p) not supported. Only protocol values \(protocols.keys.sorted()) and integer representations [0 to 255] are supported.")
+                throw NetworkError.make(
+                    .badRequest,
+                    "SecurityGroupRuleInvalidProtocol",
+                    "Security group rule protocol \(p) not supported. Only protocol values \(protocols.keys.sorted()) and integer representations [0 to 255] are supported."
+                )
             } else {
                 proto = p.lowercased()
             }
@@ -50,7 +64,11 @@ public enum RuleRules {
         let n = number(proto)
         if n == 6 || n == 17 || n == 132 || n == 33 || n == 136 {
             if let lo, let hi, lo > hi {
-                throw NetworkError.make(.badRequest, "SecurityGroupInvalidPortRange", "For TCP/UDP protocols, port_range_min must be <= port_range_max")
+                throw NetworkError.make(
+                    .badRequest,
+                    "SecurityGroupInvalidPortRange",
+                    "For TCP/UDP protocols, port_range_min must be <= port_range_max"
+                )
             }
             for v in [lo, hi].compactMap({ $0 }) where !(1...65535).contains(v) {
                 throw NetworkError.make(.badRequest, "SecurityGroupInvalidPortValue", "Invalid value for port \(v).")
@@ -58,26 +76,50 @@ public enum RuleRules {
             if lo != nil && hi == nil { out["port_range_max"] = .int(lo!) }
         } else if n == 1 || n == 58 {
             if let lo, !(0...255).contains(lo) {
-                throw NetworkError.make(.badRequest, "SecurityGroupInvalidIcmpValue", "Invalid value for ICMP port_range_min(type): \(lo). It must be 0 to 255.")
+                throw NetworkError.make(
+                    .badRequest,
+                    "SecurityGroupInvalidIcmpValue",
+                    "Invalid value for ICMP port_range_min(type): \(lo). It must be 0 to 255."
+                )
             }
             if let hi, !(0...255).contains(hi) {
-                throw NetworkError.make(.badRequest, "SecurityGroupInvalidIcmpValue", "Invalid value for ICMP port_range_max(code): \(hi). It must be 0 to 255.")
+                throw NetworkError.make(
+                    .badRequest,
+                    "SecurityGroupInvalidIcmpValue",
+                    "Invalid value for ICMP port_range_max(code): \(hi). It must be 0 to 255."
+                )
             }
             if hi != nil && lo == nil {
-                throw NetworkError.make(.badRequest, "SecurityGroupMissingIcmpType", "ICMP code (port-range-max) \(hi!) is provided but ICMP type (port-range-min) is missing.")
+                throw NetworkError.make(
+                    .badRequest,
+                    "SecurityGroupMissingIcmpType",
+                    "ICMP code (port-range-max) \(hi!) is provided but ICMP type (port-range-min) is missing."
+                )
             }
         } else if lo != nil || hi != nil {
-            throw NetworkError.make(.badRequest, "SecurityGroupInvalidProtocolForPortRange", "Invalid protocol \(proto ?? "") for port range, only supported for TCP, UDP, UDPLITE, SCTP and DCCP.")
+            throw NetworkError.make(
+                .badRequest,
+                "SecurityGroupInvalidProtocolForPortRange",
+                "Invalid protocol \(proto ?? "") for port range, only supported for TCP, UDP, UDPLITE, SCTP and DCCP."
+            )
         }
         let prefix = r["remote_ip_prefix"]?.stringValue
         if prefix != nil, let g = r["remote_group_id"], !g.isNull {
-            throw NetworkError.make(.badRequest, "SecurityGroupRemoteGroupAndRemoteIpPrefix", "Only remote_ip_prefix or remote_group_id may be provided.")
+            throw NetworkError.make(
+                .badRequest,
+                "SecurityGroupRemoteGroupAndRemoteIpPrefix",
+                "Only remote_ip_prefix or remote_group_id may be provided."
+            )
         }
         if let prefix {
             let c = CIDR(prefix) ?? IPAddress(prefix).map { CIDR(network: $0, prefix: $0.bits) }
             guard let c else { throw NetworkError.invalidInput("Invalid input for remote_ip_prefix. Reason: '\(prefix)' is not a valid IP prefix") }
             if (c.version == 4) != (ethertype == "IPv4") {
-                throw NetworkError.make(.badRequest, "SecurityGroupRuleParameterConflict", "Conflicting value ethertype \(ethertype) for CIDR \(prefix)")
+                throw NetworkError.make(
+                    .badRequest,
+                    "SecurityGroupRuleParameterConflict",
+                    "Conflicting value ethertype \(ethertype) for CIDR \(prefix)"
+                )
             }
             out["remote_ip_prefix"] = .string(CIDR(prefix) != nil ? prefix : c.description)
             out["normalized_cidr"] = .string(c.description)

@@ -37,12 +37,16 @@ public enum SubnetRules {
     public static func pools(_ value: JSON?, cidr: CIDR, gateway: IPAddress?) throws(OpenStackError) -> [IPRange] {
         guard let value, !value.isNull else { return defaultPools(cidr: cidr, gateway: gateway) }
         guard let items = value.arrayValue else {
-            throw NetworkError.invalidInput("Invalid input for allocation_pools. Reason: Invalid data format for IP pool: '\(RequestRules.python(value))'")
+            throw NetworkError.invalidInput(
+                "Invalid input for allocation_pools. Reason: Invalid data format for IP pool: '\(RequestRules.python(value))'"
+            )
         }
         var ranges: [IPRange] = []
         for item in items {
             guard let start = item["start"]?.stringValue, let end = item["end"]?.stringValue, item.objectValue?.count == 2 else {
-                throw NetworkError.invalidInput("Invalid input for allocation_pools. Reason: Invalid data format for IP pool: '\(RequestRules.python(item))'")
+                throw NetworkError.invalidInput(
+                    "Invalid input for allocation_pools. Reason: Invalid data format for IP pool: '\(RequestRules.python(item))'"
+                )
             }
             guard let s = IPAddress(start), let e = IPAddress(end), s.version == cidr.version, e.version == cidr.version else {
                 throw NetworkError.invalidInput("Invalid input for allocation_pools. Reason: Invalid IP address in pool: \(start)-\(end)")
@@ -57,7 +61,10 @@ public enum SubnetRules {
         }
         ranges.sort { $0.start < $1.start }
         for (a, b) in zip(ranges, ranges.dropFirst()) where a.overlaps(b) {
-            throw NetworkError.badRequest("subnet", "Found overlapping allocation pools: \(a.start)-\(a.end) and \(b.start)-\(b.end) for subnet \(cidr)")
+            throw NetworkError.badRequest(
+                "subnet",
+                "Found overlapping allocation pools: \(a.start)-\(a.end) and \(b.start)-\(b.end) for subnet \(cidr)"
+            )
         }
         if let gateway, let pool = ranges.first(where: { $0.contains(gateway) }) {
             throw NetworkError.make(
@@ -93,12 +100,22 @@ public enum SubnetRules {
 
     public static func nameservers(_ value: JSON?, version: Int, max: Int) throws(OpenStackError) -> JSON {
         guard let value, !value.isNull else { return [] }
-        guard let items = value.arrayValue else { throw NetworkError.invalidInput("Invalid input for dns_nameservers. Reason: '\(RequestRules.python(value))' is not a list") }
-        if items.count > max { throw NetworkError.make(.badRequest, "DNSNameServersExhausted", "Unable to complete operation for \(items.count) DNS name servers. The number of DNS nameservers exceeds the limit \(max).") }
+        guard let items = value.arrayValue else {
+            throw NetworkError.invalidInput("Invalid input for dns_nameservers. Reason: '\(RequestRules.python(value))' is not a list")
+        }
+        if items.count > max {
+            throw NetworkError.make(
+                .badRequest,
+                "DNSNameServersExhausted",
+                "Unable to complete operation for \(items.count) DNS name servers. The number of DNS nameservers exceeds the limit \(max)."
+            )
+        }
         var seen: Set<String> = []
         for item in items {
             guard let s = item.stringValue, let ip = IPAddress(s) else {
-                throw NetworkError.invalidInput("Invalid input for dns_nameservers. Reason: '\(RequestRules.python(item))' is not a valid nameserver.")
+                throw NetworkError.invalidInput(
+                    "Invalid input for dns_nameservers. Reason: '\(RequestRules.python(item))' is not a valid nameserver."
+                )
             }
             guard seen.insert(ip.description).inserted else {
                 throw NetworkError.invalidInput("Invalid input for dns_nameservers. Reason: Duplicate nameserver '\(s)'.")
@@ -110,12 +127,22 @@ public enum SubnetRules {
 
     public static func hostRoutes(_ value: JSON?, max: Int) throws(OpenStackError) -> JSON {
         guard let value, !value.isNull else { return [] }
-        guard let items = value.arrayValue else { throw NetworkError.invalidInput("Invalid input for host_routes. Reason: '\(RequestRules.python(value))' is not a list") }
-        if items.count > max { throw NetworkError.make(.badRequest, "HostRoutesExhausted", "Unable to complete operation for \(items.count) host routes. The number of host routes exceeds the limit \(max).") }
+        guard let items = value.arrayValue else {
+            throw NetworkError.invalidInput("Invalid input for host_routes. Reason: '\(RequestRules.python(value))' is not a list")
+        }
+        if items.count > max {
+            throw NetworkError.make(
+                .badRequest,
+                "HostRoutesExhausted",
+                "Unable to complete operation for \(items.count) host routes. The number of host routes exceeds the limit \(max)."
+            )
+        }
         var out: [JSON] = []
         for item in items {
             guard let d = item["destination"]?.stringValue, let n = item["nexthop"]?.stringValue, let dc = CIDR(d), let nh = IPAddress(n) else {
-                throw NetworkError.invalidInput("Invalid input for host_routes. Reason: Invalid data format for hostroute: '\(RequestRules.python(item))'")
+                throw NetworkError.invalidInput(
+                    "Invalid input for host_routes. Reason: Invalid data format for hostroute: '\(RequestRules.python(item))'"
+                )
             }
             out.append(["destination": .string(dc.description), "nexthop": .string(nh.description)])
         }

@@ -20,7 +20,16 @@ public struct AgentStore: Sendable {
         public var startedAt: String
         public var heartbeatTimestamp: String
 
-        public init(id: String, agentType: String, binary: String, topic: String, host: String, availabilityZone: String?, configurations: String, heartbeat: String) {
+        public init(
+            id: String,
+            agentType: String,
+            binary: String,
+            topic: String,
+            host: String,
+            availabilityZone: String?,
+            configurations: String,
+            heartbeat: String
+        ) {
             self.id = id
             self.agentType = agentType
             self.binaryName = binary
@@ -64,9 +73,19 @@ public struct AgentStore: Sendable {
                 .where("agent_type", .equal, a.agentType).where("host", .equal, a.host).run()
         } else {
             try await sql.insert(into: "agents").columns(Self.columns).values(
-                SQLBind(a.id), SQLBind(a.agentType), SQLBind(a.binaryName), SQLBind(a.topic), SQLBind(a.host), SQLBind(a.adminStateUp),
-                SQLBind(a.availabilityZone), SQLBind(a.description), SQLBind(a.configurations), SQLBind(a.resourcesSynced),
-                SQLBind(a.createdAt), SQLBind(a.startedAt), SQLBind(a.heartbeatTimestamp)
+                SQLBind(a.id),
+                SQLBind(a.agentType),
+                SQLBind(a.binaryName),
+                SQLBind(a.topic),
+                SQLBind(a.host),
+                SQLBind(a.adminStateUp),
+                SQLBind(a.availabilityZone),
+                SQLBind(a.description),
+                SQLBind(a.configurations),
+                SQLBind(a.resourcesSynced),
+                SQLBind(a.createdAt),
+                SQLBind(a.startedAt),
+                SQLBind(a.heartbeatTimestamp)
             ).run()
         }
     }
@@ -74,8 +93,14 @@ public struct AgentStore: Sendable {
     func update(_ id: String, adminStateUp: Bool?, description: String?, in sql: any SQLDatabase) async throws {
         let q = sql.update("agents")
         var any = false
-        if let adminStateUp { q.set("admin_state_up", to: Int64(adminStateUp ? 1 : 0)); any = true }
-        if let description { q.set("description", to: description); any = true }
+        if let adminStateUp {
+            q.set("admin_state_up", to: Int64(adminStateUp ? 1 : 0))
+            any = true
+        }
+        if let description {
+            q.set("description", to: description)
+            any = true
+        }
         if any { try await q.where("id", .equal, id).run() }
     }
 

@@ -76,9 +76,11 @@ struct DefaultSecurityGroupStore: Sendable {
     }
 
     func all(in sql: any SQLDatabase) async throws -> Set<String> {
-        Set(try await sql.select().column("security_group_id").from("default_security_groups").all().map {
-            try $0.decode(column: "security_group_id", as: String.self)
-        })
+        Set(
+            try await sql.select().column("security_group_id").from("default_security_groups").all().map {
+                try $0.decode(column: "security_group_id", as: String.self)
+            }
+        )
     }
 }
 

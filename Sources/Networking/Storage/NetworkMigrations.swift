@@ -9,7 +9,8 @@ import StratusStorage
 /// (`ip_allocations` primary key), one MAC per network, one network per flat physnet, VLAN or
 /// VNI (`segment_allocations`), one default security group per project.
 enum NetworkMigrations {
-    static let standard = "project_id VARCHAR(255), description VARCHAR(255) NOT NULL DEFAULT '', revision_number BIGINT NOT NULL, created_at VARCHAR(32) NOT NULL, updated_at VARCHAR(32) NOT NULL"
+    static let standard =
+        "project_id VARCHAR(255), description VARCHAR(255) NOT NULL DEFAULT '', revision_number BIGINT NOT NULL, created_at VARCHAR(32) NOT NULL, updated_at VARCHAR(32) NOT NULL"
 
     static let all: [Migration] = [
         Migration(

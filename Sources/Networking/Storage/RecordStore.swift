@@ -1,11 +1,11 @@
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 import SQLKit
 import StratusCore
 import StratusStorage
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads and writes any resource kind's row as a record (attributes by API name), converting
 /// each attribute to its column: booleans as 0/1, lists and dicts as JSON text.
@@ -75,7 +75,8 @@ struct RecordStore: Sendable {
         let q = sql.select().columns(kind.attributes.map { SQLIdentifier($0.column) }).from(kind.table)
         for c in conditions { q.where(expression(c)) }
         let idAttribute = kind.attribute("id")!
-        let keys = sort + (sort.contains { $0.attribute.name == "id" } ? [] : [Sort(attribute: idAttribute, ascending: sort.first?.ascending ?? true)])
+        let keys =
+            sort + (sort.contains { $0.attribute.name == "id" } ? [] : [Sort(attribute: idAttribute, ascending: sort.first?.ascending ?? true)])
         if let marker { q.where(after(marker, keys)) }
         for k in keys { q.orderBy(k.attribute.column, k.ascending ? .ascending : .descending) }
         if let limit { q.limit(limit) }

@@ -17,7 +17,7 @@ enum NetworkModule: ServiceModule {
     static let databases = [DatabaseSlot(group: "database", name: "neutron")]
     static let listenOptions: ListenOptions? = ListenOptions(group: "DEFAULT", host: "bind_host", port: "bind_port")
     static var tools: [any ParsableCommand.Type] { [NeutronDBManage.self] }
-    static let stateDirectories = ["/var/lib/neutron/tmp"]
+    static let stateDirectories = ["/var/lib/neutron/tmp", "/etc/neutron/plugins/ml2"]
 
     /// all-in-one's ML2 defaults: the guide's types and ranges, with the `noop` mechanism driver
     /// until the data plane exists.

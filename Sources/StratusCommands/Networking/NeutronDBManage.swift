@@ -31,7 +31,11 @@ struct NeutronDBManage: AsyncParsableCommand {
             do {
                 print("  Running upgrade for neutron ...")
                 let (from, to) = try await NetworkService.migrate(db)
-                print(from == to ? "INFO  [alembic.runtime.migration] Database is current." : "INFO  [alembic.runtime.migration] Running upgrade \(from) -> \(to)")
+                print(
+                    from == to
+                        ? "INFO  [alembic.runtime.migration] Database is current."
+                        : "INFO  [alembic.runtime.migration] Running upgrade \(from) -> \(to)"
+                )
                 print("  OK")
             } catch {
                 await db.close()

@@ -13,13 +13,15 @@ public final class NetworkService: Sendable {
     public let settings: NetworkSettings
     let enforcer: PolicyEnforcer
     let validator: any TokenValidator
+    let notifier: NovaNotifier
     let logger: Logger
 
-    init(db: Database, settings: NetworkSettings, enforcer: PolicyEnforcer, validator: any TokenValidator, logger: Logger) {
+    init(db: Database, settings: NetworkSettings, enforcer: PolicyEnforcer, validator: any TokenValidator, notifier: NovaNotifier, logger: Logger) {
         self.db = db
         self.settings = settings
         self.enforcer = enforcer
         self.validator = validator
+        self.notifier = notifier
         self.logger = logger
     }
 
@@ -41,7 +43,9 @@ public final class NetworkService: Sendable {
                 }
             }
             let enforcer = try PolicyEnforcer(defaults: NetworkPolicy.defaults, config: config, defaultDirectory: "/etc/neutron")
-            return NetworkService(db: db, settings: settings, enforcer: enforcer, validator: validator, logger: logger)
+            let notifier = NovaNotifier.make(config: config, settings: settings, db: db, logger: logger)
+            await notifier.start()
+            return NetworkService(db: db, settings: settings, enforcer: enforcer, validator: validator, notifier: notifier, logger: logger)
         } catch {
             await db.close()
             throw error
@@ -61,6 +65,7 @@ public final class NetworkService: Sendable {
     }
 
     public func close() async {
+        await notifier.stop()
         await db.close()
     }
 

@@ -85,6 +85,7 @@ struct FloatingIPRoutes {
                 try await store.insert(fip, in: sql)
                 return try await views([fip], in: sql)[0]
             }
+            await changed([view["port_id"]?.stringValue])
             return NetworkHTTP.one("floatingip", view, status: .created)
         }
         routes.get("/v2.0/floatingips/{id}") { request, ctx in
@@ -96,7 +97,8 @@ struct FloatingIPRoutes {
             let id = try ctx.parameters.require("id")
             let raw = try await NetworkHTTP.body(request, ctx, key: "floatingip")
             let changes = try RequestRules.apply(raw, rules: Self.rules, creating: false)
-            let view = try await service.write { sql in
+            var previous: String? = nil
+            let (old, view) = try await service.write { sql in
                 let fip = try await service.visible(kind, id, ctx, lock: true, in: sql)
                 try service.authorize(ctx, "update_floatingip", fip, body: raw, notFound: NetworkError.notFound(kind, id))
                 try NetworkHTTP.checkRevision(request, fip)
@@ -115,8 +117,10 @@ struct FloatingIPRoutes {
                     }
                 }
                 try await store.update(id, update, in: sql)
-                return try await views([try await store.find(id, in: sql)!], in: sql)[0]
+                return (fip["port_id"]?.stringValue, try await views([try await store.find(id, in: sql)!], in: sql)[0])
             }
+            previous = old
+            if previous != view["port_id"]?.stringValue { await changed([previous, view["port_id"]?.stringValue]) }
             return NetworkHTTP.one("floatingip", view)
         }
         routes.delete("/v2.0/floatingips/{id}") { request, ctx in
@@ -130,6 +134,16 @@ struct FloatingIPRoutes {
             }
             return .empty()
         }
+    }
+
+    /// Tells Compute the addresses of these ports changed (`network-changed`).
+    func changed(_ ports: [String?]) async {
+        var events: [JSON] = []
+        for id in ports.compactMap({ $0 }) {
+            guard let port = try? await service.read({ sql in try await RecordStore(.port).find(id, in: sql) }) else { continue }
+            events += NovaEvents.events(before: port, after: port, addressesChanged: true)
+        }
+        service.notifier.notify(events)
     }
 
     /// Associating with a port: the port is the floating IP project's, the fixed address is one

@@ -50,7 +50,7 @@ struct PortRoutes {
         routes.put("/v2.0/ports/{id}") { request, ctx in try await update(request, ctx) }
         routes.delete("/v2.0/ports/{id}") { request, ctx in
             let id = try ctx.parameters.require("id")
-            try await service.write { sql in
+            let gone = try await service.write { sql in
                 let record = try await service.visible(kind, id, ctx, lock: true, target: { try await target($0, in: sql) }, in: sql)
                 try service.authorize(ctx, "delete_port", try await target(record, in: sql), notFound: NetworkError.notFound(kind, id))
                 try NetworkHTTP.checkRevision(request, record)
@@ -63,7 +63,9 @@ struct PortRoutes {
                     )
                 }
                 try await Self.remove(id, in: sql)
+                return record
             }
+            service.notifier.notify(NovaEvents.events(before: gone, after: nil))
             return .empty()
         }
     }
@@ -187,6 +189,7 @@ struct PortRoutes {
             try await PortSecurityGroupStore().set(id, groups, in: sql)
             return try await views([try await store.find(id, in: sql)!], in: sql)[0]
         }
+        service.notifier.notify(NovaEvents.events(before: nil, after: view))
         return NetworkHTTP.one("port", service.visibleAttributes(ctx, kind, view), status: .created)
     }
 
@@ -337,7 +340,7 @@ struct PortRoutes {
         changes.removeValue(forKey: "qos_policy_id")
         changes.removeValue(forKey: "project_id")
         try validateCommon(&changes, raw: raw)
-        let view = try await service.write { [changes] sql in
+        let (before, view) = try await service.write { [changes] sql in
             var changes = changes
             let record = try await service.visible(kind, id, ctx, lock: true, target: { try await target($0, in: sql) }, in: sql)
             var t = try await target(record, in: sql)
@@ -392,8 +395,9 @@ struct PortRoutes {
             changes.removeValue(forKey: "fixed_ips")
             changes.removeValue(forKey: "security_groups")
             try await store.update(id, changes, in: sql)
-            return try await views([try await store.find(id, in: sql)!], in: sql)[0]
+            return (record, try await views([try await store.find(id, in: sql)!], in: sql)[0])
         }
+        service.notifier.notify(NovaEvents.events(before: before, after: view, addressesChanged: raw["fixed_ips"] != nil))
         return NetworkHTTP.one("port", service.visibleAttributes(ctx, kind, view))
     }
 }

@@ -160,27 +160,33 @@ class Cloud:
         self.stop()
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
-    def sql(self, statement, params=()):
-        """Runs one SQL statement on the cloud's database, behind its back (for test set-up)."""
+    def database_name(self, service):
+        """The PostgreSQL database (or SQLite file stem) of a service: keystone's own, else
+        keystone's with `_<service>` appended, as all-in-one derives them."""
+        if self.database:
+            base = self.database.rsplit("/", 1)[1]
+            return base if service == "keystone" else f"{base}_{service}"
+        return service
+
+    def sql(self, statement, params=(), service="keystone"):
+        """Runs one SQL statement on a service's database, behind its back (for test set-up)."""
         if self.database:
             literal = statement
             for p in params:
                 literal = literal.replace("?", "'" + str(p).replace("'", "''") + "'", 1)
-            dbname = self.database.rsplit("/", 1)[1]
-            run(["su", "postgres", "-c", f'psql -q -d {dbname} -c "{literal}"'])
+            run(["su", "postgres", "-c", f'psql -q -d {self.database_name(service)} -c "{literal}"'])
         else:
             import sqlite3
-            db = sqlite3.connect(os.path.join(self.data_dir, "keystone.db"))
+            db = sqlite3.connect(os.path.join(self.data_dir, f"{service}.db"), timeout=30)
             db.execute(statement, params)
             db.commit()
             db.close()
 
-    def sql_value(self, query):
+    def sql_value(self, query, service="keystone"):
         if self.database:
-            dbname = self.database.rsplit("/", 1)[1]
-            return run(["su", "postgres", "-c", f'psql -tA -d {dbname} -c "{query}"']).stdout.strip()
+            return run(["su", "postgres", "-c", f'psql -tA -d {self.database_name(service)} -c "{query}"']).stdout.strip()
         import sqlite3
-        db = sqlite3.connect(os.path.join(self.data_dir, "keystone.db"))
+        db = sqlite3.connect(os.path.join(self.data_dir, f"{service}.db"), timeout=30)
         (value,) = db.execute(query).fetchone()
         db.close()
         return value

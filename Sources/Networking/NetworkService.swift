@@ -85,6 +85,7 @@ public final class NetworkService: Sendable {
         QuotaRoutes(service: self).add(to: &routes)
         AgentRoutes(service: self).add(to: &routes)
         TagRoutes(service: self).add(to: &routes)
+        RBACRoutes(service: self).add(to: &routes)
         routes.healthcheck { [db] in try await db.ping() }
         routes.finish()
         return router

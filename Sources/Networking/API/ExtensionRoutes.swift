@@ -84,9 +84,9 @@ struct ExtensionRoutes {
 
     func resources(_ request: Request) -> Response {
         let host = request.head.authority ?? "localhost"
-        let names = ["subnet", "network", "port", "router", "floatingip", "security_group", "security_group_rule", "quota", "agent"]
+        let names = ["subnet", "network", "port", "router", "floatingip", "security_group", "security_group_rule", "quota", "agent", "rbac_policy"]
         let items: [JSON] = names.map { n in
-            let plural = n == "quota" ? "quotas" : (n + "s")
+            let plural = n == "quota" ? "quotas" : n == "rbac_policy" ? "rbac_policies" : (n + "s")
             let path = plural.replacingOccurrences(of: "_", with: "-")
             return ["name": .string(n), "collection": .string(plural), "links": [["href": .string("http://\(host)/v2.0/\(path)"), "rel": "self"]]]
         }

@@ -38,9 +38,7 @@ struct FloatingIPRoutes {
             try service.authorize(ctx, "create_floatingip", body, body: raw)
             let networkID = body["floating_network_id"]!.stringValue!
             let view = try await service.write { [body] sql in
-                guard let network = try await RecordStore(.network).find(networkID, in: sql), service.allows(ctx, "get_network", network) else {
-                    throw NetworkError.notFound(.network, networkID)
-                }
+                let network = try await service.visible(.network, networkID, ctx, in: sql)
                 guard network["router:external"] == .bool(true) else {
                     throw NetworkError.badRequest("floatingip", "Network \(networkID) is not a valid external network")
                 }

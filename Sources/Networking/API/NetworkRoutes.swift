@@ -49,12 +49,13 @@ struct NetworkRoutes {
     func list(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         let query = try ListQuery(request, kind: kind, extraFilters: ["subnets"], maxLimit: service.settings.maxPage)
         let items = try await service.read { sql in
-            var extra = try service.listScope(ctx, orTrue: ["shared", "external"])
+            var extra = try service.listScope(ctx, orTrue: ["shared", "external"], orIDs: try await service.grantedNetworks(ctx, in: sql))
             if let subnets = query.extra["subnets"] {
                 let ids = try await RecordStore(.subnet).list([.idIn(subnets)], in: sql).compactMap { $0["network_id"]?.stringValue }
                 extra.append(.idIn(ids))
             }
-            return try await views(try await query.run(store, extraConditions: extra, in: sql), in: sql)
+            let records = try await service.effective(try await query.run(store, extraConditions: extra, in: sql), ctx, in: sql)
+            return try await views(records, in: sql)
         }
         let visible = items.filter { service.allows(ctx, "get_network", $0) }.map { service.visibleAttributes(ctx, kind, $0) }
         return query.response(request, views: visible)
@@ -111,6 +112,7 @@ struct NetworkRoutes {
             ]
             if body["mtu"]?.intValue == nil { changes["mtu"] = .int(service.settings.mtu(for: allocated.type)) }
             try await setColumns(id, changes, in: sql)
+            try await syncWildcards(id, project: project, in: sql)
             return try await views([try await store.find(id, in: sql)!], in: sql)[0]
         }
         return NetworkHTTP.one("network", service.visibleAttributes(ctx, kind, view), status: .created)
@@ -242,9 +244,32 @@ struct NetworkRoutes {
             c.removeValue(forKey: "project_id")
             c.removeValue(forKey: "qos_policy_id")
             try await store.update(id, c, in: sql)
+            try await syncWildcards(id, project: record["project_id"]?.stringValue ?? "", in: sql)
             return try await views([try await store.find(id, in: sql)!], in: sql)[0]
         }
         return NetworkHTTP.one("network", service.visibleAttributes(ctx, kind, view))
+    }
+
+    /// `shared` and `router:external` are RBAC entries to `*` in neutron (`rbac-policies` lists
+    /// them): they follow the flags.
+    func syncWildcards(_ id: String, project: String, in sql: any SQLDatabase) async throws {
+        guard let n = try await store.find(id, in: sql) else { return }
+        let grants = RBACGrantStore()
+        let rbac = RecordStore(.rbacPolicy)
+        for (flag, action) in [("shared", "access_as_shared"), ("router:external", "access_as_external")] {
+            let existing = try await grants.wildcard(network: id, action: action, in: sql)
+            if n[flag] == .bool(true), existing == nil {
+                try await rbac.insert(
+                    NetworkService.stamped([
+                        "project_id": .string(project), "object_type": "network", "object_id": .string(id), "action": .string(action),
+                        "target_tenant": "*",
+                    ]),
+                    in: sql
+                )
+            } else if n[flag] != .bool(true), let existing {
+                try await rbac.delete(existing, in: sql)
+            }
+        }
     }
 
     /// Deletes a network with no ports but its DHCP ports: its subnets, segment and tags go with it.
@@ -259,6 +284,9 @@ struct NetworkRoutes {
             try await RecordStore(.subnet).delete(s["id"]!.stringValue!, in: sql)
         }
         try await SegmentStore().release(network: id, in: sql)
+        for r in try await RecordStore(.rbacPolicy).list([.oneOf(ResourceKind.rbacPolicy.attribute("object_id")!, [.string(id)])], in: sql) {
+            try await RecordStore(.rbacPolicy).delete(r["id"]!.stringValue!, in: sql)
+        }
         try await store.delete(id, in: sql)
     }
 }

@@ -42,7 +42,7 @@ struct PortRoutes {
         routes.get("/v2.0/ports/{id}") { request, ctx in
             let id = try ctx.parameters.require("id")
             let view = try await service.read { sql in
-                let r = try await service.visible(kind, id, ctx, target: { try await target($0, in: sql) }, in: sql)
+                let r = try await service.visible(kind, id, ctx, target: { try await target($0, ctx, in: sql) }, in: sql)
                 return try await views([r], in: sql)[0]
             }
             return NetworkHTTP.one("port", service.visibleAttributes(ctx, kind, view), fields: NetworkHTTP.fields(request))
@@ -51,8 +51,8 @@ struct PortRoutes {
         routes.delete("/v2.0/ports/{id}") { request, ctx in
             let id = try ctx.parameters.require("id")
             let gone = try await service.write { sql in
-                let record = try await service.visible(kind, id, ctx, lock: true, target: { try await target($0, in: sql) }, in: sql)
-                try service.authorize(ctx, "delete_port", try await target(record, in: sql), notFound: NetworkError.notFound(kind, id))
+                let record = try await service.visible(kind, id, ctx, lock: true, target: { try await target($0, ctx, in: sql) }, in: sql)
+                try service.authorize(ctx, "delete_port", try await target(record, ctx, in: sql), notFound: NetworkError.notFound(kind, id))
                 try NetworkHTTP.checkRevision(request, record)
                 let owner = record["device_owner"]?.stringValue ?? ""
                 if ["network:router_interface", "network:router_gateway", "network:floatingip"].contains(owner) {
@@ -116,7 +116,7 @@ struct PortRoutes {
             }
             let records = try await query.run(store, extraConditions: extra, in: sql)
             var out: [[String: JSON]] = []
-            for v in try await views(records, in: sql) where service.allows(ctx, "get_port", try await target(v, in: sql)) {
+            for v in try await views(records, in: sql) where service.allows(ctx, "get_port", try await target(v, ctx, in: sql)) {
                 out.append(service.visibleAttributes(ctx, kind, v))
             }
             return out
@@ -125,9 +125,10 @@ struct PortRoutes {
     }
 
     /// The policy target: the port with its network's owner and sharing.
-    func target(_ r: [String: JSON], in sql: any SQLDatabase) async throws -> [String: JSON] {
+    func target(_ r: [String: JSON], _ ctx: StratusContext, in sql: any SQLDatabase) async throws -> [String: JSON] {
         var t = r
-        if let net = try await RecordStore(.network).find(r["network_id"]?.stringValue ?? "", in: sql) {
+        if let found = try await RecordStore(.network).find(r["network_id"]?.stringValue ?? "", in: sql) {
+            let net = try await service.effective([found], ctx, in: sql)[0]
             t["network:tenant_id"] = net["project_id"] ?? .null
             t["network:project_id"] = net["project_id"] ?? .null
             t["shared"] = net["shared"] ?? false
@@ -342,8 +343,8 @@ struct PortRoutes {
         try validateCommon(&changes, raw: raw)
         let (before, view) = try await service.write { [changes] sql in
             var changes = changes
-            let record = try await service.visible(kind, id, ctx, lock: true, target: { try await target($0, in: sql) }, in: sql)
-            var t = try await target(record, in: sql)
+            let record = try await service.visible(kind, id, ctx, lock: true, target: { try await target($0, ctx, in: sql) }, in: sql)
+            var t = try await target(record, ctx, in: sql)
             for (k, v) in changes where k != "device_owner" { t[k] = v }
             try service.authorize(ctx, "update_port", t, body: raw, notFound: NetworkError.notFound(kind, id))
             try NetworkHTTP.checkRevision(request, record)

@@ -15,10 +15,32 @@ extension NetworkService {
         target: (([String: JSON]) async throws -> [String: JSON])? = nil,
         in sql: any SQLDatabase
     ) async throws -> [String: JSON] {
-        guard let record = try await RecordStore(kind).find(id, lock: lock, in: sql) else { throw NetworkError.notFound(kind, id) }
+        guard var record = try await RecordStore(kind).find(id, lock: lock, in: sql) else { throw NetworkError.notFound(kind, id) }
+        if kind == .network { record = try await effective([record], ctx, in: sql)[0] }
         let t = try await target?(record) ?? record
         guard allows(ctx, "get_\(kind.singular)", t) else { throw NetworkError.notFound(kind, id) }
         return record
+    }
+
+    /// Networks as the caller sees them: `shared` / `router:external` also when an RBAC policy
+    /// grants them to the caller's project.
+    func effective(_ networks: [[String: JSON]], _ ctx: StratusContext, in sql: any SQLDatabase) async throws -> [[String: JSON]] {
+        guard let project = ctx.caller?.projectID, !isAdmin(ctx) else { return networks }
+        let grants = try await RBACGrantStore().grants(project: project, in: sql)
+        guard !grants.shared.isEmpty || !grants.external.isEmpty else { return networks }
+        return networks.map { n in
+            var v = n
+            let id = n["id"]?.stringValue ?? ""
+            if grants.shared.contains(id) { v["shared"] = true }
+            if grants.external.contains(id) { v["router:external"] = true }
+            return v
+        }
+    }
+
+    /// Ids of networks an RBAC policy grants to the caller's project.
+    func grantedNetworks(_ ctx: StratusContext, in sql: any SQLDatabase) async throws -> [String] {
+        guard let project = ctx.caller?.projectID, !isAdmin(ctx) else { return [] }
+        return try await RBACGrantStore().grants(project: project, in: sql).all
     }
 
     /// Visibility condition for a list: nothing for admins, else the caller's project (and the

@@ -128,9 +128,7 @@ struct RouterRoutes {
                 "Invalid input for external_gateway_info. Reason: Unexpected keys supplied: \(unknown.sorted().joined(separator: ", "))"
             )
         }
-        guard let network = try await RecordStore(.network).find(networkID, in: sql), service.allows(ctx, "get_network", network) else {
-            throw NetworkError.notFound(.network, networkID)
-        }
+        let network = try await service.visible(.network, networkID, ctx, in: sql)
         guard network["router:external"] == .bool(true) else {
             throw NetworkError.badRequest("router", "Network \(networkID) is not an external network")
         }
@@ -222,7 +220,7 @@ struct RouterRoutes {
             var subnets: [String]
             if let subnetID {
                 guard let subnet = try await RecordStore(.subnet).find(subnetID, in: sql),
-                    service.allows(ctx, "get_subnet", try await SubnetRoutes(service: service).target(subnet, in: sql))
+                    service.allows(ctx, "get_subnet", try await SubnetRoutes(service: service).target(subnet, ctx, in: sql))
                 else { throw NetworkError.notFound(.subnet, subnetID) }
                 guard let gateway = subnet["gateway_ip"]?.stringValue else {
                     throw NetworkError.badRequest("router", "Subnet for router interface must have a gateway IP")

@@ -33,16 +33,20 @@ struct SubnetRoutes {
             let items = try await service.read { sql in
                 let networks = try await sharedNetworkIDs(ctx, in: sql)
                 let scope = try service.listScope(ctx, orIn: [("network_id", networks)])
-                return try await views(try await query.run(store, extraConditions: scope, in: sql), in: sql)
+                var out: [[String: JSON]] = []
+                for v in try await views(try await query.run(store, extraConditions: scope, in: sql), in: sql)
+                where service.allows(ctx, "get_subnet", try await target(v, ctx, in: sql)) {
+                    out.append(service.visibleAttributes(ctx, kind, v))
+                }
+                return out
             }
-            let visible = items.filter { service.allows(ctx, "get_subnet", $0) }.map { service.visibleAttributes(ctx, kind, $0) }
-            return query.response(request, views: visible)
+            return query.response(request, views: items)
         }
         routes.post("/v2.0/subnets") { request, ctx in try await create(request, ctx) }
         routes.get("/v2.0/subnets/{id}") { request, ctx in
             let id = try ctx.parameters.require("id")
             let view = try await service.read { sql in
-                let r = try await service.visible(kind, id, ctx, target: { try await target($0, in: sql) }, in: sql)
+                let r = try await service.visible(kind, id, ctx, target: { try await target($0, ctx, in: sql) }, in: sql)
                 return try await views([r], in: sql)[0]
             }
             return NetworkHTTP.one("subnet", service.visibleAttributes(ctx, kind, view), fields: NetworkHTTP.fields(request))
@@ -51,8 +55,8 @@ struct SubnetRoutes {
         routes.delete("/v2.0/subnets/{id}") { request, ctx in
             let id = try ctx.parameters.require("id")
             try await service.write { sql in
-                let record = try await service.visible(kind, id, ctx, lock: true, target: { try await target($0, in: sql) }, in: sql)
-                try service.authorize(ctx, "delete_subnet", try await target(record, in: sql), notFound: NetworkError.notFound(kind, id))
+                let record = try await service.visible(kind, id, ctx, lock: true, target: { try await target($0, ctx, in: sql) }, in: sql)
+                try service.authorize(ctx, "delete_subnet", try await target(record, ctx, in: sql), notFound: NetworkError.notFound(kind, id))
                 try NetworkHTTP.checkRevision(request, record)
                 let allocations = IPAllocationStore()
                 var blocking = false
@@ -72,12 +76,14 @@ struct SubnetRoutes {
         guard !service.isAdmin(ctx) else { return [] }
         let n = ResourceKind.network
         return try await RecordStore(n).list([.oneOf(n.attribute("shared")!, [true])], in: sql).compactMap { $0["id"]?.stringValue }
+            + (try await service.grantedNetworks(ctx, in: sql))
     }
 
     /// The policy target: the subnet with its network's owner and sharing.
-    func target(_ r: [String: JSON], in sql: any SQLDatabase) async throws -> [String: JSON] {
+    func target(_ r: [String: JSON], _ ctx: StratusContext, in sql: any SQLDatabase) async throws -> [String: JSON] {
         var t = r
-        if let net = try await RecordStore(.network).find(r["network_id"]?.stringValue ?? "", in: sql) {
+        if let found = try await RecordStore(.network).find(r["network_id"]?.stringValue ?? "", in: sql) {
+            let net = try await service.effective([found], ctx, in: sql)[0]
             t["network:tenant_id"] = net["project_id"] ?? .null
             t["network:project_id"] = net["project_id"] ?? .null
             t["shared"] = net["shared"] ?? false
@@ -152,8 +158,8 @@ struct SubnetRoutes {
         let changes = try RequestRules.apply(raw, rules: Self.rules, creating: false)
         let view = try await service.write { [changes] sql in
             var changes = changes
-            let record = try await service.visible(kind, id, ctx, lock: true, target: { try await target($0, in: sql) }, in: sql)
-            try service.authorize(ctx, "update_subnet", try await target(record, in: sql), body: raw, notFound: NetworkError.notFound(kind, id))
+            let record = try await service.visible(kind, id, ctx, lock: true, target: { try await target($0, ctx, in: sql) }, in: sql)
+            try service.authorize(ctx, "update_subnet", try await target(record, ctx, in: sql), body: raw, notFound: NetworkError.notFound(kind, id))
             try NetworkHTTP.checkRevision(request, record)
             guard let cidr = record["cidr"]?.stringValue.flatMap({ CIDR($0) }) else { throw NetworkError.notFound(kind, id) }
             var gateway = record["gateway_ip"]?.stringValue.flatMap { IPAddress($0) }

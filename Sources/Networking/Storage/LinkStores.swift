@@ -176,3 +176,35 @@ struct QuotaStore: Sendable {
         try await sql.delete(from: "quotas").where("project_id", .equal, project).run()
     }
 }
+
+/// What `rbac_policies` grant a project: network ids shared with it or usable as external.
+struct RBACGrantStore: Sendable {
+    struct Grants: Sendable {
+        var shared: Set<String> = []
+        var external: Set<String> = []
+        var all: [String] { Array(shared.union(external)) }
+    }
+
+    func grants(project: String, in sql: any SQLDatabase) async throws -> Grants {
+        var g = Grants()
+        for r in try await sql.select().columns("object_id", "action").from("rbac_policies").where("object_type", .equal, "network")
+            .where("target_tenant", .in, [project, "*"]).all()
+        {
+            let id = try r.decode(column: "object_id", as: String.self)
+            if try r.decode(column: "action", as: String.self) == "access_as_shared" { g.shared.insert(id) } else { g.external.insert(id) }
+        }
+        return g
+    }
+
+    /// The wildcard entry of a network's flag (`shared` → access_as_shared to `*`).
+    func wildcard(network: String, action: String, in sql: any SQLDatabase) async throws -> String? {
+        try await sql.select().column("id").from("rbac_policies").where("object_id", .equal, network).where("action", .equal, action)
+            .where("target_tenant", .equal, "*").first()?.decode(column: "id", as: String.self)
+    }
+
+    /// Whether any entry other than `except` still grants `action` on the network to `project`.
+    func granted(network: String, action: String, project: String, except: String, in sql: any SQLDatabase) async throws -> Bool {
+        try await sql.select().column("id").from("rbac_policies").where("object_id", .equal, network).where("action", .equal, action)
+            .where("target_tenant", .in, [project, "*"]).where("id", .notEqual, except).first() != nil
+    }
+}

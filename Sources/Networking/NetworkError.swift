@@ -13,7 +13,7 @@ enum NetworkError {
         case "network": make(.notFound, "NetworkNotFound", "Network \(id) could not be found.")
         case "subnet": make(.notFound, "SubnetNotFound", "Subnet \(id) could not be found.")
         case "port": make(.notFound, "PortNotFound", "Port \(id) could not be found.")
-        case "router": make(.notFound, "RouterNotFound", "Router \(id) could not be found.")
+        case "router": make(.notFound, "RouterNotFound", "Router \(id) could not be found")
         case "floatingip": make(.notFound, "FloatingIPNotFound", "Floating IP \(id) could not be found")
         case "security_group": make(.notFound, "SecurityGroupNotFound", "Security group \(id) does not exist")
         case "security_group_rule": make(.notFound, "SecurityGroupRuleNotFound", "Security group rule \(id) does not exist")
@@ -25,6 +25,12 @@ enum NetworkError {
 
     static func invalidInput(_ message: String) -> OpenStackError {
         make(.badRequest, "InvalidInput", "Invalid input for operation: \(message).")
+    }
+
+    /// An attribute's validator refused its value (neutron's API layer: webob's 400).
+    static func attribute(_ name: String, _ reason: String) -> OpenStackError {
+        let r = reason.hasSuffix(".") ? reason : reason + "."
+        return make(.badRequest, "HTTPBadRequest", "Invalid input for \(name). Reason: \(r)")
     }
 
     static func badRequest(_ resource: String, _ message: String) -> OpenStackError {
@@ -44,8 +50,17 @@ enum NetworkError {
         make(.forbidden, "PolicyNotAuthorized", "(rule:\(action)) is disallowed by policy")
     }
 
-    static func networkInUse(_ id: String) -> OpenStackError {
-        make(.conflict, "NetworkInUse", "Unable to complete operation on network \(id). There are one or more ports still in use on the network.")
+    /// An attribute rule refused: neutron names the action's rule and the attribute's.
+    static func policy(_ action: String, attribute rule: String) -> OpenStackError {
+        make(.forbidden, "PolicyNotAuthorized", "(rule:\(action) and rule:\(rule)) is disallowed by policy")
+    }
+
+    static func networkInUse(_ id: String, ports: [String]) -> OpenStackError {
+        make(
+            .conflict,
+            "NetworkInUse",
+            "Unable to complete operation on network \(id). There are one or more ports still in use on the network, id for these ports is: \(ports.joined(separator: ", "))."
+        )
     }
 
     static func subnetInUse(_ id: String, reason: String = "One or more ports have an IP allocation from this subnet") -> OpenStackError {
@@ -65,7 +80,7 @@ enum NetworkError {
     }
 
     static func noNetworkAvailable() -> OpenStackError {
-        make(.serviceUnavailable, "NoNetworkAvailable", "Unable to create the network. No tenant network is available for allocation.")
+        make(.serviceUnavailable, "NoNetworkAvailable", "Unable to create the network. No project network is available for allocation.")
     }
 
     static func ruleExists(_ id: String) -> OpenStackError {
@@ -73,7 +88,7 @@ enum NetworkError {
     }
 
     static func overQuota(_ resources: [String]) -> OpenStackError {
-        make(.conflict, "OverQuota", "Quota exceeded for resources: \(resources).")
+        make(.conflict, "OverQuota", "Quota exceeded for resources: [\(resources.map { "'\($0)'" }.joined(separator: ", "))].")
     }
 
     static func inUse(_ kind: String, _ id: String, _ message: String) -> OpenStackError {

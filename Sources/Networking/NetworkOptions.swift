@@ -132,7 +132,7 @@ public struct NetworkSettings: Sendable {
     public func mtu(for type: String?) -> Int64 {
         switch type {
         case "vxlan": physnetMTU - 50
-        case "geneve": physnetMTU - 58
+        case "geneve": physnetMTU - 50
         case "gre": physnetMTU - 42
         default: physnetMTU
         }

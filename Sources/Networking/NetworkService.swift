@@ -91,16 +91,23 @@ public final class NetworkService: Sendable {
         return router
     }
 
-    /// One write transaction; a unique key taken meanwhile or a serialization failure is a 409.
+    /// One write transaction, retried as neutron's DB retry decorator does when a concurrent
+    /// request took a unique key first or the database reported a serialization failure (the
+    /// body runs again from the start on fresh reads); after the last attempt it is a 409.
     func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        do {
-            return try await db.write(body)
-        } catch let error as StorageError {
-            switch error {
-            case .uniqueViolation, .conflict:
-                throw NetworkError.conflict("A concurrent request changed the same resource; retry.")
-            case .foreignKeyViolation:
-                throw NetworkError.conflict("A related resource was removed while the request ran; retry.")
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await db.write(body)
+            } catch let error as StorageError {
+                switch error {
+                case .uniqueViolation, .conflict:
+                    if attempt < 10 { continue }
+                    throw NetworkError.conflict("A concurrent request changed the same resource; retry.")
+                case .foreignKeyViolation:
+                    throw NetworkError.conflict("A related resource was removed while the request ran; retry.")
+                }
             }
         }
     }
@@ -150,7 +157,7 @@ public final class NetworkService: Sendable {
             let rule = "\(action):\(attribute)"
             var t = target
             for (k, v) in body { t[k] = v }
-            guard allows(ctx, rule, t) else { throw NetworkError.policy(rule) }
+            guard allows(ctx, rule, t) else { throw NetworkError.policy(action, attribute: rule) }
         }
     }
 

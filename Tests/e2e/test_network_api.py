@@ -7,7 +7,7 @@ floating IPs, security groups, quotas, revisions and If-Match, tags, list querie
 extensions, and that one project sees nothing of another's. Three projects take part, each with
 a non-admin user holding `member`; the admin is the cloud admin. Expected answers are neutron's
 (docs/network-spec.md, neutron / neutron-lib sources). SQLite only: none of this depends on the
-database (tests/e2e/test_network_concurrency.py runs the races on both).
+database (Tests/e2e/test_network_concurrency.py runs the races on both).
 
 Status codes and error `type`s are asserted outright; neutron's message texts and a few
 attribute values are collected (`Parity`) and checked at the end of each test, so that a

@@ -45,9 +45,11 @@ def cloud(request):
     ml2 = os.path.join(c.data_dir, "ml2_conf.ini")
     with open(ml2, "w") as f:
         f.write(ML2)
-    c.start(extra_args=["--config-file", f"network:{ml2}"])
-    yield c
-    c.destroy()
+    try:
+        c.start(extra_args=["--config-file", f"network:{ml2}"])
+        yield c
+    finally:
+        c.destroy()
 
 
 def count(cloud, query):

@@ -81,7 +81,7 @@ struct FloatingIPRoutes {
                     }
                 }
                 try await store.insert(fip, in: sql)
-                return try await views([fip], in: sql)[0]
+                return try await views([try await store.find(id, in: sql)!], in: sql)[0]
             }
             await changed([view["port_id"]?.stringValue])
             return NetworkHTTP.one("floatingip", view, status: .created)

@@ -83,7 +83,7 @@ struct IPAM {
             }
             if let ipText {
                 guard let ip = IPAddress(ipText) else {
-                    throw NetworkError.invalidInput("Invalid input for fixed_ips. Reason: '\(ipText)' is not a valid IP address")
+                    throw NetworkError.attribute("fixed_ips", "'\(ipText)' is not a valid IP address")
                 }
                 if let s = subnet {
                     guard s.cidr.contains(ip) else {

@@ -118,10 +118,10 @@ struct NetworkRoutes {
         return NetworkHTTP.one("network", service.visibleAttributes(ctx, kind, view), status: .created)
     }
 
-    /// Writes columns without a new revision (the create's second half).
+    /// Writes the segment's columns (the create's second half: revision 1, as neutron's network
+    /// shows after its segment is added).
     func setColumns(_ id: String, _ changes: [String: JSON], in sql: any SQLDatabase) async throws {
         try await store.update(id, changes, in: sql)
-        try await sql.update(kind.table).set("revision_number", to: Int64(0)).where("id", .equal, id).run()
     }
 
     func requestedSegment(_ body: [String: JSON]) throws -> Segments.Request? {
@@ -130,7 +130,7 @@ struct NetworkRoutes {
         var id: Int64? = nil
         if let v = body["provider:segmentation_id"], !v.isNull {
             guard let i = v.intValue ?? v.stringValue.flatMap({ Int64($0) }) else {
-                throw NetworkError.invalidInput("Invalid input for provider:segmentation_id. Reason: '\(RequestRules.python(v))' is not an integer")
+                throw NetworkError.attribute("provider:segmentation_id", "'\(RequestRules.python(v))' is not an integer")
             }
             id = i
         }
@@ -278,7 +278,8 @@ struct NetworkRoutes {
         try service.authorize(ctx, "delete_network", record, notFound: NetworkError.notFound(kind, id))
         try NetworkHTTP.checkRevision(request, record)
         let ports = try await RecordStore(.port).list([.oneOf(ResourceKind.port.attribute("network_id")!, [.string(id)])], in: sql)
-        if ports.contains(where: { $0["device_owner"]?.stringValue != "network:dhcp" }) { throw NetworkError.networkInUse(id) }
+        let blocking = ports.filter { $0["device_owner"]?.stringValue != "network:dhcp" }.compactMap { $0["id"]?.stringValue }
+        if !blocking.isEmpty { throw NetworkError.networkInUse(id, ports: blocking) }
         for p in ports { try await PortRoutes.remove(p["id"]!.stringValue!, in: sql) }
         for s in try await RecordStore(.subnet).list([.oneOf(ResourceKind.subnet.attribute("network_id")!, [.string(id)])], in: sql) {
             try await RecordStore(.subnet).delete(s["id"]!.stringValue!, in: sql)

@@ -116,7 +116,8 @@ struct PortRoutes {
             }
             let records = try await query.run(store, extraConditions: extra, in: sql)
             var out: [[String: JSON]] = []
-            for v in try await views(records, in: sql) where service.allows(ctx, "get_port", try await target(v, ctx, in: sql)) {
+            let all = try await views(records, in: sql)
+            for (v, t) in zip(all, try await service.withNetworks(all, ctx, in: sql)) where service.allows(ctx, "get_port", t) {
                 out.append(service.visibleAttributes(ctx, kind, v))
             }
             return out
@@ -126,15 +127,7 @@ struct PortRoutes {
 
     /// The policy target: the port with its network's owner and sharing.
     func target(_ r: [String: JSON], _ ctx: StratusContext, in sql: any SQLDatabase) async throws -> [String: JSON] {
-        var t = r
-        if let found = try await RecordStore(.network).find(r["network_id"]?.stringValue ?? "", in: sql) {
-            let net = try await service.effective([found], ctx, in: sql)[0]
-            t["network:tenant_id"] = net["project_id"] ?? .null
-            t["network:project_id"] = net["project_id"] ?? .null
-            t["shared"] = net["shared"] ?? false
-            t["router:external"] = net["router:external"] ?? false
-        }
-        return t
+        try await service.withNetworks([r], ctx, in: sql)[0]
     }
 
     func views(_ records: [[String: JSON]], in sql: any SQLDatabase) async throws -> [[String: JSON]] {
@@ -173,6 +166,7 @@ struct PortRoutes {
             let id = record["id"]!.stringValue!
             if record["port_security_enabled"]?.isNull ?? true { record["port_security_enabled"] = network["port_security_enabled"] ?? true }
             try await assignMAC(&record, network: networkID, in: sql)
+            Self.fillPairMACs(&record)
             try Self.checkAddressPairs(record)
             let binding = try await bind(record, in: sql)
             for (k, v) in binding { record[k] = v }
@@ -196,7 +190,7 @@ struct PortRoutes {
 
     func validateCommon(_ body: inout [String: JSON], raw: [String: JSON]) throws {
         if let vnic = body["binding:vnic_type"]?.stringValue, !Self.vnicTypes.contains(vnic) {
-            throw NetworkError.invalidInput("Invalid input for binding:vnic_type. Reason: '\(vnic)' is not in \(Self.vnicTypes.sorted())")
+            throw NetworkError.attribute("binding:vnic_type", "'\(vnic)' is not in \(Self.vnicTypes.sorted())")
         }
         if let pairs = raw["allowed_address_pairs"]?.arrayValue {
             if pairs.count > service.settings.maxAddressPairs {
@@ -209,12 +203,12 @@ struct PortRoutes {
             var normalized: [JSON] = []
             for p in pairs {
                 guard let ip = p["ip_address"]?.stringValue, IPAddress(ip) != nil || CIDR(ip) != nil else {
-                    throw NetworkError.invalidInput("Invalid input for allowed_address_pairs. Reason: AllowedAddressPair must contain ip_address")
+                    throw NetworkError.attribute("allowed_address_pairs", "AllowedAddressPair must contain ip_address")
                 }
                 var item: [String: JSON] = ["ip_address": .string(ip)]
                 if let mac = p["mac_address"]?.stringValue {
                     guard let m = MACAddress.normalize(mac) else {
-                        throw NetworkError.invalidInput("Invalid input for allowed_address_pairs. Reason: '\(mac)' is not a valid MAC address")
+                        throw NetworkError.attribute("allowed_address_pairs", "'\(mac)' is not a valid MAC address")
                     }
                     item["mac_address"] = .string(m)
                 }
@@ -224,9 +218,21 @@ struct PortRoutes {
         }
         if let opts = raw["extra_dhcp_opts"]?.arrayValue {
             for o in opts where o["opt_name"]?.stringValue == nil {
-                throw NetworkError.invalidInput("Invalid input for extra_dhcp_opts. Reason: '\(RequestRules.python(o))' is not a valid dhcp option")
+                throw NetworkError.attribute("extra_dhcp_opts", "'\(RequestRules.python(o))' is not a valid dhcp option")
             }
         }
+    }
+
+    /// Address pairs without a MAC take the port's, as neutron stores them.
+    static func fillPairMACs(_ record: inout [String: JSON]) {
+        guard let pairs = record["allowed_address_pairs"]?.arrayValue, let mac = record["mac_address"] else { return }
+        record["allowed_address_pairs"] = .array(
+            pairs.map { p in
+                guard var o = p.objectValue else { return p }
+                if o["mac_address"] == nil || o["mac_address"]!.isNull { o["mac_address"] = mac }
+                return .object(o)
+            }
+        )
     }
 
     static func checkAddressPairs(_ record: [String: JSON]) throws {
@@ -246,7 +252,7 @@ struct PortRoutes {
         let netAttr = kind.attribute("network_id")!
         if let given = record["mac_address"]?.stringValue {
             guard let mac = MACAddress.normalize(given) else {
-                throw NetworkError.invalidInput("Invalid input for mac_address. Reason: '\(given)' is not a valid MAC address")
+                throw NetworkError.attribute("mac_address", "'\(given)' is not a valid MAC address")
             }
             if try await store.count([.oneOf(netAttr, [.string(network)]), .oneOf(macAttr, [.string(mac)])], in: sql) > 0 {
                 throw NetworkError.macInUse(mac, network: network)
@@ -363,6 +369,8 @@ struct PortRoutes {
                 try await assignMAC(&merged, network: network, in: sql)
                 changes["mac_address"] = merged["mac_address"]
             }
+            Self.fillPairMACs(&merged)
+            if raw["allowed_address_pairs"] != nil { changes["allowed_address_pairs"] = merged["allowed_address_pairs"] }
             try Self.checkAddressPairs(merged)
             if raw["binding:host_id"] != nil || raw["device_owner"] != nil {
                 for (k, v) in try await bind(merged, in: sql) { changes[k] = v }

@@ -37,6 +37,27 @@ extension NetworkService {
         }
     }
 
+    /// Policy targets of subnets or ports: each record with its network's owner
+    /// (`network:tenant_id`), `shared` and `router:external` as the caller sees them (one query
+    /// for the networks of the page).
+    func withNetworks(_ records: [[String: JSON]], _ ctx: StratusContext, in sql: any SQLDatabase) async throws -> [[String: JSON]] {
+        let ids = Array(Set(records.compactMap { $0["network_id"]?.stringValue }))
+        guard !ids.isEmpty else { return records }
+        let found = try await RecordStore(.network).list([.idIn(ids)], in: sql)
+        var networks: [String: [String: JSON]] = [:]
+        for n in try await effective(found, ctx, in: sql) { networks[n["id"]?.stringValue ?? ""] = n }
+        return records.map { r in
+            var t = r
+            if let net = networks[r["network_id"]?.stringValue ?? ""] {
+                t["network:tenant_id"] = net["project_id"] ?? .null
+                t["network:project_id"] = net["project_id"] ?? .null
+                t["shared"] = net["shared"] ?? false
+                t["router:external"] = net["router:external"] ?? false
+            }
+            return t
+        }
+    }
+
     /// Ids of networks an RBAC policy grants to the caller's project.
     func grantedNetworks(_ ctx: StratusContext, in sql: any SQLDatabase) async throws -> [String] {
         guard let project = ctx.caller?.projectID, !isAdmin(ctx) else { return [] }

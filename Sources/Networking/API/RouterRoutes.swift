@@ -85,8 +85,9 @@ struct RouterRoutes {
                 try service.authorize(ctx, "delete_router", r, notFound: NetworkError.notFound(kind, id))
                 try NetworkHTTP.checkRevision(request, r)
                 let links = try await RouterPortStore().ports(router: id, in: sql)
-                if links.contains(where: { $0.portType == "network:router_interface" }) {
-                    throw NetworkError.make(.conflict, "RouterInUse", "Router \(id) still has ports")
+                let interfaces = links.filter { $0.portType == "network:router_interface" }.map(\.portID)
+                if !interfaces.isEmpty {
+                    throw NetworkError.make(.conflict, "RouterInUse", "Router \(id) has ports still attached: \(interfaces.joined(separator: ", "))")
                 }
                 try await clearGateway(r, in: sql)
                 try await store.delete(id, in: sql)
@@ -120,7 +121,7 @@ struct RouterRoutes {
     /// Sets (or replaces) the gateway: a port on the external network owned by no project.
     func setGateway(_ id: String, _ info: JSON, _ ctx: StratusContext, in sql: any SQLDatabase) async throws {
         guard let o = info.objectValue, let networkID = o["network_id"]?.stringValue else {
-            throw NetworkError.invalidInput("Invalid input for external_gateway_info. Reason: network_id is required")
+            throw NetworkError.attribute("external_gateway_info", "network_id is required")
         }
         let unknown = o.keys.filter { !["network_id", "enable_snat", "external_fixed_ips", "qos_policy_id"].contains($0) }
         if !unknown.isEmpty {

@@ -35,7 +35,9 @@ struct SecurityGroupRoutes {
     func add(to routes: inout RouteTable) {
         routes.get("/v2.0/security-groups") { request, ctx in
             let query = try ListQuery(request, kind: kind, maxLimit: service.settings.maxPage)
-            if let project = try ctx.requireCaller().projectID {
+            if let project = try ctx.requireCaller().projectID,
+                try await service.read({ sql in try await DefaultSecurityGroupStore().find(project: project, in: sql) }) == nil
+            {
                 _ = try await service.write { sql in try await defaultGroup(project: project, in: sql) }
             }
             let items = try await service.read { sql in

@@ -34,8 +34,8 @@ struct SubnetRoutes {
                 let networks = try await sharedNetworkIDs(ctx, in: sql)
                 let scope = try service.listScope(ctx, orIn: [("network_id", networks)])
                 var out: [[String: JSON]] = []
-                for v in try await views(try await query.run(store, extraConditions: scope, in: sql), in: sql)
-                where service.allows(ctx, "get_subnet", try await target(v, ctx, in: sql)) {
+                let all = try await views(try await query.run(store, extraConditions: scope, in: sql), in: sql)
+                for (v, t) in zip(all, try await service.withNetworks(all, ctx, in: sql)) where service.allows(ctx, "get_subnet", t) {
                     out.append(service.visibleAttributes(ctx, kind, v))
                 }
                 return out
@@ -66,6 +66,7 @@ struct SubnetRoutes {
                 }
                 if blocking { throw NetworkError.subnetInUse(id) }
                 try await store.delete(id, in: sql)
+                if let network = record["network_id"]?.stringValue { try await RecordStore(.network).touch(network, in: sql) }
             }
             return .empty()
         }
@@ -81,14 +82,7 @@ struct SubnetRoutes {
 
     /// The policy target: the subnet with its network's owner and sharing.
     func target(_ r: [String: JSON], _ ctx: StratusContext, in sql: any SQLDatabase) async throws -> [String: JSON] {
-        var t = r
-        if let found = try await RecordStore(.network).find(r["network_id"]?.stringValue ?? "", in: sql) {
-            let net = try await service.effective([found], ctx, in: sql)[0]
-            t["network:tenant_id"] = net["project_id"] ?? .null
-            t["network:project_id"] = net["project_id"] ?? .null
-            t["shared"] = net["shared"] ?? false
-        }
-        return t
+        try await service.withNetworks([r], ctx, in: sql)[0]
     }
 
     func views(_ records: [[String: JSON]], in sql: any SQLDatabase) async throws -> [[String: JSON]] {
@@ -136,6 +130,7 @@ struct SubnetRoutes {
             try await checkOverlap(cidr, network: networkID, in: sql)
             let record = NetworkService.stamped(body)
             try await store.insert(record, in: sql)
+            try await RecordStore(.network).touch(networkID, in: sql)
             return try await views([record], in: sql)[0]
         }
         return NetworkHTTP.one("subnet", service.visibleAttributes(ctx, kind, view), status: .created)

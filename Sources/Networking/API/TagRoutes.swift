@@ -77,7 +77,15 @@ struct TagRoutes {
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> Void
     ) async throws {
         try await service.write { sql in
-            let r = try await service.visible(kind, id, ctx, lock: true, in: sql)
+            var r = try await service.visible(
+                kind,
+                id,
+                ctx,
+                lock: true,
+                target: { kind == .subnet || kind == .port ? try await service.withNetworks([$0], ctx, in: sql)[0] : $0 },
+                in: sql
+            )
+            if kind == .subnet || kind == .port { r = try await service.withNetworks([r], ctx, in: sql)[0] }
             try service.authorize(ctx, "update_\(kind.singular)", r, notFound: NetworkError.notFound(kind, id))
             try await body(sql)
             try await RecordStore(kind).touch(id, in: sql)

@@ -82,7 +82,7 @@ public enum RequestRules {
     static func convert(_ v: JSON, _ rule: AttributeRule) throws(OpenStackError) -> JSON {
         let name = rule.name
         func invalid(_ reason: String) -> OpenStackError {
-            NetworkError.invalidInput("Invalid input for \(name). Reason: \(reason)")
+            NetworkError.attribute("\(name)", "\(reason)")
         }
         switch rule.value {
         case .bool:

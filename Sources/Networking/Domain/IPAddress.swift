@@ -179,7 +179,8 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     public var defaultGateway: IPAddress? {
         let hostBits = network.bits - prefix
         guard hostBits >= 1 else { return nil }
-        if version == 6 { return network.advanced(by: 1) }
+        // IPv6: the subnet-router anycast address, the network address itself (neutron's default).
+        if version == 6 { return network }
         return hostBits >= 2 ? network.advanced(by: 1) : nil
     }
 

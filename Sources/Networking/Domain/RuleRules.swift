@@ -113,7 +113,7 @@ public enum RuleRules {
         }
         if let prefix {
             let c = CIDR(prefix) ?? IPAddress(prefix).map { CIDR(network: $0, prefix: $0.bits) }
-            guard let c else { throw NetworkError.invalidInput("Invalid input for remote_ip_prefix. Reason: '\(prefix)' is not a valid IP prefix") }
+            guard let c else { throw NetworkError.attribute("remote_ip_prefix", "'\(prefix)' is not a valid IP prefix") }
             if (c.version == 4) != (ethertype == "IPv4") {
                 throw NetworkError.make(
                     .badRequest,
@@ -131,7 +131,11 @@ public enum RuleRules {
 
     /// Whether two rules of one group are the same rule (neutron's duplicate check).
     public static func same(_ a: [String: JSON], _ b: [String: JSON]) -> Bool {
-        func s(_ r: [String: JSON], _ k: String) -> JSON { r[k] ?? .null }
+        func s(_ r: [String: JSON], _ k: String) -> JSON {
+            // "Anywhere" is the same rule whether written 0.0.0.0/0, ::/0 or left out.
+            if k == "normalized_cidr", let c = r[k]?.stringValue, c == "0.0.0.0/0" || c == "::/0" { return .null }
+            return r[k] ?? .null
+        }
         return s(a, "direction") == s(b, "direction") && s(a, "ethertype") == s(b, "ethertype")
             && number(a["protocol"]?.stringValue) == number(b["protocol"]?.stringValue)
             && s(a, "port_range_min") == s(b, "port_range_min") && s(a, "port_range_max") == s(b, "port_range_max")

@@ -4,7 +4,7 @@ import StratusCore
 /// routes as neutron validates them, and the address IPAM hands out next.
 public enum SubnetRules {
     public static func cidr(_ text: String, version: Int64) throws(OpenStackError) -> CIDR {
-        guard let c = CIDR(text) else { throw NetworkError.invalidInput("'\(text)' is not a valid IP subnet") }
+        guard let c = CIDR(text) else { throw NetworkError.attribute("cidr", "'\(text)' is not a valid IP subnet") }
         if c.hostBitsSet { throw NetworkError.invalidInput("'\(text)' isn't a recognized IP subnet cidr, '\(c)' is recommended") }
         guard Int64(c.version) == version else {
             throw NetworkError.invalidInput("Cidr \(text) does not match the ip_version \(version)")
@@ -21,12 +21,9 @@ public enum SubnetRules {
         guard let value else { return cidr.defaultGateway }
         if value.isNull { return nil }
         guard let s = value.stringValue, let ip = IPAddress(s), ip.version == cidr.version else {
-            throw NetworkError.invalidInput("Invalid input for gateway_ip. Reason: '\(RequestRules.python(value))' is not a valid IP address")
+            throw NetworkError.attribute("gateway_ip", "'\(RequestRules.python(value))' is not a valid IP address")
         }
         if cidr.contains(ip), cidr.version == 4, cidr.prefix < 31, ip == cidr.first || ip == cidr.last {
-            throw NetworkError.invalidInput("Gateway is not valid on subnet")
-        }
-        if cidr.version == 6, ip == cidr.first, cidr.prefix < 127 {
             throw NetworkError.invalidInput("Gateway is not valid on subnet")
         }
         return ip
@@ -49,13 +46,17 @@ public enum SubnetRules {
                 )
             }
             guard let s = IPAddress(start), let e = IPAddress(end), s.version == cidr.version, e.version == cidr.version else {
-                throw NetworkError.invalidInput("Invalid input for allocation_pools. Reason: Invalid IP address in pool: \(start)-\(end)")
+                throw NetworkError.attribute("allocation_pools", "Invalid IP address in pool: \(start)-\(end)")
             }
             guard s <= e else {
                 throw NetworkError.invalidInput("The allocation pool \(start)-\(end) spans beyond the subnet cidr \(cidr).")
             }
             guard let usable = cidr.usableRange, s >= usable.0, e <= usable.1 else {
-                throw NetworkError.badRequest("subnet", "The allocation pool \(start)-\(end) spans beyond the subnet cidr \(cidr)")
+                throw NetworkError.make(
+                    .badRequest,
+                    "OutOfBoundsAllocationPool",
+                    "The allocation pool \(start)-\(end) spans beyond the subnet cidr \(cidr)."
+                )
             }
             ranges.append(IPRange(start: s, end: e))
         }
@@ -101,7 +102,7 @@ public enum SubnetRules {
     public static func nameservers(_ value: JSON?, version: Int, max: Int) throws(OpenStackError) -> JSON {
         guard let value, !value.isNull else { return [] }
         guard let items = value.arrayValue else {
-            throw NetworkError.invalidInput("Invalid input for dns_nameservers. Reason: '\(RequestRules.python(value))' is not a list")
+            throw NetworkError.attribute("dns_nameservers", "'\(RequestRules.python(value))' is not a list")
         }
         if items.count > max {
             throw NetworkError.make(
@@ -118,7 +119,7 @@ public enum SubnetRules {
                 )
             }
             guard seen.insert(ip.description).inserted else {
-                throw NetworkError.invalidInput("Invalid input for dns_nameservers. Reason: Duplicate nameserver '\(s)'.")
+                throw NetworkError.attribute("dns_nameservers", "Duplicate nameserver '\(s)'.")
             }
             _ = version
         }
@@ -128,7 +129,7 @@ public enum SubnetRules {
     public static func hostRoutes(_ value: JSON?, max: Int) throws(OpenStackError) -> JSON {
         guard let value, !value.isNull else { return [] }
         guard let items = value.arrayValue else {
-            throw NetworkError.invalidInput("Invalid input for host_routes. Reason: '\(RequestRules.python(value))' is not a list")
+            throw NetworkError.attribute("host_routes", "'\(RequestRules.python(value))' is not a list")
         }
         if items.count > max {
             throw NetworkError.make(

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench [SERVICE=keystone|placement|image]: release build of Stratus, the reference service from
+# make bench [SERVICE=keystone|placement|image|network]: release build of Stratus, the reference service from
 # PyPI in its own venv, wrk for load (curl and dd for image data); prints Stratus's figures and the
 # ratios to the reference's.
 # Arguments after the service go to its benchmark script (make bench SERVICE=placement BENCH_ARGS="--sizes 1000").
@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 SERVICE=${1:-keystone}
 shift || true
 case "$SERVICE" in
-    keystone | placement | image) ;;
-    *) echo "bench: unknown SERVICE '$SERVICE' (keystone, placement, image)" >&2; exit 2 ;;
+    keystone | placement | image | network) ;;
+    *) echo "bench: unknown SERVICE '$SERVICE' (keystone, placement, image, network)" >&2; exit 2 ;;
 esac
 if [ "$SERVICE" != image ] && ! command -v wrk >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
@@ -36,6 +36,19 @@ if [ "$SERVICE" = image ]; then
     fi
     export GLANCE_VENV
     exec "$GLANCE_VENV/bin/python" Benchmarks/image_bench.py "$@"
+fi
+if [ "$SERVICE" = network ]; then
+    # The reference neutron API (scripts/network/reference_neutron.py) runs from NEUTRON_VENV; the
+    # benchmark itself needs only the standard library. If the venv cannot be made, the benchmark
+    # still runs Stratus and says why the reference is missing.
+    NEUTRON_VENV=${NEUTRON_VENV:-.venv-bench-network}
+    if [ ! -x "$NEUTRON_VENV/bin/gunicorn" ] || [ ! -x "$NEUTRON_VENV/bin/neutron-db-manage" ]; then
+        python3 -m venv "$NEUTRON_VENV" \
+            && "$NEUTRON_VENV/bin/pip" install -q --disable-pip-version-check neutron==29.0.0 gunicorn==27.0.1 \
+            || echo "bench: could not install neutron 29.0.0 into $NEUTRON_VENV; Stratus alone" >&2
+    fi
+    export NEUTRON_VENV STRATUS_BIN=${STRATUS_BIN:-.build/release/stratus}
+    exec python3 Benchmarks/network_bench.py "$@"
 fi
 if [ ! -x .venv-bench/bin/gunicorn ]; then
     python3 -m venv .venv-bench

@@ -125,6 +125,7 @@ public final class NetworkService: Sendable {
 
     func allows(_ ctx: StratusContext, _ action: String, _ target: [String: JSON]) -> Bool {
         guard let creds = try? credentials(ctx) else { return false }
+        if let decided = enforcer.decisionWithoutTarget(action, credentials: creds) { return decided }
         return enforcer.allows(action, target: Self.policyTarget(target), credentials: creds)
     }
 

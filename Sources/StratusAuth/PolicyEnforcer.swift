@@ -54,6 +54,53 @@ public struct PolicyEnforcer: Sendable {
         return evaluate(rule, target: flat, creds: credentials, depth: 0)
     }
 
+    /// The decision for `action` when it does not depend on the target, else nil: the rule is
+    /// evaluated with the target unknown (a check that substitutes `%(…)s` or reads a field is
+    /// unknown; `and` / `or` / `not` combine as three-valued logic). Lists use it to decide once
+    /// per request what would otherwise be decided once per item (an admin's `get_port`).
+    public func decisionWithoutTarget(_ action: String, credentials: [String: JSON]) -> Bool? {
+        guard let rule = rules[action] else { return false }
+        if let accepted = scopes[action], !accepted.contains(PolicyDefault.scope(of: credentials)) { return false }
+        return partial(rule, creds: credentials, depth: 0)
+    }
+
+    func partial(_ rule: PolicyRule, creds: [String: JSON], depth: Int) -> Bool? {
+        switch rule {
+        case .always: return true
+        case .never: return false
+        case .not(let r): return partial(r, creds: creds, depth: depth).map { !$0 }
+        case .and(let rs):
+            var unknown = false
+            for r in rs {
+                switch partial(r, creds: creds, depth: depth) {
+                case .some(false): return false
+                case .none: unknown = true
+                case .some(true): continue
+                }
+            }
+            return unknown ? nil : true
+        case .or(let rs):
+            var unknown = false
+            for r in rs {
+                switch partial(r, creds: creds, depth: depth) {
+                case .some(true): return true
+                case .none: unknown = true
+                case .some(false): continue
+                }
+            }
+            return unknown ? nil : false
+        case .rule(let name):
+            guard depth < 20, let r = rules[name] else { return false }
+            return partial(r, creds: creds, depth: depth + 1)
+        case .role(let match):
+            if match.contains("%(") { return nil }
+            return evaluate(rule, target: [:], creds: creds, depth: depth)
+        case .generic(let kind, let match):
+            if kind == "field" || match.contains("%(") { return nil }
+            return evaluate(rule, target: [:], creds: creds, depth: depth)
+        }
+    }
+
     /// Whether the token's scope is one `action`'s rule accepts (oslo.policy's scope check alone).
     public func scopeAllows(_ action: String, credentials: [String: JSON]) -> Bool {
         guard let accepted = scopes[action] else { return true }

@@ -152,3 +152,25 @@ struct PolicyScopeTests {
         #expect(!enforcer.allows("get", target: ["shared": false, "project_id": "p2"], credentials: creds))
     }
 }
+
+/// Deciding without the target where the rule allows it (lists decide once per request).
+@Suite struct DecisionWithoutTargetTests {
+    let enforcer = try! PolicyEnforcer(defaults: [
+        "admin_only": "role:admin",
+        "get": "(rule:admin_only) or (role:reader and project_id:%(project_id)s)",
+        "shared": "field:networks:shared=True",
+        "guarded": "not rule:shared and role:member",
+    ])
+
+    @Test func knownOnlyWhenNoCheckNeedsTheTarget() {
+        let admin: [String: JSON] = ["project_id": "p", "roles": ["admin"]]
+        let reader: [String: JSON] = ["project_id": "p", "roles": ["reader"]]
+        let nobody: [String: JSON] = ["project_id": "p", "roles": []]
+        #expect(enforcer.decisionWithoutTarget("get", credentials: admin) == true)
+        #expect(enforcer.decisionWithoutTarget("get", credentials: reader) == nil)
+        #expect(enforcer.decisionWithoutTarget("get", credentials: nobody) == false)
+        #expect(enforcer.decisionWithoutTarget("guarded", credentials: reader) == false)
+        #expect(enforcer.decisionWithoutTarget("guarded", credentials: ["roles": ["member"]]) == nil)
+        #expect(enforcer.decisionWithoutTarget("missing", credentials: admin) == false)
+    }
+}

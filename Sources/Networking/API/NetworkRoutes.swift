@@ -111,17 +111,12 @@ struct NetworkRoutes {
                 "provider:segmentation_id": allocated.id.map(JSON.int) ?? .null, "updated_at": record["updated_at"]!,
             ]
             if body["mtu"]?.intValue == nil { changes["mtu"] = .int(service.settings.mtu(for: allocated.type)) }
-            try await setColumns(id, changes, in: sql)
+            // The segment's columns: revision 1, as neutron's network after its segment is added.
+            try await store.update(id, changes, in: sql)
             try await syncWildcards(id, project: project, in: sql)
             return try await views([try await store.find(id, in: sql)!], in: sql)[0]
         }
         return NetworkHTTP.one("network", service.visibleAttributes(ctx, kind, view), status: .created)
-    }
-
-    /// Writes the segment's columns (the create's second half: revision 1, as neutron's network
-    /// shows after its segment is added).
-    func setColumns(_ id: String, _ changes: [String: JSON], in sql: any SQLDatabase) async throws {
-        try await store.update(id, changes, in: sql)
     }
 
     func requestedSegment(_ body: [String: JSON]) throws -> Segments.Request? {

@@ -106,12 +106,10 @@ struct SecurityGroupRoutes {
                     throw NetworkError.make(.conflict, "SecurityGroupInUse", "Security Group \(id) in use.")
                 }
                 let remote = try await rules.count([.oneOf(ruleKind.attribute("remote_group_id")!, [.string(id)])], in: sql)
-                let own = try await rules.count([.oneOf(ruleKind.attribute("security_group_id")!, [.string(id)])], in: sql)
                 let selfRef = try await rules.count(
                     [.oneOf(ruleKind.attribute("remote_group_id")!, [.string(id)]), .oneOf(ruleKind.attribute("security_group_id")!, [.string(id)])],
                     in: sql
                 )
-                _ = own
                 if remote > selfRef { throw NetworkError.make(.conflict, "SecurityGroupInUse", "Security Group \(id) in use.") }
                 for r in try await rules.list([.oneOf(ruleKind.attribute("security_group_id")!, [.string(id)])], in: sql) {
                     try await rules.delete(r["id"]!.stringValue!, in: sql)

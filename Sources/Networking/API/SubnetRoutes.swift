@@ -110,7 +110,7 @@ struct SubnetRoutes {
         body["cidr"] = .string(cidr.description)
         body["gateway_ip"] = .optional(gateway?.description)
         body["allocation_pools"] = SubnetRules.poolsJSON(pools)
-        body["dns_nameservers"] = try SubnetRules.nameservers(raw["dns_nameservers"], version: Int(version), max: service.settings.maxDNSNameservers)
+        body["dns_nameservers"] = try SubnetRules.nameservers(raw["dns_nameservers"], max: service.settings.maxDNSNameservers)
         body["host_routes"] = try SubnetRules.hostRoutes(raw["host_routes"], max: service.settings.maxHostRoutes)
         if version == 4, raw["ipv6_ra_mode"] != nil || raw["ipv6_address_mode"] != nil,
             !(raw["ipv6_ra_mode"]?.isNull ?? true) || !(raw["ipv6_address_mode"]?.isNull ?? true)
@@ -176,7 +176,6 @@ struct SubnetRoutes {
             if raw["dns_nameservers"] != nil {
                 changes["dns_nameservers"] = try SubnetRules.nameservers(
                     raw["dns_nameservers"],
-                    version: cidr.version,
                     max: service.settings.maxDNSNameservers
                 )
             }

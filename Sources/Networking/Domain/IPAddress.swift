@@ -32,7 +32,6 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
 
     private static func parse6(_ text: String) -> IPAddress? {
         var groups: [UInt16] = []
-        var gap: Int? = nil
         let halves = text.components(separatedBy: "::")
         guard halves.count <= 2 else { return nil }
         func parseGroups(_ s: String, allowV4Tail: Bool) -> [UInt16]? {
@@ -54,13 +53,11 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
         if halves.count == 2 {
             guard let head = parseGroups(halves[0], allowV4Tail: false), let tail = parseGroups(halves[1], allowV4Tail: true) else { return nil }
             guard head.count + tail.count <= 7 else { return nil }
-            gap = head.count
             groups = head + Array(repeating: 0, count: 8 - head.count - tail.count) + tail
         } else {
             guard let all = parseGroups(text, allowV4Tail: true), all.count == 8 else { return nil }
             groups = all
         }
-        _ = gap
         var high: UInt64 = 0
         var low: UInt64 = 0
         for g in groups[0..<4] { high = high << 16 | UInt64(g) }
@@ -106,15 +103,6 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
     public func advanced(by n: UInt64) -> IPAddress {
         let (sum, overflow) = low.addingReportingOverflow(n)
         return IPAddress(version: version, high: high &+ (overflow ? 1 : 0), low: sum)
-    }
-
-    /// How many addresses from `self` to `other` inclusive, saturating at UInt64.max (a range
-    /// crossing a 64-bit boundary is larger than any pool this matters for).
-    public func count(through other: IPAddress) -> UInt64 {
-        guard other >= self else { return 0 }
-        guard other.high == high else { return .max }
-        let d = other.low - low
-        return d == .max ? .max : d + 1
     }
 
     /// The value with the lowest `bits - prefix` bits cleared (or set, for the last address).

@@ -99,7 +99,7 @@ public enum SubnetRules {
         }
     }
 
-    public static func nameservers(_ value: JSON?, version: Int, max: Int) throws(OpenStackError) -> JSON {
+    public static func nameservers(_ value: JSON?, max: Int) throws(OpenStackError) -> JSON {
         guard let value, !value.isNull else { return [] }
         guard let items = value.arrayValue else {
             throw NetworkError.attribute("dns_nameservers", "'\(RequestRules.python(value))' is not a list")
@@ -114,14 +114,11 @@ public enum SubnetRules {
         var seen: Set<String> = []
         for item in items {
             guard let s = item.stringValue, let ip = IPAddress(s) else {
-                throw NetworkError.invalidInput(
-                    "Invalid input for dns_nameservers. Reason: '\(RequestRules.python(item))' is not a valid nameserver."
-                )
+                throw NetworkError.attribute("dns_nameservers", "'\(RequestRules.python(item))' is not a valid nameserver.")
             }
             guard seen.insert(ip.description).inserted else {
                 throw NetworkError.attribute("dns_nameservers", "Duplicate nameserver '\(s)'.")
             }
-            _ = version
         }
         return value
     }

@@ -98,9 +98,19 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Compute",
+            dependencies: [
+                "StratusCore", "StratusStorage", "StratusAuth",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "StratusCommands",
             dependencies: [
-                "StratusCore", "StratusStorage", "StratusAuth", "Identity", "Placement", "Image", "Networking",
+                "StratusCore", "StratusStorage", "StratusAuth", "Identity", "Placement", "Image", "Networking", "Compute",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -124,6 +134,10 @@ let package = Package(
         .testTarget(
             name: "NetworkingTests",
             dependencies: ["Networking", "StratusStorage", "StratusAuth", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
+        .testTarget(
+            name: "ComputeTests",
+            dependencies: ["Compute", "StratusStorage", "StratusAuth", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(
             name: "IdentityTests",

@@ -134,6 +134,15 @@ struct AllInOne: AsyncParsableCommand {
         if module.serviceType != IdentityModule.serviceType, !ownOnly.isSet("keystone_authtoken", "www_authenticate_uri") {
             overrides.append(("keystone_authtoken", "www_authenticate_uri", identityRoot))
         }
+        if !module.serviceCredentialGroups.isEmpty {
+            let password = try StoredSecret.readOrCreate("\(dataDir)/\(module.serviceName)-password")
+            for group in module.serviceCredentialGroups where !ownOnly.isSet(group, "username") {
+                overrides += [
+                    (group, "auth_url", identityRoot), (group, "username", module.serviceName), (group, "password", password),
+                    (group, "project_name", "service"), (group, "user_domain_name", "Default"), (group, "project_domain_name", "Default"),
+                ]
+            }
+        }
         for slot in module.databases where !ownOnly.isSet(slot.group, "connection") {
             overrides.append((slot.group, "connection", try DatabaseURL.derived(from: base, name: slot.name, primary: "keystone")))
         }

@@ -34,6 +34,9 @@ protocol ServiceModule: Sendable {
     /// Directories `make install` creates for the service, owned by its user (the guide's
     /// `/var/lib/glance/images`), beside `/etc/<project>` and `/var/lib/<project>`.
     static var stateDirectories: [String] { get }
+    /// Config groups all-in-one fills with the service user's credentials (keystoneauth's
+    /// `auth_url`, `username`, `password`, … in `[placement]`, `[neutron]`, …).
+    static var serviceCredentialGroups: [String] { get }
     /// all-in-one settings that depend on its data directory (key repositories, stores, policy file).
     static func allInOneSettings(dataDir: String) -> [(String, String, String)]
     /// Opens the service (migrated database, policy, stores). `validator` checks callers' tokens.
@@ -64,6 +67,7 @@ extension ServiceModule {
     static var endpointPath: String { "" }
     static var listenOptions: ListenOptions? { nil }
     static var stateDirectories: [String] { [] }
+    static var serviceCredentialGroups: [String] { [] }
     static func allInOneSettings(dataDir: String) -> [(String, String, String)] { [] }
 
     /// The service's argv[0] names: the daemon and every tool.
@@ -85,7 +89,7 @@ extension ServiceModule {
 
 /// Every service Stratus has, in start order (Identity first: the others validate tokens with it).
 enum ServiceModules {
-    static let all: [any ServiceModule.Type] = [IdentityModule.self, ImageModule.self, PlacementModule.self, NetworkModule.self]
+    static let all: [any ServiceModule.Type] = [IdentityModule.self, ImageModule.self, PlacementModule.self, NetworkModule.self, ComputeModule.self]
 
     /// The module answering to a project, daemon, tool or service-type name.
     static func named(_ name: String) -> (any ServiceModule.Type)? {

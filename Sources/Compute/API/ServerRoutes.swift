@@ -1,0 +1,305 @@
+import Foundation
+import Hummingbird
+import SQLKit
+import StratusCore
+import StratusStorage
+
+/// `/servers`: boot, list, show, update and delete. A boot writes the API database only (the
+/// instance mapping, the build request and the conductor's task, in one transaction); the
+/// conductor moves the server into a cell. See docs/decisions.md, "Compute: the boot's writes".
+struct ServerRoutes {
+    let service: ComputeService
+
+    func add(to routes: inout RouteTable) {
+        routes.get("/v2.1/servers") { request, ctx in try await list(request, ctx, detail: false) }
+        routes.get("/v2.1/servers/detail") { request, ctx in try await list(request, ctx, detail: true) }
+        routes.post("/v2.1/servers") { request, ctx in try await create(request, ctx) }
+        routes.get("/v2.1/servers/:id") { request, ctx in try await show(request, ctx) }
+        routes.put("/v2.1/servers/:id") { request, ctx in try await update(request, ctx) }
+        routes.delete("/v2.1/servers/:id") { request, ctx in try await delete(request, ctx) }
+    }
+
+    func view(_ request: Request, _ ctx: StratusContext) -> ServerView {
+        ServerView(
+            base: ComputeHTTP.base(request),
+            ctx: ctx,
+            extended: service.allows(ctx, "os_compute_api:os-extended-server-attributes"),
+            flavorExtraSpecs: service.allows(ctx, "os_compute_api:servers:show:flavor-extra-specs")
+        )
+    }
+
+    // MARK: boot
+
+    func create(_ request: Request, _ ctx: StratusContext) async throws -> Response {
+        let caller = try ctx.requireCaller()
+        try service.authorize(ctx, "os_compute_api:servers:create")
+        guard let project = caller.projectID else { throw ComputeError.policy("os_compute_api:servers:create") }
+        let body = try await ComputeHTTP.body(request, ctx, "server")
+        let boot = try BootRequest.parse(body, minor: ctx.computeVersion.minor)
+        if case .list = boot.networks { try service.authorize(ctx, "os_compute_api:servers:create:attach_network") }
+        let api = service.api
+        guard let flavor = try await api.read({ sql in try await FlavorStore().find(boot.flavorRef, in: sql) }) else {
+            throw ComputeError.badRequest("Flavor \(boot.flavorRef) could not be found.")
+        }
+        let specs = try await api.read { sql in try await FlavorStore().extraSpecs(flavor.id, in: sql) }
+        try await checkImage(boot.imageRef, flavor: flavor, ctx: ctx)
+        var keyData: String? = nil
+        if let keyName = boot.keyName {
+            guard let key = try await api.read({ sql in try await KeypairStore().find(user: caller.userID, name: keyName, in: sql) }) else {
+                throw ComputeError.badRequest("Invalid key_name provided.")
+            }
+            keyData = key.publicKey
+        }
+        let networks = try await NetworkRequests(service: service, ctx: ctx).resolve(boot.networks, project: project)
+        if boot.metadata.count > service.settings.quotas["metadata_items"]! {
+            throw OpenStackError(.forbidden, "Maximum number of metadata items exceeds \(service.settings.quotas["metadata_items"]!)")
+        }
+        let count = try await QuotaCheck(service: service).admit(project: project, flavor: flavor, minCount: boot.minCount, maxCount: boot.maxCount)
+        let now = ComputeTime.now()
+        let reservation = "r-" + String((0..<8).map { _ in "0123456789abcdefghijklmnopqrstuvwxyz".randomElement()! })
+        let zone = boot.availabilityZone ?? service.settings.defaultScheduleZone
+        let flavorJSON: JSON = [
+            "id": .int(flavor.id), "flavorid": .string(flavor.flavorid), "name": .string(flavor.name), "memory_mb": .int(flavor.memoryMb),
+            "vcpus": .int(flavor.vcpus), "root_gb": .int(flavor.rootGb), "ephemeral_gb": .int(flavor.ephemeralGb), "swap": .int(flavor.swap),
+            "extra_specs": .object(specs.mapValues { .string($0) }),
+        ]
+        let groups = boot.securityGroups.isEmpty ? ["default"] : Array(NSOrderedSet(array: boot.securityGroups)) as? [String] ?? ["default"]
+        var instances: [Instance] = []
+        for index in 0..<count {
+            let uuid = UUID().uuidString.lowercased()
+            let name = count > 1 ? "\(boot.name)-\(index + 1)" : boot.name
+            let requestJSON: JSON = [
+                "networks": networks, "availability_zone": .optional(zone), "security_groups": .array(groups.map { .string($0) }),
+                "image": .string(boot.imageRef),
+            ]
+            instances.append(
+                Instance(
+                    uuid: uuid, projectId: project, userId: caller.userID, displayName: name,
+                    displayDescription: ctx.atLeast(19) ? boot.description : name,
+                    hostname: boot.hostname ?? Hostnames.sanitize(name, fallback: uuid), imageRef: boot.imageRef, flavor: flavorJSON.serialized(),
+                    keyName: boot.keyName, keyData: keyData, userData: boot.userData,
+                    metadata: JSON.object(boot.metadata.mapValues { .string($0) }).serialized(), vmState: VMState.building.rawValue,
+                    taskState: TaskState.scheduling.rawValue, powerState: 0, availabilityZone: zone, createdAt: now, updatedAt: now,
+                    launchIndex: Int64(index), reservationId: reservation, networkInfo: "[]",
+                    securityGroups: JSON.array(groups.map { .string($0) }).serialized(), accessIpV4: boot.accessIPv4, accessIpV6: boot.accessIPv6,
+                    tags: JSON.array(boot.tags.map { .string($0) }).serialized(), request: requestJSON.serialized()
+                )
+            )
+        }
+        let token = caller.token
+        let requestID = ctx.requestID
+        let records = instances
+        try await api.write { sql in
+            for i in records {
+                try await CellStore().addInstanceMapping(i.uuid, project: project, user: caller.userID, now: now, in: sql)
+                try await CellStore().addBuildRequest(i.uuid, project: project, instance: i.encoded(), now: now, in: sql)
+                try await TaskQueue(dialect: api.dialect).enqueue(
+                    queue: "conductor",
+                    kind: "build",
+                    payload: ["instance": .string(i.uuid), "token": .string(token), "attempt": 1, "exclude": [], "request_id": .string(requestID)],
+                    in: sql
+                )
+            }
+        }
+        service.signal.notify("conductor")
+        if boot.returnReservationID {
+            return .json(["reservation_id": .string(reservation)], status: .accepted)
+        }
+        let first = instances[0]
+        let base = ComputeHTTP.base(request)
+        let links = ComputeHTTP.links(base, "servers/\(first.uuid)")
+        let password = boot.adminPass ?? String((0..<12).map { _ in "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789".randomElement()! })
+        let server: JSON = [
+            "id": .string(first.uuid), "links": links, "OS-DCF:diskConfig": "MANUAL",
+            "security_groups": .array(groups.map { ["name": .string($0)] }), "adminPass": .string(password),
+        ]
+        return .json(["server": server], status: .accepted, headers: [.location: "\(base)/v2.1/servers/\(first.uuid)"])
+    }
+
+    /// The image must exist for the caller, be active and fit the flavor.
+    func checkImage(_ id: String, flavor: FlavorStore.Flavor, ctx: StratusContext) async throws {
+        let caller = try ctx.requireCaller()
+        let reply: ServiceClientReply
+        do {
+            let r = try await service.clients.image.send(.get, "/v2/images/\(id)", onBehalfOf: caller.token, requestID: ctx.requestID)
+            reply = ServiceClientReply(status: r.status, json: r.json)
+        } catch {
+            throw OpenStackError(.serviceUnavailable, "The image service is unavailable.")
+        }
+        guard reply.status == 200, let image = reply.json else { throw ComputeError.badRequest("Can not find requested image") }
+        guard image["status"]?.stringValue == "active" else { throw ComputeError.badRequest("Image \(id) is not active.") }
+        let gib: Int64 = 1 << 30
+        let flavorBytes = flavor.rootGb * gib
+        if flavor.rootGb > 0 {
+            if let size = image["size"]?.intValue, size > flavorBytes {
+                throw ComputeError.badRequest(
+                    "Flavor's disk is too small for requested image. Flavor disk is \(flavorBytes) bytes, image is \(size) bytes."
+                )
+            }
+            if let minDisk = image["min_disk"]?.intValue, minDisk * gib > flavorBytes {
+                throw ComputeError.badRequest(
+                    "Flavor's disk is smaller than the minimum size specified in image metadata. Flavor disk is \(flavorBytes) bytes, minimum size is \(minDisk * gib) bytes."
+                )
+            }
+        }
+        if let minRAM = image["min_ram"]?.intValue, minRAM > flavor.memoryMb {
+            throw ComputeError.badRequest("Flavor's memory is too small for requested image.")
+        }
+    }
+
+    // MARK: read
+
+    /// The server as the caller may see it: 404 for another project's (unless admin).
+    func load(_ id: String, _ ctx: StratusContext) async throws -> (Instance, (code: Int, message: String, details: String, created: String)?) {
+        let caller = try ctx.requireCaller()
+        guard let found = try await ServerLookup(service: service).find(id) else { throw ComputeError.instanceNotFound(id) }
+        let admin = service.allows(ctx, "context_is_admin")
+        if !admin, found.instance.projectId != caller.projectID { throw ComputeError.instanceNotFound(id) }
+        if found.instance.deleted != 0, !(admin && ctx.atLeast(1)) { throw ComputeError.instanceNotFound(id) }
+        return (found.instance, found.fault)
+    }
+
+    func show(_ request: Request, _ ctx: StratusContext) async throws -> Response {
+        let id = try ctx.parameters.require("id")
+        let (i, fault) = try await load(id, ctx)
+        if i.deleted != 0 { throw ComputeError.instanceNotFound(id) }
+        try service.authorize(ctx, "os_compute_api:servers:show", ["project_id": .string(i.projectId)])
+        return .json(["server": view(request, ctx).full(i, fault: fault)])
+    }
+
+    func list(_ request: Request, _ ctx: StratusContext, detail: Bool) async throws -> Response {
+        let caller = try ctx.requireCaller()
+        let action = detail ? "os_compute_api:servers:detail" : "os_compute_api:servers:index"
+        try service.authorize(ctx, action)
+        var query = InstanceQuery(project: caller.projectID)
+        if let all = request.query("all_tenants") {
+            let on = all.isEmpty || ["true", "1", "yes", "on", "t", "y"].contains(all.lowercased())
+            if on {
+                try service.authorize(ctx, action + ":get_all_tenants")
+                query.project = request.query("project_id") ?? request.query("tenant_id")
+            }
+        }
+        let admin = service.allows(ctx, "context_is_admin")
+        if let deleted = request.query("deleted"), ["true", "1", "yes", "on"].contains(deleted.lowercased()) {
+            guard admin else { throw OpenStackError(.forbidden, "Only administrators may list deleted instances") }
+            query.deleted = true
+        }
+        var taskStates: [String]? = nil
+        let statuses: [String] = request.uri.queryParameters.getAll("status").map { String($0) }
+        if !statuses.isEmpty {
+            guard let filter = InstanceState.filter(forStatuses: statuses) else {
+                if ctx.atLeast(38) { throw ComputeError.badRequest(InstanceState.invalidStatusMessage) }
+                return .json(["servers": []])
+            }
+            if statuses.contains(where: { $0.uppercased() == "DELETED" }) {
+                guard admin else { throw OpenStackError(.forbidden, "Only administrators may list deleted instances") }
+                query.deleted = true
+            }
+            query.vmStates = filter.vmStates.map { $0.rawValue }
+            taskStates = filter.taskStates?.map { $0.rawValue }
+        }
+        if let since = request.query("changes-since") {
+            guard let d = ComputeTime.parse(since) else { throw ComputeError.badRequest("Invalid filter field: changes-since.") }
+            query.changesSince = ComputeTime.stamp(d)
+        }
+        if let before = request.query("changes-before"), ctx.atLeast(66) {
+            guard let d = ComputeTime.parse(before) else { throw ComputeError.badRequest("Invalid filter field: changes-before.") }
+            query.changesBefore = ComputeTime.stamp(d)
+        }
+        query.image = request.query("image")
+        if admin { query.host = request.query("host") }
+        let page = try ComputeHTTP.page(request)
+        var servers = try await ServerLookup(service: service).list(query, buildRequests: !query.deleted)
+        let nameRegex = try request.query("name").map { try Regex($0) }
+        let flavor = request.query("flavor")
+        let ip = request.query("ip")
+        let tags = request.query("tags").map { $0.split(separator: ",").map(String.init) }
+        let tagsAny = request.query("tags-any").map { $0.split(separator: ",").map(String.init) }
+        servers = servers.filter { i in
+            if let taskStates, !taskStates.contains(i.taskState ?? "") { return false }
+            if let nameRegex, (try? nameRegex.firstMatch(in: i.displayName)) == nil { return false }
+            if let flavor, ServerView.object(i.flavor)["flavorid"]?.stringValue != flavor { return false }
+            if let ip, !ServerView.array(i.networkInfo).contains(where: { vif in
+                (vif["ips"]?.arrayValue ?? []).contains { ($0["address"]?.stringValue ?? "").contains(ip) }
+            }) { return false }
+            let own = Set(ServerView.array(i.tags).compactMap(\.stringValue))
+            if let tags, !Set(tags).isSubset(of: own) { return false }
+            if let tagsAny, own.isDisjoint(with: tagsAny) { return false }
+            return true
+        }
+        if let marker = page.marker {
+            guard let at = servers.firstIndex(where: { $0.uuid == marker }) else { throw ComputeError.badRequest("marker [\(marker)] not found") }
+            servers = Array(servers[(at + 1)...])
+        }
+        let limit = min(page.limit ?? 1000, 1000)
+        let more = servers.count > limit
+        servers = Array(servers.prefix(limit))
+        let v = view(request, ctx)
+        var faults: [String: (code: Int, message: String, details: String, created: String)] = [:]
+        if detail { faults = try await ServerLookup(service: service).faults(servers.filter { $0.vmState == "error" }) }
+        var body: [String: JSON] = ["servers": .array(servers.map { detail ? v.full($0, fault: faults[$0.uuid]) : v.brief($0) })]
+        if more || (page.limit != nil && servers.count == limit && limit > 0), let last = servers.last {
+            let path = detail ? "servers/detail" : "servers"
+            body["servers_links"] = [["rel": "next", "href": .string("\(ComputeHTTP.base(request))/v2.1/\(path)?limit=\(limit)&marker=\(last.uuid)")]]
+        }
+        return .json(.object(body))
+    }
+
+    // MARK: update and delete
+
+    func update(_ request: Request, _ ctx: StratusContext) async throws -> Response {
+        let id = try ctx.parameters.require("id")
+        let (i, fault) = try await load(id, ctx)
+        try service.authorize(ctx, "os_compute_api:servers:update", ["project_id": .string(i.projectId), "user_id": .string(i.userId)])
+        let body = try await ComputeHTTP.body(request, ctx, "server")
+        var allowed: Set<String> = ["name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"]
+        if ctx.atLeast(19) { allowed.insert("description") }
+        if ctx.atLeast(90) { allowed.insert("hostname") }
+        if let extra = body.keys.sorted().first(where: { !allowed.contains($0) }) { throw BootRequest.extraProperty(body, extra) }
+        var values: [String: any SQLExpression] = [:]
+        if let name = try BootRequest.string(body, "name", min: 1) { values["display_name"] = SQLBind(name) }
+        if body["description"] != nil { values["display_description"] = SQLBind(try BootRequest.string(body, "description")) }
+        if let v4 = try BootRequest.string(body, "accessIPv4") { values["access_ip_v4"] = SQLBind(v4) }
+        if let v6 = try BootRequest.string(body, "accessIPv6") { values["access_ip_v6"] = SQLBind(v6) }
+        if let h = try BootRequest.string(body, "hostname", max: 63, min: 1) { values["hostname"] = SQLBind(h) }
+        var updated = i
+        if !values.isEmpty, i.host != nil || i.vmState != VMState.building.rawValue || i.taskState != TaskState.scheduling.rawValue {
+            if let (_, db) = try await ServerLookup(service: service).cell(of: id) {
+                let fields = values
+                try await db.write { sql in _ = try await InstanceStore().update(id, fields, now: ComputeTime.now(), in: sql) }
+                updated = try await db.read { sql in try await InstanceStore().find(id, in: sql) } ?? i
+            }
+        }
+        return .json(["server": view(request, ctx).full(updated, fault: fault)])
+    }
+
+    func delete(_ request: Request, _ ctx: StratusContext) async throws -> Response {
+        let id = try ctx.parameters.require("id")
+        let (i, _) = try await load(id, ctx)
+        if i.deleted != 0 { throw ComputeError.instanceNotFound(id) }
+        try service.authorize(ctx, "os_compute_api:servers:delete", ["project_id": .string(i.projectId), "user_id": .string(i.userId)])
+        if i.locked, !service.allows(ctx, "context_is_admin") { throw ComputeError.conflict("Instance \(id) is locked") }
+        try await ServerDeletion(service: service).delete(i, token: try ctx.requireCaller().token, requestID: ctx.requestID)
+        return .empty(.noContent)
+    }
+}
+
+/// A reply reduced to what the boot checks read.
+struct ServiceClientReply {
+    var status: Int
+    var json: JSON?
+}
+
+/// Hostnames as nova derives them from a display name (lowercase letters, digits and dashes).
+enum Hostnames {
+    static func sanitize(_ name: String, fallback: String) -> String {
+        var out = ""
+        for c in name.lowercased() {
+            if c.isASCII, c.isLetter || c.isNumber || c == "-" { out.append(c) } else if c == " " || c == "_" || c == "." { out.append("-") }
+        }
+        while out.hasPrefix("-") { out.removeFirst() }
+        while out.hasSuffix("-") { out.removeLast() }
+        out = String(out.prefix(63))
+        return out.isEmpty ? "server-" + fallback : out
+    }
+}

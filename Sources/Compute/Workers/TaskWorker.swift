@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import StratusCore
+import StratusStorage
+
+/// A consumer of one task queue in the database (the conductor's, the scheduler's): claims
+/// tasks as they come, runs up to `parallel` at once, renews their leases while they run and
+/// records each outcome. A worker that dies leaves its tasks to be claimed again once their
+/// leases run out; several workers may share a queue (PostgreSQL skips rows another holds).
+struct TaskWorker: Sendable {
+    let db: Database
+    let signal: TaskSignal
+    let queue: String
+    let owner: String
+    let lease: Double
+    let parallel: Int
+    let logger: Logger
+
+    func run(_ handle: @escaping @Sendable (TaskQueue.Entry) async throws -> JSONResult) async {
+        let store = TaskQueue(dialect: db.dialect)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await renewLoop(store) }
+            var running = 0
+            while !Task.isCancelled {
+                if running >= parallel {
+                    await group.next()
+                    running -= 1
+                    continue
+                }
+                let claimed: TaskQueue.Entry?
+                do {
+                    claimed = try await db.write { [queue, owner, lease] sql in try await store.claim(queue: queue, owner: owner, lease: lease, in: sql) }
+                } catch {
+                    logger.warning("cannot claim from \(queue): \(error)")
+                    try? await Task.sleep(for: .seconds(1))
+                    continue
+                }
+                guard let task = claimed else {
+                    await signal.wait(queue, seconds: 0.5)
+                    continue
+                }
+                running += 1
+                group.addTask {
+                    let outcome: JSONResult
+                    do {
+                        outcome = try await handle(task)
+                    } catch {
+                        logger.error("\(queue) task \(task.kind) \(task.id) failed: \(error)")
+                        outcome = .failed(["message": .string(String(describing: error))])
+                    }
+                    do {
+                        try await db.write { [owner] sql in
+                            switch outcome {
+                            case .done(let r): _ = try await store.finish(task.id, owner: owner, failed: false, result: r, in: sql)
+                            case .failed(let r): _ = try await store.finish(task.id, owner: owner, failed: true, result: r, in: sql)
+                            case .remove: if try await store.finish(task.id, owner: owner, failed: false, result: [:], in: sql) { try await store.delete(task.id, in: sql) }
+                            }
+                        }
+                    } catch {
+                        logger.error("cannot record the outcome of \(task.id): \(error)")
+                    }
+                    signal.notify("result:\(task.id)")
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    func renewLoop(_ store: TaskQueue) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(Int(lease * 1000 / 3)))
+            _ = try? await db.write { [queue, owner, lease] sql in
+                let held = try await store.held(queue: queue, owner: owner, in: sql)
+                try await store.renew(held.map(\.id), owner: owner, until: Date().timeIntervalSince1970 + lease, in: sql)
+            }
+        }
+    }
+}
+
+/// A task's outcome: kept for whoever waits on it (`done`, `failed`) or dropped (`remove`).
+enum JSONResult: Sendable {
+    case done(JSON)
+    case failed(JSON)
+    case remove
+}

@@ -1,0 +1,166 @@
+import Foundation
+import SQLKit
+import StratusCore
+import Synchronization
+
+/// The agent channel's durable work (ARCHITECTURE.md, "Messaging"): a task is a row in the
+/// owning service's database, on a named queue (`conductor`, `scheduler`, `compute:<host>`).
+///
+/// A worker claims a task by writing its name and a lease; it renews the lease while it works
+/// and records the result when done. A task whose lease ran out (its worker died) is claimed
+/// again by the next worker, so every task is done at least once; workers make their steps
+/// idempotent. On PostgreSQL the claim skips rows another transaction holds
+/// (`FOR UPDATE SKIP LOCKED`), so several workers on one queue never take the same task; on
+/// SQLite writes are serialized anyway.
+public struct TaskQueue: Sendable {
+    /// One task row.
+    public struct Entry: Sendable, Decodable {
+        public var id: String
+        public var queue: String
+        public var kind: String
+        public var payload: String
+        /// `queued`, `running`, `done` or `failed`.
+        public var state: String
+        public var owner: String?
+        public var leaseUntil: Double?
+        public var attempts: Int64
+        public var result: String?
+        public var createdAt: Double
+
+        /// The payload as JSON (an empty object when unreadable).
+        public var body: JSON { (try? JSON.parse(Array(payload.utf8))) ?? .object([:]) }
+        /// The result as JSON, once the task is done or failed.
+        public var resultBody: JSON? { result.flatMap { try? JSON.parse(Array($0.utf8)) } }
+    }
+
+    /// The table, for a service's migrations.
+    public static let migrationStatements = [
+        """
+        CREATE TABLE stratus_tasks (
+            id VARCHAR(36) PRIMARY KEY,
+            queue VARCHAR(255) NOT NULL,
+            kind VARCHAR(64) NOT NULL,
+            payload TEXT NOT NULL,
+            state VARCHAR(16) NOT NULL,
+            owner VARCHAR(255),
+            lease_until DOUBLE PRECISION,
+            attempts BIGINT NOT NULL DEFAULT 0,
+            result TEXT,
+            created_at DOUBLE PRECISION NOT NULL
+        )
+        """,
+        "CREATE INDEX stratus_tasks_queue ON stratus_tasks (queue, state, created_at)",
+    ]
+
+    static let columns = ["id", "queue", "kind", "payload", "state", "owner", "lease_until", "attempts", "result", "created_at"]
+    let dialect: Database.Dialect
+
+    public init(dialect: Database.Dialect) { self.dialect = dialect }
+
+    /// Adds a task; returns its id.
+    @discardableResult
+    public func enqueue(
+        queue: String,
+        kind: String,
+        payload: JSON,
+        id: String = UUID().uuidString.lowercased(),
+        now: Double = Date().timeIntervalSince1970,
+        in sql: any SQLDatabase
+    ) async throws -> String {
+        try await sql.insert(into: "stratus_tasks").columns("id", "queue", "kind", "payload", "state", "attempts", "created_at")
+            .values(SQLBind(id), SQLBind(queue), SQLBind(kind), SQLBind(payload.serialized()), SQLBind("queued"), SQLBind(0), SQLBind(now))
+            .run()
+        return id
+    }
+
+    /// Claims the oldest task of `queue` that is waiting or whose lease ran out, for `owner`
+    /// until `now + lease` seconds. Run inside a write transaction.
+    public func claim(queue: String, owner: String, lease: Double, now: Double = Date().timeIntervalSince1970, in sql: any SQLDatabase)
+        async throws -> Entry?
+    {
+        let lock = dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        let row = try await sql.raw(
+            """
+            SELECT id FROM stratus_tasks WHERE queue = \(bind: queue)
+            AND (state = 'queued' OR (state = 'running' AND lease_until < \(bind: now)))
+            ORDER BY created_at, id LIMIT 1\(unsafeRaw: lock)
+            """
+        ).first()
+        guard let id = try row?.decode(column: "id", as: String.self) else { return nil }
+        try await sql.update("stratus_tasks").set("state", to: "running").set("owner", to: owner).set("lease_until", to: now + lease)
+            .set(SQLIdentifier("attempts"), to: SQLRaw("attempts + 1")).where("id", .equal, id).run()
+        return try await find(id, in: sql)
+    }
+
+    public func find(_ id: String, in sql: any SQLDatabase) async throws -> Entry? {
+        try await sql.select().columns(Self.columns).from("stratus_tasks").where("id", .equal, id).first()?.decode(Entry.self)
+    }
+
+    /// The tasks `owner` holds (running) on `queue`.
+    public func held(queue: String, owner: String, in sql: any SQLDatabase) async throws -> [Entry] {
+        try await sql.select().columns(Self.columns).from("stratus_tasks").where("queue", .equal, queue).where("owner", .equal, owner)
+            .where("state", .equal, "running").orderBy("created_at").all().map { try $0.decode(Entry.self) }
+    }
+
+    /// Extends the lease of the tasks `owner` still holds.
+    public func renew(_ ids: [String], owner: String, until: Double, in sql: any SQLDatabase) async throws {
+        guard !ids.isEmpty else { return }
+        try await sql.update("stratus_tasks").set("lease_until", to: until).where("id", .in, ids).where("owner", .equal, owner)
+            .where("state", .equal, "running").run()
+    }
+
+    /// Records the outcome of a task `owner` holds; false when it no longer holds it (the lease
+    /// ran out and another worker took it over), in which case nothing is written.
+    @discardableResult
+    public func finish(_ id: String, owner: String, failed: Bool, result: JSON, in sql: any SQLDatabase) async throws -> Bool {
+        guard let task = try await find(id, in: sql), task.state == "running", task.owner == owner else { return false }
+        try await sql.update("stratus_tasks").set("state", to: failed ? "failed" : "done").set("result", to: result.serialized())
+            .set("lease_until", to: SQLLiteral.null).where("id", .equal, id).run()
+        return true
+    }
+
+    /// Removes a task (its result was read).
+    public func delete(_ id: String, in sql: any SQLDatabase) async throws {
+        try await sql.delete(from: "stratus_tasks").where("id", .equal, id).run()
+    }
+
+    /// Removes finished tasks older than `before` (results nobody collected).
+    public func purge(finishedBefore before: Double, in sql: any SQLDatabase) async throws {
+        try await sql.delete(from: "stratus_tasks").where("state", .in, ["done", "failed"]).where("created_at", .lessThan, before).run()
+    }
+
+    /// The unfinished tasks of a kind on queues starting with `prefix` (maintenance scans).
+    public func unfinished(prefix: String, kind: String, in sql: any SQLDatabase) async throws -> [Entry] {
+        try await sql.select().columns(Self.columns).from("stratus_tasks").where("queue", .like, prefix + "%").where("kind", .equal, kind)
+            .where("state", .in, ["queued", "running"]).orderBy("created_at").all().map { try $0.decode(Entry.self) }
+    }
+
+    /// How many tasks are waiting or running on queues starting with `prefix`.
+    public func pending(prefix: String, in sql: any SQLDatabase) async throws -> Int {
+        let row = try await sql.raw(
+            "SELECT COUNT(*) AS n FROM stratus_tasks WHERE queue LIKE \(bind: prefix + "%") AND state IN ('queued', 'running')"
+        ).first()
+        return try row?.decode(column: "n", as: Int.self) ?? 0
+    }
+}
+
+/// In-process wake-ups for task queues: `notify` after enqueuing, `wait` instead of sleeping
+/// between polls. Workers in other processes still poll; in one process nobody waits a poll
+/// interval for work that is already there.
+public final class TaskSignal: Sendable {
+    let generations = Mutex<[String: Int]>([:])
+
+    public init() {}
+
+    public func notify(_ queue: String) { generations.withLock { $0[queue, default: 0] += 1 } }
+
+    /// Returns when `queue` is notified or `seconds` have passed.
+    public func wait(_ queue: String, seconds: Double) async {
+        let start = generations.withLock { $0[queue, default: 0] }
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(10))
+            if generations.withLock({ $0[queue, default: 0] }) != start { return }
+        }
+    }
+}

@@ -17,7 +17,6 @@ struct VersionRoutes {
             ])
         }
         routes.get("/v2.1") { request, _ in .json(["version": Self.current(ComputeHTTP.base(request), full: true)]) }
-        routes.get("/v2.1/") { request, _ in .json(["version": Self.current(ComputeHTTP.base(request), full: true)]) }
     }
 
     static func current(_ base: String, full: Bool) -> JSON {

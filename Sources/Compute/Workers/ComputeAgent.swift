@@ -117,7 +117,7 @@ public struct ComputeAgent: Sendable {
             while !Task.isCancelled {
                 let tasks: [JSON]
                 do {
-                    let r = try await clients.compute.send(.get, "/stratus-agent/tasks?host=\(host)&wait=20")
+                    let r = try await clients.compute.send(.get, "/stratus-agent/tasks?host=\(host)&wait=5")
                     tasks = r.json?["tasks"]?.arrayValue ?? []
                     if r.status != 200 { try await Task.sleep(for: .seconds(1)) }
                 } catch {
@@ -144,11 +144,13 @@ public struct ComputeAgent: Sendable {
             case "build":
                 var info: [JSON] = []
                 do {
-                    info = try await ports.prepare(
+                    let prepared = try await ports.prepare(
                         record, token: payload["token"]?.stringValue, host: host, timeout: settings.vifPluggingTimeout, fatal: settings.vifPluggingIsFatal
                     )
+                    info = prepared.info
                     try await driver.spawn(record, networkInfo: info)
                     result["network_info"] = .array(info)
+                    if let names = prepared.groups { result["security_groups"] = .array(names.map { .string($0) }) }
                 } catch {
                     await ports.release(uuid, networkInfo: info)
                     try? await driver.destroy(uuid)

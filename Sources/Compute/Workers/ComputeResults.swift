@@ -20,13 +20,16 @@ struct ComputeResults {
         case "build":
             if !failed {
                 let info = result["network_info"] ?? []
+                var values: [String: any SQLExpression] = [
+                    "vm_state": SQLBind(VMState.active.rawValue), "task_state": SQLLiteral.null, "power_state": SQLBind(1),
+                    "launched_at": SQLBind(now), "network_info": SQLBind(info.serialized()),
+                ]
+                if let groups = result["security_groups"] { values["security_groups"] = SQLBind(groups.serialized()) }
+                let fields = values
                 try await db.write { sql in
                     _ = try await store.update(
                         uuid,
-                        [
-                            "vm_state": SQLBind(VMState.active.rawValue), "task_state": SQLLiteral.null, "power_state": SQLBind(1),
-                            "launched_at": SQLBind(now), "network_info": SQLBind(info.serialized()),
-                        ],
+                        fields,
                         expecting: [TaskState.scheduling.rawValue, TaskState.networking.rawValue, TaskState.spawning.rawValue, nil],
                         now: now,
                         in: sql

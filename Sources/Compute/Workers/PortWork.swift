@@ -16,16 +16,16 @@ struct PortWork: Sendable {
     }
 
     /// Ports of a server, created or found again after a redelivered build; the network_info.
-    func prepare(_ record: JSON, token: String?, host: String, timeout: Int, fatal: Bool) async throws -> [JSON] {
-        guard let uuid = record["uuid"]?.stringValue, let project = record["project_id"]?.stringValue else { return [] }
+    func prepare(_ record: JSON, token: String?, host: String, timeout: Int, fatal: Bool) async throws -> (info: [JSON], groups: [String]?) {
+        guard let uuid = record["uuid"]?.stringValue, let project = record["project_id"]?.stringValue else { return ([], nil) }
         let request = record["request"] ?? [:]
         let wanted = request["networks"]?.arrayValue ?? []
-        guard !wanted.isEmpty else { return [] }
+        guard !wanted.isEmpty else { return ([], nil) }
         let zone = record["availability_zone"]?.stringValue ?? "nova"
         let owner = "compute:\(zone)"
         let leftovers = try await get("/v2.0/ports?device_id=\(uuid)")?["ports"]?.arrayValue ?? []
         var reusable = leftovers.filter { ($0["device_owner"]?.stringValue ?? "").hasPrefix("compute:") }
-        var groupIDs: [String]? = nil
+        var groups: [(id: String, name: String)]? = nil
         var info: [JSON] = []
         for want in wanted {
             var portID: String
@@ -38,10 +38,10 @@ struct PortWork: Sendable {
                 if let i = reusable.firstIndex(where: { $0["network_id"]?.stringValue == net }) {
                     portID = reusable.remove(at: i)["id"]?.stringValue ?? ""
                 } else {
-                    if groupIDs == nil { groupIDs = try await securityGroups(request["security_groups"]?.arrayValue ?? [], project: project, token: token) }
+                    if groups == nil { groups = try await securityGroups(request["security_groups"]?.arrayValue ?? [], project: project, token: token) }
                     var port: [String: JSON] = [
                         "network_id": .string(net), "device_id": .string(uuid), "device_owner": .string(owner), "tenant_id": .string(project),
-                        "security_groups": .array((groupIDs ?? []).map { .string($0) }),
+                        "security_groups": .array((groups ?? []).map { .string($0.id) }),
                     ]
                     if let ip = want["fixed_ip"]?.stringValue { port["fixed_ips"] = [["ip_address": .string(ip)]] }
                     let r = try await network.send(.post, "/v2.0/ports", json: ["port": .object(port)], onBehalfOf: token)
@@ -73,22 +73,30 @@ struct PortWork: Sendable {
                 "ips": .array(ips), "created": .bool(created),
             ])
         }
-        return info
+        return (info, groups?.map(\.name))
     }
 
-    /// Security group names of the boot → ids in the server's project.
-    func securityGroups(_ names: [JSON], project: String, token: String?) async throws -> [String] {
-        var ids: [String] = []
+    /// Security group names (or ids) of the boot → ids and names in the server's project.
+    func securityGroups(_ names: [JSON], project: String, token: String?) async throws -> [(id: String, name: String)] {
+        var ids: [(id: String, name: String)] = []
         for name in names.compactMap(\.stringValue) {
+            // nova matches a name or an id (the CLI resolves names to ids before it asks).
+            if UUID(uuidString: name) != nil {
+                let byID = try await network.send(.get, "/v2.0/security-groups/\(name)", onBehalfOf: token)
+                if byID.status == 200 {
+                    ids.append((name, byID.json?["security_group"]?["name"]?.stringValue ?? name))
+                    continue
+                }
+            }
             let r = try await network.send(.get, "/v2.0/security-groups?name=\(name)&project_id=\(project)", onBehalfOf: token)
             let found = r.json?["security_groups"]?.arrayValue ?? []
             if let id = found.first?["id"]?.stringValue {
-                ids.append(id)
+                ids.append((id, name))
             } else if name == "default" {
                 // Neutron creates a project's default group on first use: ask for the project's groups.
                 let all = try await network.send(.get, "/v2.0/security-groups?project_id=\(project)", onBehalfOf: token)
                 if let id = all.json?["security_groups"]?.arrayValue?.first(where: { $0["name"]?.stringValue == "default" })?["id"]?.stringValue {
-                    ids.append(id)
+                    ids.append((id, name))
                 }
             } else {
                 throw Failure(description: "Security group \(name) not found for project \(project).")

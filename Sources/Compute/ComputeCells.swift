@@ -53,7 +53,12 @@ public enum ComputeCells {
     public static func mapCell0(_ api: Database, connection: String) async throws -> Bool {
         try await api.write { sql in
             try await CellStore().addCell(
-                uuid: CellStore.cell0UUID, name: "cell0", transportURL: "none:///", connection: connection, now: ComputeTime.now(), in: sql
+                uuid: CellStore.cell0UUID,
+                name: "cell0",
+                transportURL: "none:///",
+                connection: connection,
+                now: ComputeTime.now(),
+                in: sql
             ) != nil
         }
     }
@@ -64,7 +69,12 @@ public enum ComputeCells {
             let existing = try await CellStore().cells(in: sql)
             if existing.contains(where: { $0.databaseConnection == connection && $0.transportUrl == transportURL }) { return nil }
             return try await CellStore().addCell(
-                uuid: UUID().uuidString.lowercased(), name: name, transportURL: transportURL, connection: connection, now: ComputeTime.now(), in: sql
+                uuid: UUID().uuidString.lowercased(),
+                name: name,
+                transportURL: transportURL,
+                connection: connection,
+                now: ComputeTime.now(),
+                in: sql
             ).map(info)
         }
     }

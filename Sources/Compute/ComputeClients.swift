@@ -9,8 +9,8 @@ struct ComputeClients: Sendable {
     let placement: ServiceClient
     let network: ServiceClient
     let image: ServiceClient
-    /// nova-compute's way to nova-api: the catalog's internal compute endpoint, as
-    /// `[keystone_authtoken]`'s user (the agent channel).
+    /// nova-compute's way to nova-api: the catalog's internal compute endpoint (in
+    /// `[keystone_authtoken] region_name` when set), as `[keystone_authtoken]`'s user (the agent channel).
     let compute: ServiceClient
 
     init(config: Config) {
@@ -28,6 +28,9 @@ struct ComputeClients: Sendable {
         var imageSettings = ServiceClient.Settings(config: config, group: "glance", serviceType: "image")
         if let first = config.list("glance", "api_servers").first { imageSettings.endpointOverride = first }
         image = ServiceClient(settings: imageSettings, session: own, serviceUser: serviceUser)
-        compute = ServiceClient(settings: .init(serviceType: "compute", interfaces: ["internal", "public"]), session: own)
+        compute = ServiceClient(
+            settings: .init(serviceType: "compute", interfaces: ["internal", "public"], region: config.string("keystone_authtoken", "region_name")),
+            session: own
+        )
     }
 }

@@ -17,18 +17,6 @@ enum ComputeError {
         badRequest("Invalid input for field/attribute \(field). Value: \(pythonRepr(value)). \(reason)")
     }
 
-    /// A JSON value as Python prints it in nova's messages.
-    static func pythonRepr(_ v: JSON) -> String {
-        switch v {
-        case .null: "None"
-        case .bool(let b): b ? "True" : "False"
-        case .int(let i): String(i)
-        case .double(let d): String(d)
-        case .string(let s): s
-        case .array(let a): "[" + a.map { item in item.stringValue.map { "'\($0)'" } ?? pythonRepr(item) }.joined(separator: ", ") + "]"
-        case .object(let o):
-            "{" + o.sorted { $0.key < $1.key }.map { "'\($0.key)': " + ($0.value.stringValue.map { "'\($0)'" } ?? pythonRepr($0.value)) }
-                .joined(separator: ", ") + "}"
-        }
-    }
+    /// A value as nova's messages print it (`str()` of the Python value).
+    static func pythonRepr(_ v: JSON) -> String { NovaSchema.pyStr(v) }
 }

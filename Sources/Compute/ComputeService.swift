@@ -52,7 +52,9 @@ public final class ComputeService: Sendable {
             } else {
                 let current = try await ComputeMigrations.api.currentVersion(api)
                 if current < ComputeMigrations.api.latest {
-                    throw ConfigError(message: "the nova_api database is at version \(current), not \(ComputeMigrations.api.latest): run `nova-manage api_db sync`")
+                    throw ConfigError(
+                        message: "the nova_api database is at version \(current), not \(ComputeMigrations.api.latest): run `nova-manage api_db sync`"
+                    )
                 }
             }
             let enforcer = try PolicyEnforcer(defaults: ComputePolicy.defaults, config: config, defaultDirectory: "/etc/nova")

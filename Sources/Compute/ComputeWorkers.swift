@@ -43,7 +43,14 @@ extension ComputeService {
                 let host = settings.host
                 let now = ComputeTime.now()
                 try await db.write { sql in
-                    _ = try await ServiceStore().register(host: host, binary: binary, topic: topic, uuid: UUID().uuidString.lowercased(), now: now, in: sql)
+                    _ = try await ServiceStore().register(
+                        host: host,
+                        binary: binary,
+                        topic: topic,
+                        uuid: UUID().uuidString.lowercased(),
+                        now: now,
+                        in: sql
+                    )
                 }
             } catch {
                 logger.debug("\(binary) cannot report yet: \(error)")
@@ -70,7 +77,11 @@ extension ComputeService {
 
     func rescueStrandedBuilds() async {
         let api = self.api
-        guard let pending = try? await api.read({ sql in try await TaskQueue(dialect: api.dialect).unfinished(prefix: "compute:", kind: "build", in: sql) }) else {
+        guard
+            let pending = try? await api.read({ sql in
+                try await TaskQueue(dialect: api.dialect).unfinished(prefix: "compute:", kind: "build", in: sql)
+            })
+        else {
             return
         }
         var verdicts: [String: Bool] = [:]
@@ -89,7 +100,10 @@ extension ComputeService {
             var copy = task
             copy.state = "running"
             try? await ComputeResults(service: self).apply(
-                copy, failed: true, result: ["message": .string("Compute host \(host) is down."), "reschedule": true], host: host
+                copy,
+                failed: true,
+                result: ["message": .string("Compute host \(host) is down."), "reschedule": true],
+                host: host
             )
         }
     }

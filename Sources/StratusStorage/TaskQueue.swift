@@ -75,7 +75,13 @@ public struct TaskQueue: Sendable {
 
     /// Claims the oldest task of `queue` that is waiting or whose lease ran out, for `owner`
     /// until `now + lease` seconds. Run inside a write transaction.
-    public func claim(queue: String, owner: String, lease: Double, now: Double = Date().timeIntervalSince1970, in sql: any SQLDatabase)
+    public func claim(
+        queue: String,
+        owner: String,
+        lease: Double,
+        now: Double = Date().timeIntervalSince1970,
+        in sql: any SQLDatabase
+    )
         async throws -> Entry?
     {
         let lock = dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""

@@ -41,14 +41,29 @@ struct AgentRoutes {
         let node = body["node"]
         let (s, n) = try await db.write { sql -> (ServiceStore.Service, ServiceStore.Node?) in
             let s = try await ServiceStore().register(
-                host: host, binary: binary, topic: body["topic"]?.stringValue ?? "compute", uuid: UUID().uuidString.lowercased(), now: now, in: sql
+                host: host,
+                binary: binary,
+                topic: body["topic"]?.stringValue ?? "compute",
+                uuid: UUID().uuidString.lowercased(),
+                now: now,
+                in: sql
             )
             guard let node, let name = node["hypervisor_hostname"]?.stringValue else { return (s, nil) }
             let n = ServiceStore.Node(
-                id: 0, uuid: node["uuid"]?.stringValue ?? UUID().uuidString.lowercased(), serviceId: s.id, host: host, hypervisorHostname: name,
-                hypervisorType: node["hypervisor_type"]?.stringValue ?? "fake", hypervisorVersion: node["hypervisor_version"]?.intValue ?? 1000,
-                vcpus: node["vcpus"]?.intValue ?? 0, memoryMb: node["memory_mb"]?.intValue ?? 0, localGb: node["local_gb"]?.intValue ?? 0,
-                hostIp: node["host_ip"]?.stringValue ?? "127.0.0.1", cpuInfo: "{}", createdAt: now, updatedAt: now
+                id: 0,
+                uuid: node["uuid"]?.stringValue ?? UUID().uuidString.lowercased(),
+                serviceId: s.id,
+                host: host,
+                hypervisorHostname: name,
+                hypervisorType: node["hypervisor_type"]?.stringValue ?? "fake",
+                hypervisorVersion: node["hypervisor_version"]?.intValue ?? 1000,
+                vcpus: node["vcpus"]?.intValue ?? 0,
+                memoryMb: node["memory_mb"]?.intValue ?? 0,
+                localGb: node["local_gb"]?.intValue ?? 0,
+                hostIp: node["host_ip"]?.stringValue ?? "127.0.0.1",
+                cpuInfo: "{}",
+                createdAt: now,
+                updatedAt: now
             )
             return (s, try await ServiceStore().saveNode(n, now: now, in: sql))
         }
@@ -91,7 +106,9 @@ struct AgentRoutes {
             let claimed = try await api.write { sql -> [TaskQueue.Entry] in
                 let queue = TaskQueue(dialect: api.dialect)
                 var out: [TaskQueue.Entry] = []
-                while out.count < 32, let t = try await queue.claim(queue: queueName, owner: Self.owner(host), lease: lease, in: sql) { out.append(t) }
+                while out.count < 32, let t = try await queue.claim(queue: queueName, owner: Self.owner(host), lease: lease, in: sql) {
+                    out.append(t)
+                }
                 return out
             }
             if !claimed.isEmpty {
@@ -122,10 +139,17 @@ struct AgentRoutes {
             // Taken over or finished already: the outcome of a stale worker is not applied twice.
             return .json(["applied": false], status: .conflict)
         }
-        try await ComputeResults(service: service).apply(task, failed: body["failed"]?.boolValue ?? false, result: body["result"] ?? .object([:]), host: host)
+        try await ComputeResults(service: service).apply(
+            task,
+            failed: body["failed"]?.boolValue ?? false,
+            result: body["result"] ?? .object([:]),
+            host: host
+        )
         try await api.write { sql in
             let queue = TaskQueue(dialect: api.dialect)
-            if try await queue.finish(id, owner: Self.owner(host), failed: false, result: .object([:]), in: sql) { try await queue.delete(id, in: sql) }
+            if try await queue.finish(id, owner: Self.owner(host), failed: false, result: .object([:]), in: sql) {
+                try await queue.delete(id, in: sql)
+            }
         }
         return .json(["applied": true])
     }

@@ -17,9 +17,13 @@ enum ComputeHTTP {
     static func body(_ request: Request, _ ctx: StratusContext, _ key: String) async throws -> [String: JSON] {
         let body = try await request.jsonBody(limit: ctx.bodyLimit)
         guard case .object(let outer) = body else {
-            throw ComputeError.badRequest("Invalid input for field/attribute request body. Value: \(ComputeError.pythonRepr(body)). is not of type 'object'")
+            throw ComputeError.badRequest(
+                "Invalid input for field/attribute request body. Value: \(ComputeError.pythonRepr(body)). is not of type 'object'"
+            )
         }
-        guard let inner = outer[key] else { throw ComputeError.badRequest("Invalid input for field/attribute \(key). Value: None. '\(key)' is a required property") }
+        guard let inner = outer[key] else {
+            throw ComputeError.badRequest("Invalid input for field/attribute \(key). Value: None. '\(key)' is a required property")
+        }
         guard case .object(let o) = inner else {
             throw ComputeError.invalidField(key, value: inner, "\(ComputeError.pythonRepr(inner)) is not of type 'object'")
         }
@@ -30,7 +34,9 @@ enum ComputeHTTP {
     static func page(_ request: Request) throws -> (limit: Int?, marker: String?) {
         var limit: Int? = nil
         if let text = request.query("limit") {
-            guard let n = Int(text), n >= 0 else { throw ComputeError.badRequest("Invalid input for query parameters limit. Value: \(text). '\(text)' does not match '^[0-9]*$'") }
+            guard let n = Int(text), n >= 0 else {
+                throw ComputeError.badRequest("Invalid input for query parameters limit. Value: \(text). '\(text)' does not match '^[0-9]*$'")
+            }
             limit = n
         }
         return (limit, request.query("marker"))

@@ -21,14 +21,20 @@ struct EventRoutes {
         try service.authorize(ctx, "os_compute_api:os-server-external-events:create")
         let body = try await request.jsonBody(limit: ctx.bodyLimit)
         guard let events = body["events"]?.arrayValue, !events.isEmpty else {
-            throw ComputeError.badRequest("Invalid input for field/attribute events. Value: \(ComputeError.pythonRepr(body["events"] ?? .null)). [] is too short")
+            throw ComputeError.badRequest(
+                "Invalid input for field/attribute events. Value: \(ComputeError.pythonRepr(body["events"] ?? .null)). [] is too short"
+            )
         }
         let allowed = Self.names.filter { ctx.atLeast($0.1) }.map(\.0)
         var out: [JSON] = []
         var allTaken = true
         for e in events {
             guard let name = e["name"]?.stringValue, allowed.contains(name), let uuid = e["server_uuid"]?.stringValue else {
-                throw ComputeError.invalidField("name", value: e["name"] ?? .null, "\(ComputeError.pythonRepr(e["name"] ?? .null)) is not one of \(allowed)")
+                throw ComputeError.invalidField(
+                    "name",
+                    value: e["name"] ?? .null,
+                    "\(ComputeError.pythonRepr(e["name"] ?? .null)) is not one of \(allowed)"
+                )
             }
             var answer = e.objectValue ?? [:]
             answer["status"] = .string(e["status"]?.stringValue ?? "completed")

@@ -95,7 +95,9 @@ struct FlavorRoutes {
         }
         var body: [String: JSON] = ["flavors": .array(out)]
         if page.limit != nil, flavors.count == limit, let last = flavors.last {
-            body["flavors_links"] = [["rel": "next", "href": .string("\(base)/v2.1/flavors\(detail ? "/detail" : "")?limit=\(limit)&marker=\(last.flavorid)")]]
+            body["flavors_links"] = [
+                ["rel": "next", "href": .string("\(base)/v2.1/flavors\(detail ? "/detail" : "")?limit=\(limit)&marker=\(last.flavorid)")]
+            ]
         }
         return .json(.object(body))
     }
@@ -106,66 +108,36 @@ struct FlavorRoutes {
         return .json(["flavor": view(f, ComputeHTTP.base(request), ctx, detail: true, specs: specs)])
     }
 
-    static func integer(_ body: [String: JSON], _ key: String, min: Int64, required: Bool) throws -> Int64? {
-        guard let v = body[key] else {
-            if required { throw ComputeError.badRequest("Invalid input for field/attribute flavor. Value: \(ComputeError.pythonRepr(.object(body))). '\(key)' is a required property") }
-            return nil
-        }
-        let n: Int64? = v.intValue ?? v.stringValue.flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
-        guard let n else { throw ComputeError.invalidField(key, value: v, "\(ComputeError.pythonRepr(v)) is not of type 'integer', 'string'") }
-        if n < min { throw ComputeError.invalidField(key, value: v, "\(n) is less than the minimum of \(min)") }
-        if n > 2_147_483_647 { throw ComputeError.invalidField(key, value: v, "\(n) is greater than the maximum of 2147483647") }
-        return n
-    }
-
     func create(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         try service.authorize(ctx, "os_compute_api:os-flavor-manage:create")
-        let body = try await ComputeHTTP.body(request, ctx, "flavor")
-        var known: Set<String> = ["name", "ram", "vcpus", "disk", "id", "swap", "OS-FLV-EXT-DATA:ephemeral", "rxtx_factor", "os-flavor-access:is_public"]
-        if ctx.atLeast(55) { known.insert("description") }
-        if let extra = body.keys.sorted().first(where: { !known.contains($0) }) {
-            throw ComputeError.badRequest("Invalid input for field/attribute flavor. Value: \(ComputeError.pythonRepr(.object(body))). Additional properties are not allowed ('\(extra)' was unexpected)")
+        let spec: FlavorSpec
+        switch FlavorRules.create(try await request.jsonBody(limit: ctx.bodyLimit), minor: ctx.computeVersion.minor) {
+        case .success(let s): spec = s
+        case .failure(let r): throw ComputeError.badRequest(r.message)
         }
-        guard let name = try BootRequest.string(body, "name", min: 1) else {
-            throw ComputeError.badRequest("Invalid input for field/attribute flavor. Value: \(ComputeError.pythonRepr(.object(body))). 'name' is a required property")
-        }
-        if name.trimmingCharacters(in: .whitespaces) != name || name.contains(where: { $0.isNewline }) {
-            throw ComputeError.badRequest("An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.")
-        }
-        let ram = try Self.integer(body, "ram", min: 1, required: true)!
-        let vcpus = try Self.integer(body, "vcpus", min: 1, required: true)!
-        let disk = try Self.integer(body, "disk", min: 0, required: true)!
-        let ephemeral = try Self.integer(body, "OS-FLV-EXT-DATA:ephemeral", min: 0, required: false) ?? 0
-        let swap = try Self.integer(body, "swap", min: 0, required: false) ?? 0
-        var id = UUID().uuidString.lowercased()
-        if let v = body["id"], v != .null {
-            guard let s = v.stringValue ?? v.intValue.map({ String($0) }), !s.isEmpty, s.count <= 255, s.trimmingCharacters(in: .whitespaces) == s else {
-                throw ComputeError.invalidField("id", value: v, "\(ComputeError.pythonRepr(v)) does not match '^(?! )[a-zA-Z0-9. _-]+(?<! )$'")
-            }
-            id = s
-        }
-        let rxtx = body["rxtx_factor"].map { $0.intValue.map(Double.init) ?? ($0.stringValue.flatMap(Double.init) ?? -1) } ?? 1.0
-        if rxtx <= 0 { throw ComputeError.invalidField("rxtx_factor", value: body["rxtx_factor"]!, "must be greater than 0") }
-        var isPublic = true
-        if let v = body["os-flavor-access:is_public"] {
-            guard let b = v.boolValue ?? v.stringValue.flatMap(Config.parseBool) else {
-                throw ComputeError.invalidField("os-flavor-access:is_public", value: v, "\(ComputeError.pythonRepr(v)) is not of type 'boolean', 'string'")
-            }
-            isPublic = b
-        }
-        let description = try BootRequest.string(body, "description", max: 65535)
+        let (name, id) = (spec.name, spec.flavorID)
         let flavor = FlavorStore.Flavor(
-            id: 0, flavorid: id, name: name, memoryMb: ram, vcpus: vcpus, rootGb: disk, ephemeralGb: ephemeral, swap: swap, rxtxFactor: rxtx,
-            isPublic: isPublic, disabled: false, description: description
+            id: 0,
+            flavorid: id,
+            name: name,
+            memoryMb: Int64(spec.ram),
+            vcpus: Int64(spec.vcpus),
+            rootGb: Int64(spec.disk),
+            ephemeralGb: Int64(spec.ephemeral),
+            swap: Int64(spec.swap),
+            rxtxFactor: spec.rxtxFactor,
+            isPublic: spec.isPublic,
+            disabled: false,
+            description: spec.description
         )
         let now = ComputeTime.now()
         let stored: FlavorStore.Flavor
         do {
             stored = try await service.api.write { sql in try await FlavorStore().create(flavor, now: now, in: sql) }
         } catch FlavorStore.Taken.name {
-            throw ComputeError.conflict("Flavor with name \(name) already exists.")
+            throw ComputeError.conflict(FlavorRules.nameExists(name))
         } catch FlavorStore.Taken.id {
-            throw ComputeError.conflict("Flavor with ID \(id) already exists.")
+            throw ComputeError.conflict(FlavorRules.idExists(id))
         }
         return .json(["flavor": view(stored, ComputeHTTP.base(request), ctx, detail: true, specs: showsSpecs(ctx) ? [:] : nil)])
     }
@@ -174,11 +146,11 @@ struct FlavorRoutes {
         guard ctx.atLeast(55) else { throw ComputeError.notFound("The resource could not be found.") }
         try service.authorize(ctx, "os_compute_api:os-flavor-manage:update")
         let f = try await find(try ctx.parameters.require("id"), ctx)
-        let body = try await ComputeHTTP.body(request, ctx, "flavor")
-        guard body.keys.contains("description") else {
-            throw ComputeError.badRequest("Invalid input for field/attribute flavor. Value: \(ComputeError.pythonRepr(.object(body))). 'description' is a required property")
+        let description: String?
+        switch FlavorRules.updateDescription(try await request.jsonBody(limit: ctx.bodyLimit)) {
+        case .success(let d): description = d
+        case .failure(let r): throw ComputeError.badRequest(r.message)
         }
-        let description = body["description"] == .null ? nil : try BootRequest.string(body, "description", max: 65535)
         try await service.api.write { sql in try await FlavorStore().setDescription(f.id, description, in: sql) }
         var fresh = f
         fresh.description = description
@@ -208,10 +180,14 @@ struct FlavorRoutes {
         var out: [String: String] = [:]
         for (k, v) in o {
             guard !k.isEmpty, k.count <= 255, k.allSatisfy({ $0.isLetter || $0.isNumber || "-_:. ".contains($0) }) else {
-                throw ComputeError.badRequest("Invalid input for field/attribute extra_specs. Value: \(ComputeError.pythonRepr(.object(o))). Additional properties are not allowed ('\(k)' was unexpected)")
+                throw ComputeError.badRequest(
+                    "Invalid input for field/attribute extra_specs. Value: \(ComputeError.pythonRepr(.object(o))). Additional properties are not allowed ('\(k)' was unexpected)"
+                )
             }
             let value = v.stringValue ?? v.intValue.map { String($0) } ?? v.boolValue.map { $0 ? "True" : "False" }
-            guard let value, value.count <= 255 else { throw ComputeError.invalidField(k, value: v, "\(ComputeError.pythonRepr(v)) is not of type 'string', 'integer', 'number', 'boolean'") }
+            guard let value, value.count <= 255 else {
+                throw ComputeError.invalidField(k, value: v, "\(ComputeError.pythonRepr(v)) is not of type 'string', 'integer', 'number', 'boolean'")
+            }
             out[k] = value
         }
         return out

@@ -74,7 +74,9 @@ struct HostRoutes {
             }
             let disabled = status.map { $0 == "disabled" }
             let newReason: String?? = status == nil ? nil : (status == "enabled" ? .some(nil) : .some(reason))
-            try await db.write { sql in try await ServiceStore().setStatus(s.id, disabled: disabled, reason: newReason, forcedDown: forced, now: now, in: sql) }
+            try await db.write { sql in
+                try await ServiceStore().setStatus(s.id, disabled: disabled, reason: newReason, forcedDown: forced, now: now, in: sql)
+            }
             let fresh = try await db.read { sql in try await ServiceStore().find(id: s.id, in: sql) }!
             return .json(["service": serviceView(fresh, ctx)])
         }
@@ -87,12 +89,16 @@ struct HostRoutes {
         }
         switch id {
         case "enable":
-            try await db.write { sql in try await ServiceStore().setStatus(s.id, disabled: false, reason: .some(nil), forcedDown: nil, now: now, in: sql) }
+            try await db.write { sql in
+                try await ServiceStore().setStatus(s.id, disabled: false, reason: .some(nil), forcedDown: nil, now: now, in: sql)
+            }
             return .json(["service": ["host": .string(host), "binary": .string(binary), "status": "enabled"]])
         case "disable", "disable-log-reason":
             let reason = body["disabled_reason"]?.stringValue
             if id == "disable-log-reason", reason == nil { throw ComputeError.badRequest("Missing disabled reason field") }
-            try await db.write { sql in try await ServiceStore().setStatus(s.id, disabled: true, reason: .some(reason), forcedDown: nil, now: now, in: sql) }
+            try await db.write { sql in
+                try await ServiceStore().setStatus(s.id, disabled: true, reason: .some(reason), forcedDown: nil, now: now, in: sql)
+            }
             var v: [String: JSON] = ["host": .string(host), "binary": .string(binary), "status": "disabled"]
             if let reason { v["disabled_reason"] = .string(reason) }
             return .json(["service": .object(v)])
@@ -138,7 +144,9 @@ struct HostRoutes {
         v["hypervisor_type"] = .string(n.hypervisorType)
         v["hypervisor_version"] = .int(n.hypervisorVersion)
         v["host_ip"] = .string(n.hostIp)
-        v["service"] = ["id": ctx.atLeast(53) ? .optional(s?.uuid) : .int(n.serviceId), "host": .string(n.host), "disabled_reason": .optional(s?.disabledReason)]
+        v["service"] = [
+            "id": ctx.atLeast(53) ? .optional(s?.uuid) : .int(n.serviceId), "host": .string(n.host), "disabled_reason": .optional(s?.disabledReason),
+        ]
         if ctx.atLeast(88) {
             v["uptime"] = .null
         } else {

@@ -43,7 +43,9 @@ struct KeypairRoutes {
         var keys = try await service.api.read { sql in try await KeypairStore().list(user: user, in: sql) }
         let page = try ComputeHTTP.page(request)
         if ctx.atLeast(35), let marker = page.marker {
-            guard let at = keys.firstIndex(where: { $0.name == marker }) else { throw ComputeError.badRequest("Marker \(marker) could not be found.") }
+            guard let at = keys.firstIndex(where: { $0.name == marker }) else {
+                throw ComputeError.badRequest("Marker \(marker) could not be found.")
+            }
             keys = Array(keys[(at + 1)...])
         }
         if ctx.atLeast(35), let limit = page.limit { keys = Array(keys.prefix(limit)) }
@@ -72,29 +74,16 @@ struct KeypairRoutes {
     }
 
     func create(_ request: Request, _ ctx: StratusContext) async throws -> Response {
-        let body = try await ComputeHTTP.body(request, ctx, "keypair")
-        var known: Set<String> = ["name", "public_key"]
-        if ctx.atLeast(2) { known.insert("type") }
-        if ctx.atLeast(10) { known.insert("user_id") }
-        if let extra = body.keys.sorted().first(where: { !known.contains($0) }) {
-            throw ComputeError.badRequest("Invalid input for field/attribute keypair. Value: \(ComputeError.pythonRepr(.object(body))). Additional properties are not allowed ('\(extra)' was unexpected)")
+        let asked: KeypairRequest
+        switch KeypairRules.create(try await request.jsonBody(limit: ctx.bodyLimit), minor: ctx.computeVersion.minor) {
+        case .success(let k): asked = k
+        case .failure(let r): throw ComputeError.badRequest(r.message)
         }
-        let user = try user(request, ctx, body: body["user_id"]?.stringValue)
+        let user = try user(request, ctx, body: asked.userID)
         try service.authorize(ctx, "os_compute_api:os-keypairs:create", ["user_id": .string(user)])
-        guard let rawName = body["name"]?.stringValue else {
-            throw ComputeError.badRequest("Invalid input for field/attribute keypair. Value: \(ComputeError.pythonRepr(.object(body))). 'name' is a required property")
-        }
-        let name = rawName.trimmingCharacters(in: .whitespaces)
-        let allowed = ctx.atLeast(92) ? "_-@. " : "_- "
-        guard !name.isEmpty, name.count <= 255, name.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || allowed.contains($0) }) else {
-            throw ComputeError.badRequest("Invalid input for field/attribute name. Value: \(rawName). '\(rawName)' does not match '\(ctx.atLeast(92) ? "^[_\\-\\@\\. a-zA-Z0-9]+$" : "^[_\\- a-zA-Z0-9]+$")'")
-        }
-        let type = body["type"]?.stringValue ?? "ssh"
-        guard type == "ssh" || type == "x509" else { throw ComputeError.invalidField("type", value: .string(type), "'\(type)' is not one of ['ssh', 'x509']") }
-        var publicKey = body["public_key"]?.stringValue
-        if publicKey == nil, ctx.atLeast(92) {
-            throw ComputeError.badRequest("Invalid input for field/attribute keypair. Value: \(ComputeError.pythonRepr(.object(body))). 'public_key' is a required property")
-        }
+        let name = asked.name
+        let type = asked.type.rawValue
+        var publicKey = asked.publicKey
         var privateKey: String? = nil
         if publicKey == nil {
             let generated = try KeyGeneration.rsa(comment: "Generated-by-Nova")
@@ -116,12 +105,16 @@ struct KeypairRoutes {
             }
         }
         let count = try await service.api.read { sql in try await KeypairStore().list(user: user, in: sql).count }
-        if let limit = service.settings.quotas["key_pairs"], limit >= 0, count >= limit { throw OpenStackError(.forbidden, KeypairRules.quotaExceeded) }
+        if let limit = service.settings.quotas["key_pairs"], limit >= 0, count >= limit {
+            throw OpenStackError(.forbidden, KeypairRules.quotaExceeded)
+        }
         let now = ComputeTime.now()
         let key = publicKey!
-        guard let stored = try await service.api.write({ sql in
-            try await KeypairStore().create(name: name, user: user, fingerprint: fingerprint, publicKey: key, type: type, now: now, in: sql)
-        }) else { throw ComputeError.conflict(KeypairRules.exists(name)) }
+        guard
+            let stored = try await service.api.write({ sql in
+                try await KeypairStore().create(name: name, user: user, fingerprint: fingerprint, publicKey: key, type: type, now: now, in: sql)
+            })
+        else { throw ComputeError.conflict(KeypairRules.exists(name)) }
         var v = view(stored, ctx, full: false).objectValue ?? [:]
         v["user_id"] = .string(user)
         if let privateKey { v["private_key"] = .string(privateKey) }

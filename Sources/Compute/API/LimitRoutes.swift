@@ -61,7 +61,11 @@ struct LimitRoutes {
 
     func show(_ request: Request, _ ctx: StratusContext, detail: Bool) async throws -> Response {
         let project = try ctx.parameters.require("project")
-        try service.authorize(ctx, detail ? "os_compute_api:os-quota-sets:detail" : "os_compute_api:os-quota-sets:show", ["project_id": .string(project)])
+        try service.authorize(
+            ctx,
+            detail ? "os_compute_api:os-quota-sets:detail" : "os_compute_api:os-quota-sets:show",
+            ["project_id": .string(project)]
+        )
         let q = QuotaCheck(service: service)
         let l = try await q.limits(project: project)
         var out: [String: JSON] = ["id": .string(project)]

@@ -34,10 +34,14 @@ struct ServerActionRoutes {
         case "reboot":
             try service.authorize(ctx, "os_compute_api:servers:reboot", target)
             guard let type = o["reboot"]?["type"]?.stringValue else {
-                throw ComputeError.badRequest("Invalid input for field/attribute reboot. Value: \(ComputeError.pythonRepr(o["reboot"] ?? .null)). 'type' is a required property")
+                throw ComputeError.badRequest(
+                    "Invalid input for field/attribute reboot. Value: \(ComputeError.pythonRepr(o["reboot"] ?? .null)). 'type' is a required property"
+                )
             }
             if !["HARD", "Hard", "hard", "SOFT", "Soft", "soft"].contains(type) {
-                throw ComputeError.badRequest("Invalid input for field/attribute type. Value: \(type). '\(type)' is not one of ['HARD', 'Soft', 'Hard', 'SOFT', 'soft', 'hard']")
+                throw ComputeError.badRequest(
+                    "Invalid input for field/attribute type. Value: \(type). '\(type)' is not one of ['HARD', 'Soft', 'Hard', 'SOFT', 'soft', 'hard']"
+                )
             }
             act = type.uppercased() == "HARD" ? .rebootHard : .rebootSoft
         case "forceDelete":
@@ -61,16 +65,32 @@ struct ServerActionRoutes {
             guard try await InstanceStore().update(id, ["task_state": SQLBind(begin.task.rawValue)], expecting: [current], now: now, in: sql) else {
                 return false
             }
-            try await ActionStore().start(id, action: act.actionName, requestID: requestID, project: i.projectId, user: caller.userID, now: now, in: sql)
+            try await ActionStore().start(
+                id,
+                action: act.actionName,
+                requestID: requestID,
+                project: i.projectId,
+                user: caller.userID,
+                now: now,
+                in: sql
+            )
             return true
         }
         guard accepted else {
             let fresh = try await db.read { sql in try await InstanceStore().find(id, in: sql) } ?? i
-            throw ComputeError.conflict(check(act, fresh, ctx)?.message ?? "Cannot '\(act.conflictName)' instance \(id) while it is in task_state \(fresh.taskState ?? "None")")
+            throw ComputeError.conflict(
+                check(act, fresh, ctx)?.message
+                    ?? "Cannot '\(act.conflictName)' instance \(id) while it is in task_state \(fresh.taskState ?? "None")"
+            )
         }
         let api = service.api
         _ = try await api.write { sql in
-            try await TaskQueue(dialect: api.dialect).enqueue(queue: "compute:\(host)", kind: act.taskKind, payload: ["instance": .string(id)], in: sql)
+            try await TaskQueue(dialect: api.dialect).enqueue(
+                queue: "compute:\(host)",
+                kind: act.taskKind,
+                payload: ["instance": .string(id)],
+                in: sql
+            )
         }
         service.signal.notify("compute:\(host)")
         return .empty(.accepted)

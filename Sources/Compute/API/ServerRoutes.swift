@@ -74,15 +74,32 @@ struct ServerRoutes {
             ]
             instances.append(
                 Instance(
-                    uuid: uuid, projectId: project, userId: caller.userID, displayName: name,
+                    uuid: uuid,
+                    projectId: project,
+                    userId: caller.userID,
+                    displayName: name,
                     displayDescription: ctx.atLeast(19) ? boot.description : name,
-                    hostname: boot.hostname ?? Hostnames.sanitize(name, fallback: uuid), imageRef: boot.imageRef, flavor: flavorJSON.serialized(),
-                    keyName: boot.keyName, keyData: keyData, userData: boot.userData,
-                    metadata: JSON.object(boot.metadata.mapValues { .string($0) }).serialized(), vmState: VMState.building.rawValue,
-                    taskState: TaskState.scheduling.rawValue, powerState: 0, availabilityZone: zone, createdAt: now, updatedAt: now,
-                    launchIndex: Int64(index), reservationId: reservation, networkInfo: "[]",
-                    securityGroups: JSON.array(groups.map { .string($0) }).serialized(), accessIpV4: boot.accessIPv4, accessIpV6: boot.accessIPv6,
-                    tags: JSON.array(boot.tags.map { .string($0) }).serialized(), request: requestJSON.serialized()
+                    hostname: boot.hostname ?? Hostnames.sanitize(name, fallback: uuid),
+                    imageRef: boot.imageRef,
+                    flavor: flavorJSON.serialized(),
+                    keyName: boot.keyName,
+                    keyData: keyData,
+                    userData: boot.userData,
+                    metadata: JSON.object(boot.metadata.mapValues { .string($0) }).serialized(),
+                    vmState: VMState.building.rawValue,
+                    taskState: TaskState.scheduling.rawValue,
+                    powerState: 0,
+                    availabilityZone: zone,
+                    createdAt: now,
+                    updatedAt: now,
+                    launchIndex: Int64(index),
+                    reservationId: reservation,
+                    networkInfo: "[]",
+                    securityGroups: JSON.array(groups.map { .string($0) }).serialized(),
+                    accessIpV4: boot.accessIPv4,
+                    accessIpV6: boot.accessIPv6,
+                    tags: JSON.array(boot.tags.map { .string($0) }).serialized(),
+                    request: requestJSON.serialized()
                 )
             )
         }
@@ -219,9 +236,13 @@ struct ServerRoutes {
             if let taskStates, !taskStates.contains(i.taskState ?? "") { return false }
             if let nameRegex, (try? nameRegex.firstMatch(in: i.displayName)) == nil { return false }
             if let flavor, ServerView.object(i.flavor)["flavorid"]?.stringValue != flavor { return false }
-            if let ip, !ServerView.array(i.networkInfo).contains(where: { vif in
-                (vif["ips"]?.arrayValue ?? []).contains { ($0["address"]?.stringValue ?? "").contains(ip) }
-            }) { return false }
+            if let ip,
+                !ServerView.array(i.networkInfo).contains(where: { vif in
+                    (vif["ips"]?.arrayValue ?? []).contains { ($0["address"]?.stringValue ?? "").contains(ip) }
+                })
+            {
+                return false
+            }
             let own = Set(ServerView.array(i.tags).compactMap(\.stringValue))
             if let tags, !Set(tags).isSubset(of: own) { return false }
             if let tagsAny, own.isDisjoint(with: tagsAny) { return false }
@@ -240,7 +261,9 @@ struct ServerRoutes {
         var body: [String: JSON] = ["servers": .array(servers.map { detail ? v.full($0, fault: faults[$0.uuid]) : v.brief($0) })]
         if more || (page.limit != nil && servers.count == limit && limit > 0), let last = servers.last {
             let path = detail ? "servers/detail" : "servers"
-            body["servers_links"] = [["rel": "next", "href": .string("\(ComputeHTTP.base(request))/v2.1/\(path)?limit=\(limit)&marker=\(last.uuid)")]]
+            body["servers_links"] = [
+                ["rel": "next", "href": .string("\(ComputeHTTP.base(request))/v2.1/\(path)?limit=\(limit)&marker=\(last.uuid)")]
+            ]
         }
         return .json(.object(body))
     }

@@ -113,7 +113,9 @@ struct NetworkRequests {
                         throw ComputeError.badRequest("Port ID '\(port)' was specified twice: you cannot attach a port multiple times.")
                     }
                     if let ip = n.fixedIP {
-                        throw ComputeError.badRequest("Specified Fixed IP '\(ip)' cannot be used with port '\(port)': the two cannot be specified together.")
+                        throw ComputeError.badRequest(
+                            "Specified Fixed IP '\(ip)' cannot be used with port '\(port)': the two cannot be specified together."
+                        )
                     }
                     let (status, body) = try await get("/v2.0/ports/\(port)")
                     guard status == 200, let p = body?["port"] else { throw ComputeError.badRequest("Port id \(port) could not be found.") }
@@ -186,7 +188,9 @@ struct QuotaCheck {
         if headroom(limits["cores"], used.cores, Int(flavor.vcpus)) < minCount {
             overs.append(("cores", String(Int(flavor.vcpus) * minCount), used.cores, limits["cores"]!))
         }
-        if headroom(limits["instances"], used.instances, 1) < minCount { overs.append(("instances", requested, used.instances, limits["instances"]!)) }
+        if headroom(limits["instances"], used.instances, 1) < minCount {
+            overs.append(("instances", requested, used.instances, limits["instances"]!))
+        }
         if headroom(limits["ram"], used.ram, Int(flavor.memoryMb)) < minCount {
             overs.append(("ram", String(Int(flavor.memoryMb) * minCount), used.ram, limits["ram"]!))
         }
@@ -217,7 +221,9 @@ struct ServerDeletion {
         let now = ComputeTime.now()
         if let host = i.host, try await HostStatus(service: service).isUp(host) {
             let started = try await db.write { sql in
-                guard try await InstanceStore().update(uuid, ["task_state": SQLBind(TaskState.deleting.rawValue)], now: now, in: sql) else { return false }
+                guard try await InstanceStore().update(uuid, ["task_state": SQLBind(TaskState.deleting.rawValue)], now: now, in: sql) else {
+                    return false
+                }
                 try await ActionStore().start(uuid, action: "delete", requestID: requestID, project: i.projectId, user: i.userId, now: now, in: sql)
                 return true
             }

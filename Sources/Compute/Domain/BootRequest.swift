@@ -72,16 +72,29 @@ struct BootRequest: Sendable, Equatable {
             "host", "hypervisor_hostname", "os:scheduler_hints",
         ]
         if let extra = body.keys.sorted().first(where: { !known.contains($0) }) {
-            throw OpenStackError(.badRequest, "Invalid input for field/attribute server. Value: \(ComputeError.pythonRepr(.object(body))). Additional properties are not allowed ('\(extra)' was unexpected)")
+            throw OpenStackError(
+                .badRequest,
+                "Invalid input for field/attribute server. Value: \(ComputeError.pythonRepr(.object(body))). Additional properties are not allowed ('\(extra)' was unexpected)"
+            )
         }
-        guard let name = try string(body, "name", min: 1) else { throw OpenStackError(.badRequest, "Invalid input for field/attribute server. Value: \(ComputeError.pythonRepr(.object(body))). 'name' is a required property") }
+        guard let name = try string(body, "name", min: 1) else {
+            throw OpenStackError(
+                .badRequest,
+                "Invalid input for field/attribute server. Value: \(ComputeError.pythonRepr(.object(body))). 'name' is a required property"
+            )
+        }
         if name.trimmingCharacters(in: .whitespaces) != name {
             throw invalid("name", .string(name), "'\(name)' does not match '^(?! )[a-zA-Z0-9. _-]+(?<! )$'")
         }
         guard let flavorRef = body["flavorRef"].flatMap({ $0.stringValue ?? $0.intValue.map { String($0) } }), !flavorRef.isEmpty else {
-            throw OpenStackError(.badRequest, "Invalid input for field/attribute server. Value: \(ComputeError.pythonRepr(.object(body))). 'flavorRef' is a required property")
+            throw OpenStackError(
+                .badRequest,
+                "Invalid input for field/attribute server. Value: \(ComputeError.pythonRepr(.object(body))). 'flavorRef' is a required property"
+            )
         }
-        if let bdm = body["block_device_mapping_v2"]?.arrayValue, bdm.contains(where: { $0["source_type"]?.stringValue == "volume" || $0["destination_type"]?.stringValue == "volume" }) {
+        if let bdm = body["block_device_mapping_v2"]?.arrayValue,
+            bdm.contains(where: { $0["source_type"]?.stringValue == "volume" || $0["destination_type"]?.stringValue == "volume" })
+        {
             throw OpenStackError(.badRequest, "Block device mappings with a volume are not supported: this cloud has no volume service.")
         }
         var r = BootRequest(name: name, imageRef: try string(body, "imageRef") ?? "", flavorRef: flavorRef)
@@ -89,7 +102,9 @@ struct BootRequest: Sendable, Equatable {
         if let slash = r.imageRef.lastIndex(of: "/") { r.imageRef = String(r.imageRef[r.imageRef.index(after: slash)...]) }
         r.networks = try parseNetworks(body["networks"], minor: minor)
         if let groups = body["security_groups"] {
-            guard let list = groups.arrayValue else { throw invalid("security_groups", groups, "\(ComputeError.pythonRepr(groups)) is not of type 'array'") }
+            guard let list = groups.arrayValue else {
+                throw invalid("security_groups", groups, "\(ComputeError.pythonRepr(groups)) is not of type 'array'")
+            }
             r.securityGroups = try list.map { g in
                 guard let n = g["name"]?.stringValue, !n.isEmpty else { throw invalid("security_groups", groups, "'name' is a required property") }
                 return n
@@ -130,7 +145,9 @@ struct BootRequest: Sendable, Equatable {
         r.minCount = try count(body, "min_count") ?? 1
         r.maxCount = try count(body, "max_count") ?? r.minCount
         if r.minCount > r.maxCount { throw OpenStackError(.badRequest, "min_count must be <= max_count") }
-        if let v = body["return_reservation_id"] { r.returnReservationID = v.boolValue ?? (v.stringValue.map { ["true", "1", "yes", "on"].contains($0.lowercased()) } ?? false) }
+        if let v = body["return_reservation_id"] {
+            r.returnReservationID = v.boolValue ?? (v.stringValue.map { ["true", "1", "yes", "on"].contains($0.lowercased()) } ?? false)
+        }
         r.accessIPv4 = try string(body, "accessIPv4")
         r.accessIPv6 = try string(body, "accessIPv6")
         r.adminPass = try string(body, "adminPass")
@@ -138,7 +155,10 @@ struct BootRequest: Sendable, Equatable {
     }
 
     static func extraProperty(_ body: [String: JSON], _ key: String) -> OpenStackError {
-        OpenStackError(.badRequest, "Invalid input for field/attribute server. Value: \(ComputeError.pythonRepr(.object(body))). Additional properties are not allowed ('\(key)' was unexpected)")
+        OpenStackError(
+            .badRequest,
+            "Invalid input for field/attribute server. Value: \(ComputeError.pythonRepr(.object(body))). Additional properties are not allowed ('\(key)' was unexpected)"
+        )
     }
 
     static func parseNetworks(_ value: JSON?, minor: Int) throws -> Networks {

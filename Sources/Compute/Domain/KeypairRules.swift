@@ -1,4 +1,5 @@
 import Foundation
+import StratusCore
 
 /// A keypair create/import request, checked as nova's schema and controller check it.
 struct KeypairRequest: Equatable, Sendable {

@@ -31,7 +31,14 @@ struct CellStore: Sendable {
     }
 
     /// Adds a cell; nil when one with that uuid (or, when named, that name and URL) exists.
-    func addCell(uuid: String, name: String?, transportURL: String, connection: String, now: String, in sql: any SQLDatabase) async throws
+    func addCell(
+        uuid: String,
+        name: String?,
+        transportURL: String,
+        connection: String,
+        now: String,
+        in sql: any SQLDatabase
+    ) async throws
         -> Cell?
     {
         let existing = try await cells(in: sql)

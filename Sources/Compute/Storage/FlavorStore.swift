@@ -29,8 +29,18 @@ struct FlavorStore: Sendable {
             if try await sql.select().column("id").from("flavors").where("name", .equal, f.name).first() != nil { throw Taken.name }
             if try await find(f.flavorid, in: sql) != nil { throw Taken.id }
             try await sql.insert(into: "flavors").columns(Array(Self.columns.dropFirst()) + ["created_at"]).values(
-                SQLBind(f.flavorid), SQLBind(f.name), SQLBind(f.memoryMb), SQLBind(f.vcpus), SQLBind(f.rootGb), SQLBind(f.ephemeralGb),
-                SQLBind(f.swap), SQLBind(f.rxtxFactor), SQLBind(f.isPublic), SQLBind(false), SQLBind(f.description), SQLBind(now)
+                SQLBind(f.flavorid),
+                SQLBind(f.name),
+                SQLBind(f.memoryMb),
+                SQLBind(f.vcpus),
+                SQLBind(f.rootGb),
+                SQLBind(f.ephemeralGb),
+                SQLBind(f.swap),
+                SQLBind(f.rxtxFactor),
+                SQLBind(f.isPublic),
+                SQLBind(false),
+                SQLBind(f.description),
+                SQLBind(now)
             ).run()
             guard let stored = try await find(f.flavorid, in: sql) else { throw Taken.id }
             return stored
@@ -55,7 +65,11 @@ struct FlavorStore: Sendable {
             if isPublic, let project {
                 q = q.where { w in
                     w.where(SQLColumn("is_public", table: "flavors"), .equal, SQLBind(true))
-                        .orWhere(SQLColumn("id", table: "flavors"), .in, SQLSubquery.select { $0.column("flavor_id").from("flavor_projects").where("project_id", .equal, project) })
+                        .orWhere(
+                            SQLColumn("id", table: "flavors"),
+                            .in,
+                            SQLSubquery.select { $0.column("flavor_id").from("flavor_projects").where("project_id", .equal, project) }
+                        )
                 }
             } else {
                 q = q.where(SQLColumn("is_public", table: "flavors"), .equal, SQLBind(isPublic))
@@ -87,8 +101,12 @@ struct FlavorStore: Sendable {
     func setExtraSpecs(_ id: Int64, _ specs: [String: String], in sql: any SQLDatabase) async throws {
         for (k, v) in specs.sorted(by: { $0.key < $1.key }) {
             try await sql.delete(from: "flavor_extra_specs").where("flavor_id", .equal, id).where("spec_key", .equal, k).run()
-            try await sql.insert(into: "flavor_extra_specs").columns("flavor_id", "spec_key", "spec_value").values(SQLBind(id), SQLBind(k), SQLBind(v))
-                .run()
+            try await sql.insert(into: "flavor_extra_specs").columns("flavor_id", "spec_key", "spec_value").values(
+                SQLBind(id),
+                SQLBind(k),
+                SQLBind(v)
+            )
+            .run()
         }
     }
 
@@ -134,12 +152,25 @@ struct KeypairStore: Sendable {
     static let columns = ["id", "name", "user_id", "fingerprint", "public_key", "type", "created_at"]
 
     /// Adds a key pair; nil when the user has one by that name.
-    func create(name: String, user: String, fingerprint: String, publicKey: String, type: String, now: String, in sql: any SQLDatabase)
+    func create(
+        name: String,
+        user: String,
+        fingerprint: String,
+        publicKey: String,
+        type: String,
+        now: String,
+        in sql: any SQLDatabase
+    )
         async throws -> Keypair?
     {
         if try await find(user: user, name: name, in: sql) != nil { return nil }
         try await sql.insert(into: "key_pairs").columns(Array(Self.columns.dropFirst())).values(
-            SQLBind(name), SQLBind(user), SQLBind(fingerprint), SQLBind(publicKey), SQLBind(type), SQLBind(now)
+            SQLBind(name),
+            SQLBind(user),
+            SQLBind(fingerprint),
+            SQLBind(publicKey),
+            SQLBind(type),
+            SQLBind(now)
         ).run()
         return try await find(user: user, name: name, in: sql)
     }
@@ -172,8 +203,12 @@ struct ComputeQuotaStore: Sendable {
     func set(project: String, _ limits: [String: Int], in sql: any SQLDatabase) async throws {
         for (resource, limit) in limits.sorted(by: { $0.key < $1.key }) {
             try await sql.delete(from: "quotas").where("project_id", .equal, project).where("resource", .equal, resource).run()
-            try await sql.insert(into: "quotas").columns("project_id", "resource", "hard_limit").values(SQLBind(project), SQLBind(resource), SQLBind(limit))
-                .run()
+            try await sql.insert(into: "quotas").columns("project_id", "resource", "hard_limit").values(
+                SQLBind(project),
+                SQLBind(resource),
+                SQLBind(limit)
+            )
+            .run()
         }
     }
 

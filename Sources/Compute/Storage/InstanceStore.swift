@@ -195,15 +195,32 @@ struct ActionStore: Sendable {
         var traceback: String?
     }
 
-    static let columns = ["id", "instance_uuid", "action", "request_id", "project_id", "user_id", "start_time", "finish_time", "message", "updated_at"]
+    static let columns = [
+        "id", "instance_uuid", "action", "request_id", "project_id", "user_id", "start_time", "finish_time", "message", "updated_at",
+    ]
 
-    func start(_ uuid: String, action: String, requestID: String, project: String, user: String, now: String, in sql: any SQLDatabase)
+    func start(
+        _ uuid: String,
+        action: String,
+        requestID: String,
+        project: String,
+        user: String,
+        now: String,
+        in sql: any SQLDatabase
+    )
         async throws
     {
         try await sql.insert(into: "instance_actions").columns(Array(Self.columns.dropFirst()))
             .values(
-                SQLBind(uuid), SQLBind(action), SQLBind(requestID), SQLBind(project), SQLBind(user), SQLBind(now), SQLBind(String?.none),
-                SQLBind(String?.none), SQLBind(now)
+                SQLBind(uuid),
+                SQLBind(action),
+                SQLBind(requestID),
+                SQLBind(project),
+                SQLBind(user),
+                SQLBind(now),
+                SQLBind(String?.none),
+                SQLBind(String?.none),
+                SQLBind(now)
             ).run()
     }
 
@@ -214,7 +231,16 @@ struct ActionStore: Sendable {
     }
 
     /// Records a step's event (`compute__do_build_and_run_instance`) and ends the action on failure.
-    func record(_ uuid: String, action: String, event: String, host: String?, failed: Bool, start: String, now: String, in sql: any SQLDatabase)
+    func record(
+        _ uuid: String,
+        action: String,
+        event: String,
+        host: String?,
+        failed: Bool,
+        start: String,
+        now: String,
+        in sql: any SQLDatabase
+    )
         async throws
     {
         guard let a = try await latest(uuid, action: action, in: sql) else { return }

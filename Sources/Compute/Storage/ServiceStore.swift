@@ -51,11 +51,30 @@ struct ServiceStore: Sendable {
             try await heartbeat(s.id, now: now, in: sql)
             return try await find(id: s.id, in: sql)!
         }
-        try await sql.insert(into: "services").columns("uuid", "host", "binary_name", "topic", "report_count", "disabled", "forced_down", "last_seen_up", "created_at", "updated_at")
-            .values(
-                SQLBind(uuid), SQLBind(host), SQLBind(binary), SQLBind(topic), SQLBind(0), SQLBind(false), SQLBind(false), SQLBind(now), SQLBind(now),
-                SQLBind(now)
-            ).run()
+        try await sql.insert(into: "services").columns(
+            "uuid",
+            "host",
+            "binary_name",
+            "topic",
+            "report_count",
+            "disabled",
+            "forced_down",
+            "last_seen_up",
+            "created_at",
+            "updated_at"
+        )
+        .values(
+            SQLBind(uuid),
+            SQLBind(host),
+            SQLBind(binary),
+            SQLBind(topic),
+            SQLBind(0),
+            SQLBind(false),
+            SQLBind(false),
+            SQLBind(now),
+            SQLBind(now),
+            SQLBind(now)
+        ).run()
         return try await find(host: host, binary: binary, in: sql)!
     }
 
@@ -105,9 +124,19 @@ struct ServiceStore: Sendable {
             return try await node(hostname: n.hypervisorHostname, in: sql)!
         }
         try await sql.insert(into: "compute_nodes").columns(Array(Self.nodeColumns.dropFirst())).values(
-            SQLBind(n.uuid), SQLBind(n.serviceId), SQLBind(n.host), SQLBind(n.hypervisorHostname), SQLBind(n.hypervisorType),
-            SQLBind(n.hypervisorVersion), SQLBind(n.vcpus), SQLBind(n.memoryMb), SQLBind(n.localGb), SQLBind(n.hostIp), SQLBind(n.cpuInfo),
-            SQLBind(now), SQLBind(now)
+            SQLBind(n.uuid),
+            SQLBind(n.serviceId),
+            SQLBind(n.host),
+            SQLBind(n.hypervisorHostname),
+            SQLBind(n.hypervisorType),
+            SQLBind(n.hypervisorVersion),
+            SQLBind(n.vcpus),
+            SQLBind(n.memoryMb),
+            SQLBind(n.localGb),
+            SQLBind(n.hostIp),
+            SQLBind(n.cpuInfo),
+            SQLBind(now),
+            SQLBind(now)
         ).run()
         return try await node(hostname: n.hypervisorHostname, in: sql)!
     }

@@ -50,7 +50,8 @@ public struct ComputeAgent: Sendable {
         let body: JSON = [
             "host": .string(host), "binary": "nova-compute", "topic": "compute",
             "node": [
-                "hypervisor_hostname": .string(host), "vcpus": .int(Int64(driver.resources.vcpus)), "memory_mb": .int(Int64(driver.resources.memoryMB)),
+                "hypervisor_hostname": .string(host), "vcpus": .int(Int64(driver.resources.vcpus)),
+                "memory_mb": .int(Int64(driver.resources.memoryMB)),
                 "local_gb": .int(Int64(driver.resources.localGB)), "host_ip": .string(r.myIP), "hypervisor_type": .string(driver.resources.type),
                 "hypervisor_version": 1000,
             ],
@@ -78,7 +79,10 @@ public struct ComputeAgent: Sendable {
         let s = settings
         let res = driver.resources
         func inventory(_ total: Int, _ reserved: Int, _ ratio: Double) -> JSON {
-            ["total": .int(Int64(total)), "reserved": .int(Int64(min(reserved, total))), "min_unit": 1, "max_unit": .int(Int64(total)), "step_size": 1, "allocation_ratio": .double(ratio)]
+            [
+                "total": .int(Int64(total)), "reserved": .int(Int64(min(reserved, total))), "min_unit": 1, "max_unit": .int(Int64(total)),
+                "step_size": 1, "allocation_ratio": .double(ratio),
+            ]
         }
         let inv: JSON = [
             "resource_provider_generation": .int(generation),
@@ -94,7 +98,9 @@ public struct ComputeAgent: Sendable {
         generation = g
         let traits: JSON = [
             "resource_provider_generation": .int(generation),
-            "traits": ["COMPUTE_NODE", "COMPUTE_NET_ATTACH_INTERFACE", "COMPUTE_IMAGE_TYPE_RAW", "COMPUTE_IMAGE_TYPE_QCOW2", "COMPUTE_TRUSTED_CERTS"],
+            "traits": [
+                "COMPUTE_NODE", "COMPUTE_NET_ATTACH_INTERFACE", "COMPUTE_IMAGE_TYPE_RAW", "COMPUTE_IMAGE_TYPE_QCOW2", "COMPUTE_TRUSTED_CERTS",
+            ],
         ]
         let t = try await p.send(.put, "/resource_providers/\(node)/traits", json: traits, microversion: mv)
         guard t.status == 200 else { throw PortWork.Failure(description: "placement answered \(t.status) to the traits") }
@@ -145,7 +151,11 @@ public struct ComputeAgent: Sendable {
                 var info: [JSON] = []
                 do {
                     let prepared = try await ports.prepare(
-                        record, token: payload["token"]?.stringValue, host: host, timeout: settings.vifPluggingTimeout, fatal: settings.vifPluggingIsFatal
+                        record,
+                        token: payload["token"]?.stringValue,
+                        host: host,
+                        timeout: settings.vifPluggingTimeout,
+                        fatal: settings.vifPluggingIsFatal
                     )
                     info = prepared.info
                     try await driver.spawn(record, networkInfo: info)
@@ -172,7 +182,11 @@ public struct ComputeAgent: Sendable {
         }
         for attempt in 0..<5 {
             do {
-                _ = try await clients.compute.send(.post, "/stratus-agent/tasks/\(id)/result?host=\(host)", json: ["failed": .bool(failed), "result": .object(result)])
+                _ = try await clients.compute.send(
+                    .post,
+                    "/stratus-agent/tasks/\(id)/result?host=\(host)",
+                    json: ["failed": .bool(failed), "result": .object(result)]
+                )
                 return
             } catch {
                 try? await Task.sleep(for: .seconds(Double(attempt + 1)))

@@ -34,7 +34,16 @@ struct ComputeResults {
                         now: now,
                         in: sql
                     )
-                    try await ActionStore().record(uuid, action: "create", event: "compute__do_build_and_run_instance", host: host, failed: false, start: startStamp, now: now, in: sql)
+                    try await ActionStore().record(
+                        uuid,
+                        action: "create",
+                        event: "compute__do_build_and_run_instance",
+                        host: host,
+                        failed: false,
+                        start: startStamp,
+                        now: now,
+                        in: sql
+                    )
                 }
                 return
             }
@@ -46,39 +55,74 @@ struct ComputeResults {
             if retry, attempt < service.settings.maxAttempts {
                 try await db.write { sql in
                     _ = try await store.update(
-                        uuid, ["task_state": SQLBind(TaskState.scheduling.rawValue), "host": SQLLiteral.null, "node": SQLLiteral.null], now: now, in: sql
+                        uuid,
+                        ["task_state": SQLBind(TaskState.scheduling.rawValue), "host": SQLLiteral.null, "node": SQLLiteral.null],
+                        now: now,
+                        in: sql
                     )
-                    try await ActionStore().record(uuid, action: "create", event: "compute__do_build_and_run_instance", host: host, failed: true, start: startStamp, now: now, in: sql)
+                    try await ActionStore().record(
+                        uuid,
+                        action: "create",
+                        event: "compute__do_build_and_run_instance",
+                        host: host,
+                        failed: true,
+                        start: startStamp,
+                        now: now,
+                        in: sql
+                    )
                 }
                 let api = service.api
                 _ = try await api.write { sql in
                     try await TaskQueue(dialect: api.dialect).enqueue(
                         queue: "conductor",
                         kind: "reschedule",
-                        payload: ["instance": .string(uuid), "token": payload["token"] ?? .null, "attempt": .int(Int64(attempt + 1)), "exclude": .array(exclude)],
+                        payload: [
+                            "instance": .string(uuid), "token": payload["token"] ?? .null, "attempt": .int(Int64(attempt + 1)),
+                            "exclude": .array(exclude),
+                        ],
                         in: sql
                     )
                 }
                 service.signal.notify("conductor")
                 return
             }
-            let fault = attempt > 1
+            let fault =
+                attempt > 1
                 ? "Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance \(uuid)."
                 : message
             try await db.write { sql in
                 _ = try await store.update(uuid, ["vm_state": SQLBind(VMState.error.rawValue), "task_state": SQLLiteral.null], now: now, in: sql)
                 try await store.addFault(uuid, code: 500, message: fault, details: message, now: now, in: sql)
-                try await ActionStore().record(uuid, action: "create", event: "compute__do_build_and_run_instance", host: host, failed: true, start: startStamp, now: now, in: sql)
+                try await ActionStore().record(
+                    uuid,
+                    action: "create",
+                    event: "compute__do_build_and_run_instance",
+                    host: host,
+                    failed: true,
+                    start: startStamp,
+                    now: now,
+                    in: sql
+                )
             }
         case "delete":
             try await db.write { sql in
                 try await store.markDeleted(uuid, now: now, in: sql)
-                try await ActionStore().record(uuid, action: "delete", event: "compute_terminate_instance", host: host, failed: failed, start: startStamp, now: now, in: sql)
+                try await ActionStore().record(
+                    uuid,
+                    action: "delete",
+                    event: "compute_terminate_instance",
+                    host: host,
+                    failed: failed,
+                    start: startStamp,
+                    now: now,
+                    in: sql
+                )
             }
             _ = try? await service.clients.placement.send(.delete, "/allocations/\(uuid)")
         default:
-            guard let act = [("stop", InstanceAction.stop), ("start", .start), ("reboot_soft", .rebootSoft), ("reboot_hard", .rebootHard)]
-                .first(where: { $0.0 == task.kind })?.1
+            guard
+                let act = [("stop", InstanceAction.stop), ("start", .start), ("reboot_soft", .rebootSoft), ("reboot_hard", .rebootHard)]
+                    .first(where: { $0.0 == task.kind })?.1
             else { return }
             let end = InstanceState.finish(act)
             let event = ["stop": "compute_stop_instance", "start": "compute_start_instance"][task.kind] ?? "compute_reboot_instance"
@@ -93,7 +137,16 @@ struct ComputeResults {
                         in: sql
                     )
                 }
-                try await ActionStore().record(uuid, action: act.actionName, event: event, host: host, failed: failed, start: startStamp, now: now, in: sql)
+                try await ActionStore().record(
+                    uuid,
+                    action: act.actionName,
+                    event: event,
+                    host: host,
+                    failed: failed,
+                    start: startStamp,
+                    now: now,
+                    in: sql
+                )
             }
         }
     }

@@ -17,7 +17,12 @@ struct Conductor: Sendable {
 
     func run() async {
         let worker = TaskWorker(
-            db: service.api, signal: service.signal, queue: "conductor", owner: owner, lease: service.settings.leaseSeconds, parallel: 32,
+            db: service.api,
+            signal: service.signal,
+            queue: "conductor",
+            owner: owner,
+            lease: service.settings.leaseSeconds,
+            parallel: 32,
             logger: service.logger
         )
         await worker.run { task in
@@ -34,16 +39,23 @@ struct Conductor: Sendable {
         var instance: Instance
         let first = task.kind == "build"
         if first {
-            guard let text = try await api.read({ sql in try await CellStore().buildRequest(uuid, in: sql) }), let i = Instance.decoded(text) else { return }
+            guard let text = try await api.read({ sql in try await CellStore().buildRequest(uuid, in: sql) }), let i = Instance.decoded(text) else {
+                return
+            }
             instance = i
         } else {
-            guard let (i, _) = try await ServerLookup(service: service).find(uuid), i.deleted == 0, i.taskState == TaskState.scheduling.rawValue else {
+            guard let (i, _) = try await ServerLookup(service: service).find(uuid), i.deleted == 0, i.taskState == TaskState.scheduling.rawValue
+            else {
                 return
             }
             instance = i
         }
         if mapping.queuedForDelete { return }
-        let choice = try await Scheduler.ask(service: service, instance: instance, exclude: (p["exclude"]?.arrayValue ?? []).compactMap(\.stringValue))
+        let choice = try await Scheduler.ask(
+            service: service,
+            instance: instance,
+            exclude: (p["exclude"]?.arrayValue ?? []).compactMap(\.stringValue)
+        )
         let now = ComputeTime.now()
         guard let host = choice.host else {
             try await noValidHost(instance, first: first, message: choice.error ?? "No valid host was found. ")
@@ -62,13 +74,24 @@ struct Conductor: Sendable {
                     _ = try await InstanceStore().update(uuid, ["host": SQLBind(host), "node": SQLBind(choice.node)], now: now, in: sql)
                 }
                 if try await ActionStore().latest(uuid, action: "create", in: sql) == nil {
-                    try await ActionStore().start(uuid, action: "create", requestID: requestID, project: placed.projectId, user: placed.userId, now: placed.createdAt, in: sql)
+                    try await ActionStore().start(
+                        uuid,
+                        action: "create",
+                        requestID: requestID,
+                        project: placed.projectId,
+                        user: placed.userId,
+                        now: placed.createdAt,
+                        in: sql
+                    )
                 }
             }
         } else {
             try await db.write { sql in
                 _ = try await InstanceStore().update(
-                    uuid, ["host": SQLBind(host), "node": SQLBind(choice.node), "task_state": SQLBind(TaskState.spawning.rawValue)], now: now, in: sql
+                    uuid,
+                    ["host": SQLBind(host), "node": SQLBind(choice.node), "task_state": SQLBind(TaskState.spawning.rawValue)],
+                    now: now,
+                    in: sql
                 )
             }
         }
@@ -122,7 +145,12 @@ struct Conductor: Sendable {
         guard let (_, db) = try await ServerLookup(service: service).cell(of: uuid) else { return }
         let fault = "Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance \(uuid)."
         try await db.write { sql in
-            _ = try await InstanceStore().update(uuid, ["vm_state": SQLBind(VMState.error.rawValue), "task_state": SQLLiteral.null], now: now, in: sql)
+            _ = try await InstanceStore().update(
+                uuid,
+                ["vm_state": SQLBind(VMState.error.rawValue), "task_state": SQLLiteral.null],
+                now: now,
+                in: sql
+            )
             try await InstanceStore().addFault(uuid, code: 500, message: fault, details: message, now: now, in: sql)
         }
     }

@@ -38,7 +38,9 @@ struct PortWork: Sendable {
                 if let i = reusable.firstIndex(where: { $0["network_id"]?.stringValue == net }) {
                     portID = reusable.remove(at: i)["id"]?.stringValue ?? ""
                 } else {
-                    if groups == nil { groups = try await securityGroups(request["security_groups"]?.arrayValue ?? [], project: project, token: token) }
+                    if groups == nil {
+                        groups = try await securityGroups(request["security_groups"]?.arrayValue ?? [], project: project, token: token)
+                    }
                     var port: [String: JSON] = [
                         "network_id": .string(net), "device_id": .string(uuid), "device_owner": .string(owner), "tenant_id": .string(project),
                         "security_groups": .array((groups ?? []).map { .string($0.id) }),
@@ -46,7 +48,9 @@ struct PortWork: Sendable {
                     if let ip = want["fixed_ip"]?.stringValue { port["fixed_ips"] = [["ip_address": .string(ip)]] }
                     let r = try await network.send(.post, "/v2.0/ports", json: ["port": .object(port)], onBehalfOf: token)
                     guard r.status == 201, let id = r.json?["port"]?["id"]?.stringValue else {
-                        throw Failure(description: r.json?["NeutronError"]?["message"]?.stringValue ?? "The network service refused the port (\(r.status)).")
+                        throw Failure(
+                            description: r.json?["NeutronError"]?["message"]?.stringValue ?? "The network service refused the port (\(r.status))."
+                        )
                     }
                     portID = id
                 }

@@ -22,7 +22,12 @@ struct Scheduler: Sendable {
 
     func run() async {
         let worker = TaskWorker(
-            db: service.api, signal: service.signal, queue: "scheduler", owner: owner, lease: service.settings.leaseSeconds, parallel: 8,
+            db: service.api,
+            signal: service.signal,
+            queue: "scheduler",
+            owner: owner,
+            lease: service.settings.leaseSeconds,
+            parallel: 8,
             logger: service.logger
         )
         await worker.run { task in .done(try await select(task.body)) }
@@ -37,7 +42,9 @@ struct Scheduler: Sendable {
         ]
         let api = service.api
         let id = UUID().uuidString.lowercased()
-        _ = try await api.write { sql in try await TaskQueue(dialect: api.dialect).enqueue(queue: "scheduler", kind: "select_destinations", payload: spec, id: id, in: sql) }
+        _ = try await api.write { sql in
+            try await TaskQueue(dialect: api.dialect).enqueue(queue: "scheduler", kind: "select_destinations", payload: spec, id: id, in: sql)
+        }
         service.signal.notify("scheduler")
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline {
@@ -55,7 +62,9 @@ struct Scheduler: Sendable {
 
     /// One scheduling decision, claimed in Placement.
     func select(_ spec: JSON) async throws -> JSON {
-        guard let uuid = spec["instance"]?.stringValue, let flavor = spec["flavor"]?.objectValue else { return ["error": "No valid host was found. "] }
+        guard let uuid = spec["instance"]?.stringValue, let flavor = spec["flavor"]?.objectValue else {
+            return ["error": "No valid host was found. "]
+        }
         let placement = service.clients.placement
         // A redelivered decision: give back what an earlier attempt claimed.
         let held = try await placement.send(.get, "/allocations/\(uuid)", microversion: ("placement", "1.36"))
@@ -84,7 +93,13 @@ struct Scheduler: Sendable {
         }
         let hosts = try await candidateHosts(spec)
         let summaries = body["provider_summaries"]?.objectValue ?? [:]
-        struct Option { var provider: String; var host: String; var node: String; var request: JSON; var free: [Double] }
+        struct Option {
+            var provider: String
+            var host: String
+            var node: String
+            var request: JSON
+            var free: [Double]
+        }
         var options: [Option] = []
         for request in body["allocation_requests"]?.arrayValue ?? [] {
             guard let allocations = request["allocations"]?.objectValue, let root = allocations.keys.first, allocations.count == 1,
@@ -94,7 +109,9 @@ struct Scheduler: Sendable {
             func free(_ rc: String) -> Double {
                 Double((summary?[rc]?["capacity"]?.intValue ?? 0) - (summary?[rc]?["used"]?.intValue ?? 0))
             }
-            options.append(Option(provider: root, host: host.host, node: host.node, request: request, free: [free("MEMORY_MB"), free("VCPU"), free("DISK_GB")]))
+            options.append(
+                Option(provider: root, host: host.host, node: host.node, request: request, free: [free("MEMORY_MB"), free("VCPU"), free("DISK_GB")])
+            )
         }
         guard !options.isEmpty else { return ["error": "No valid host was found. There are not enough hosts available."] }
         let s = service.settings

@@ -29,7 +29,9 @@ struct TaskWorker: Sendable {
                 }
                 let claimed: TaskQueue.Entry?
                 do {
-                    claimed = try await db.write { [queue, owner, lease] sql in try await store.claim(queue: queue, owner: owner, lease: lease, in: sql) }
+                    claimed = try await db.write { [queue, owner, lease] sql in
+                        try await store.claim(queue: queue, owner: owner, lease: lease, in: sql)
+                    }
                 } catch {
                     logger.warning("cannot claim from \(queue): \(error)")
                     try? await Task.sleep(for: .seconds(1))
@@ -53,7 +55,10 @@ struct TaskWorker: Sendable {
                             switch outcome {
                             case .done(let r): _ = try await store.finish(task.id, owner: owner, failed: false, result: r, in: sql)
                             case .failed(let r): _ = try await store.finish(task.id, owner: owner, failed: true, result: r, in: sql)
-                            case .remove: if try await store.finish(task.id, owner: owner, failed: false, result: [:], in: sql) { try await store.delete(task.id, in: sql) }
+                            case .remove:
+                                if try await store.finish(task.id, owner: owner, failed: false, result: [:], in: sql) {
+                                    try await store.delete(task.id, in: sql)
+                                }
                             }
                         }
                     } catch {

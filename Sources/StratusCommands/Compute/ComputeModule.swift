@@ -19,7 +19,10 @@ enum ComputeModule: ServiceModule {
     static let databases = [DatabaseSlot(group: "api_database", name: "nova_api"), DatabaseSlot(group: "database", name: "nova")]
     static let listenOptions: ListenOptions? = ListenOptions(group: "DEFAULT", host: "osapi_compute_listen", port: "osapi_compute_listen_port")
     static var tools: [any ParsableCommand.Type] {
-        [NovaManage.self, NovaStatus.self, NovaWorkerDaemon<ConductorRole>.self, NovaWorkerDaemon<SchedulerRole>.self, NovaWorkerDaemon<ComputeRole>.self]
+        [
+            NovaManage.self, NovaStatus.self, NovaWorkerDaemon<ConductorRole>.self, NovaWorkerDaemon<SchedulerRole>.self,
+            NovaWorkerDaemon<ComputeRole>.self,
+        ]
     }
     static let stateDirectories = ["/var/lib/nova/instances"]
     static let serviceCredentialGroups = ["keystone_authtoken", "placement", "neutron", "service_user"]

@@ -60,7 +60,10 @@ struct NovaManage: AsyncParsableCommand {
             }
         }
         struct OnlineDataMigrations: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(commandName: "online_data_migrations", abstract: "Run online data migrations (none pending).")
+            static let configuration = CommandConfiguration(
+                commandName: "online_data_migrations",
+                abstract: "Run online data migrations (none pending)."
+            )
             @OptionGroup var config: ConfigArguments
             func run() async throws {
                 _ = try NovaManage.config(config)
@@ -80,7 +83,10 @@ struct NovaManage: AsyncParsableCommand {
         )
 
         struct MapCell0: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(commandName: "map_cell0", abstract: "Map cell0 (its URL derived from [database] connection).")
+            static let configuration = CommandConfiguration(
+                commandName: "map_cell0",
+                abstract: "Map cell0 (its URL derived from [database] connection)."
+            )
             @OptionGroup var config: ConfigArguments
             @Option(name: .customLong("database_connection")) var connection: String?
             func run() async throws {
@@ -111,8 +117,10 @@ struct NovaManage: AsyncParsableCommand {
                 let api = try await NovaManage.api(conf)
                 defer { Task { await api.close() } }
                 guard let cell = try await ComputeCells.createCell(api, name: name, transportURL: transport, connection: url) else {
-                    print("The specified transport_url and/or database_connection combination already exists for another cell with uuid "
-                        + ((try await ComputeCells.cells(api).first { $0.connection == url }?.uuid) ?? "") + ".")
+                    print(
+                        "The specified transport_url and/or database_connection combination already exists for another cell with uuid "
+                            + ((try await ComputeCells.cells(api).first { $0.connection == url }?.uuid) ?? "") + "."
+                    )
                     throw ExitCode(2)
                 }
                 if verbose { print(cell.uuid) }
@@ -193,7 +201,10 @@ enum Table {
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
         let line = "+" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "+") + "+"
         func row(_ cells: [String]) -> String {
-            "|" + cells.enumerated().map { " " + $0.element + String(repeating: " ", count: widths[$0.offset] - $0.element.count) + " " }.joined(separator: "|") + "|"
+            "|"
+                + cells.enumerated().map { " " + $0.element + String(repeating: " ", count: widths[$0.offset] - $0.element.count) + " " }.joined(
+                    separator: "|"
+                ) + "|"
         }
         return ([line, row(header), line] + rows.map(row) + [line]).joined(separator: "\n")
     }
@@ -216,7 +227,9 @@ struct NovaStatus: AsyncParsableCommand {
                 let hasCell0 = cells.contains { $0.uuid == "00000000-0000-0000-0000-000000000000" }
                 var results: [(String, String, String?)] = []
                 if !hasCell0 || cells.count < 2 {
-                    results.append(("Cells v2", "Failure", "No cell mappings found. Run command 'nova-manage cell_v2 simple_cell_setup' and then retry."))
+                    results.append(
+                        ("Cells v2", "Failure", "No cell mappings found. Run command 'nova-manage cell_v2 simple_cell_setup' and then retry.")
+                    )
                 } else {
                     results.append(("Cells v2", "Success", nil))
                 }
@@ -228,12 +241,17 @@ struct NovaStatus: AsyncParsableCommand {
                 if conf.bool("service_user", "send_service_user_token") {
                     results.append(("Service User Token Configuration", "Success", nil))
                 } else {
-                    results.append((
-                        "Service User Token Configuration", "Failure",
-                        "Service user token configuration is required for all Nova services. For more details see the following: https://docs.openstack.org/nova/latest/admin/configuration/service-user-token.html"
-                    ))
+                    results.append(
+                        (
+                            "Service User Token Configuration", "Failure",
+                            "Service user token configuration is required for all Nova services. For more details see the following: https://docs.openstack.org/nova/latest/admin/configuration/service-user-token.html"
+                        )
+                    )
                 }
-                var lines = ["+" + String(repeating: "-", count: 39) + "+", "| Upgrade Check Results                 |", "+" + String(repeating: "=", count: 39) + "+"]
+                var lines = [
+                    "+" + String(repeating: "-", count: 39) + "+", "| Upgrade Check Results                 |",
+                    "+" + String(repeating: "=", count: 39) + "+",
+                ]
                 for (name, result, details) in results {
                     lines.append("| Check: \(name)")
                     lines.append("| Result: \(result)")

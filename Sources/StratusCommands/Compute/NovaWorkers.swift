@@ -44,7 +44,9 @@ struct NovaWorkerDaemon<Role: NovaRole>: AsyncParsableCommand {
         let conf = try ComputeModule.loadConfig(config, prog: Role.name)
         Logs.setUp(debug: conf.bool("DEFAULT", "debug"))
         let logger = Logger(label: "stratus.\(Role.name)")
-        if conf.isSet("DEFAULT", "transport_url") { Terminal.warn("[DEFAULT] transport_url: no message broker is needed; Stratus passes work through the database") }
+        if conf.isSet("DEFAULT", "transport_url") {
+            Terminal.warn("[DEFAULT] transport_url: no message broker is needed; Stratus passes work through the database")
+        }
         let work: Task<Void, Never>
         var service: ComputeService? = nil
         if Role.usesDatabase {

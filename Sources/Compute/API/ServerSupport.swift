@@ -243,7 +243,11 @@ struct ServerDeletion {
             try await ActionStore().start(uuid, action: "delete", requestID: requestID, project: i.projectId, user: i.userId, now: now, in: sql)
             try await InstanceStore().markDeleted(uuid, now: now, in: sql)
         }
-        await Cleanup(service: service).release(uuid, networkInfo: ServerView.array(i.networkInfo))
+        await Cleanup(service: service).release(
+            uuid,
+            networkInfo: ServerView.array(i.networkInfo),
+            given: PortWork.given(.object(ServerView.object(i.request)))
+        )
     }
 }
 
@@ -251,9 +255,9 @@ struct ServerDeletion {
 struct Cleanup {
     let service: ComputeService
 
-    func release(_ uuid: String, networkInfo: [JSON]) async {
+    func release(_ uuid: String, networkInfo: [JSON], given: Set<String> = []) async {
         _ = try? await service.clients.placement.send(.delete, "/allocations/\(uuid)")
-        await PortWork(network: service.clients.network, logger: service.logger).release(uuid, networkInfo: networkInfo)
+        await PortWork(network: service.clients.network, logger: service.logger).release(uuid, networkInfo: networkInfo, given: given)
     }
 }
 

@@ -162,13 +162,17 @@ public struct ComputeAgent: Sendable {
                     result["network_info"] = .array(info)
                     if let names = prepared.groups { result["security_groups"] = .array(names.map { .string($0) }) }
                 } catch {
-                    await ports.release(uuid, networkInfo: info)
+                    await ports.release(uuid, networkInfo: info, given: PortWork.given(record["request"]))
                     try? await driver.destroy(uuid)
                     throw error
                 }
             case "delete":
                 try await driver.destroy(uuid)
-                await ports.release(uuid, networkInfo: payload["network_info"]?.arrayValue ?? record["network_info"]?.arrayValue ?? [])
+                await ports.release(
+                    uuid,
+                    networkInfo: payload["network_info"]?.arrayValue ?? record["network_info"]?.arrayValue ?? [],
+                    given: PortWork.given(record["request"])
+                )
             case "stop": try await driver.powerOff(uuid)
             case "start": try await driver.powerOn(uuid)
             case "reboot_soft": try await driver.reboot(uuid, hard: false)

@@ -109,13 +109,19 @@ struct PortWork: Sendable {
         return ids
     }
 
-    /// Removes the ports a server's build created (and any a crashed build left), unbinds the rest.
-    func release(_ uuid: String, networkInfo: [JSON]) async {
+    /// The ports a boot request names: the user's, unbound (never deleted) when the server goes.
+    static func given(_ request: JSON?) -> Set<String> {
+        Set((request?["networks"]?.arrayValue ?? []).compactMap { $0["port"]?.stringValue })
+    }
+
+    /// Removes the ports a server's build created (and any a crashed build left), unbinds the
+    /// ones the user gave (`given`).
+    func release(_ uuid: String, networkInfo: [JSON], given: Set<String> = []) async {
         var done: Set<String> = []
         for vif in networkInfo {
             guard let id = vif["port_id"]?.stringValue else { continue }
             done.insert(id)
-            if vif["created"]?.boolValue == true {
+            if vif["created"]?.boolValue == true, !given.contains(id) {
                 _ = try? await network.send(.delete, "/v2.0/ports/\(id)")
             } else {
                 let unbind: JSON = ["port": ["binding:host_id": "", "device_id": "", "device_owner": ""]]
@@ -125,7 +131,12 @@ struct PortWork: Sendable {
         let leftovers = (try? await get("/v2.0/ports?device_id=\(uuid)"))??["ports"]?.arrayValue ?? []
         for p in leftovers {
             guard let id = p["id"]?.stringValue, !done.contains(id), (p["device_owner"]?.stringValue ?? "").hasPrefix("compute:") else { continue }
-            _ = try? await network.send(.delete, "/v2.0/ports/\(id)")
+            if given.contains(id) {
+                let unbind: JSON = ["port": ["binding:host_id": "", "device_id": "", "device_owner": ""]]
+                _ = try? await network.send(.put, "/v2.0/ports/\(id)", json: unbind)
+            } else {
+                _ = try? await network.send(.delete, "/v2.0/ports/\(id)")
+            }
         }
     }
 

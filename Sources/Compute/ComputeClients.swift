@@ -12,6 +12,8 @@ struct ComputeClients: Sendable {
     /// nova-compute's way to nova-api: the catalog's internal compute endpoint (in
     /// `[keystone_authtoken] region_name` when set), as `[keystone_authtoken]`'s user (the agent channel).
     let compute: ServiceClient
+    /// Identity, to check project ids as nova does (os-quota-sets) with the caller's token.
+    let identity: ServiceClient
 
     init(config: Config) {
         let serviceUser = ServiceUserOptions.session(config: config)
@@ -28,6 +30,10 @@ struct ComputeClients: Sendable {
         var imageSettings = ServiceClient.Settings(config: config, group: "glance", serviceType: "image")
         if let first = config.list("glance", "api_servers").first { imageSettings.endpointOverride = first }
         image = ServiceClient(settings: imageSettings, session: own, serviceUser: serviceUser)
+        identity = ServiceClient(
+            settings: .init(serviceType: "identity", interfaces: ["internal", "public"], region: config.string("keystone_authtoken", "region_name")),
+            session: own
+        )
         compute = ServiceClient(
             settings: .init(serviceType: "compute", interfaces: ["internal", "public"], region: config.string("keystone_authtoken", "region_name")),
             session: own

@@ -88,6 +88,8 @@ enum ComputePolicy {
         ("os_compute_api:os-server-external-events:create", "rule:service_or_admin"),
         ("os_compute_api:extensions", "@"),
         ("compute:server:topology:index", readerOrAdmin),
+        ("os_compute_api:ips:index", readerOrAdmin),
+        ("os_compute_api:ips:show", readerOrAdmin),
         ("os_compute_api:os-server-tags:index", readerOrAdmin),
         ("os_compute_api:os-server-tags:show", readerOrAdmin),
         ("os_compute_api:server-metadata:index", readerOrAdmin),

@@ -20,6 +20,7 @@ public final class ComputeService: Sendable {
     let clients: ComputeClients
     let logger: Logger
     let background = Mutex<[Task<Void, Never>]>([])
+    let runsCompute = Mutex(false)
 
     init(
         api: Database,
@@ -95,7 +96,8 @@ public final class ComputeService: Sendable {
         router.add(
             middleware: AuthMiddleware(validator: validator, challenge: settings.authURI, publicPaths: ["/", "/v2.1", "/v2.1/", "/healthcheck"])
         )
-        router.add(middleware: MicroversionMiddleware(ComputeVersions.range))
+        router.add(middleware: ComputeVersionErrorMiddleware())
+        router.add(middleware: MicroversionMiddleware(ComputeVersions.range, exempt: ["/"]))
         var routes = RouteTable(router: router, methodNotAllowed: "The method is not allowed for the requested URL.")
         VersionRoutes().add(to: &routes)
         FlavorRoutes(service: self).add(to: &routes)

@@ -26,6 +26,26 @@ extension ComputeService {
             tasks.append(Task { await agent.run() })
         }
         background.withLock { $0 += tasks }
+        runsCompute.withLock { $0 = $0 || roles.contains("compute") }
+    }
+
+    /// Waits (up to two minutes) until the in-process compute host can take servers: its node
+    /// registered, mapped to a cell (discovered now rather than at the next interval) and its
+    /// inventory in Placement. Returns at once when no compute role runs here.
+    public func computeHostReady() async {
+        guard runsCompute.withLock({ $0 }) else { return }
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, !Task.isCancelled {
+            if let (_, db) = try? await primaryCell(),
+                let node = try? await db.read({ [settings] sql in try await ServiceStore().node(hostname: settings.host, in: sql) })
+            {
+                _ = try? await ComputeCells.discoverHosts(api, logger: logger)
+                let inventory = try? await clients.placement.send(.get, "/resource_providers/\(node.uuid)/inventories")
+                if inventory?.status == 200, inventory?.json?["inventories"]?["VCPU"] != nil { return }
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        logger.warning("the compute host \(settings.host) did not register within two minutes")
     }
 
     func stopWorkers() {

@@ -92,12 +92,14 @@ struct AllInOne: AsyncParsableCommand {
             dataDir: dir,
             region: "RegionOne"
         )
+        let opened = running.map(\.service)
         if !others.isEmpty {
             // Registration talks to Identity over HTTP, as an operator following the guide would:
             // it runs once Identity listens, and the cloud is ready only after it.
             services.append(
                 OneShot {
                     try await registrar.register(others, url: url)
+                    for service in opened { await service.ready() }
                     await ready.arrive()
                 }
             )

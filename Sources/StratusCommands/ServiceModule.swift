@@ -47,7 +47,15 @@ protocol ServiceModule: Sendable {
 protocol RunningService: Sendable {
     /// The whole API on one router, error format and middleware included.
     func router() -> Router<StratusContext>
+    /// Returns once what the service runs beside its API can take work (all-in-one prints
+    /// `stratus: ready` after it): Compute's in-process compute host registered, mapped and
+    /// reported to Placement.
+    func ready() async
     func close() async
+}
+
+extension RunningService {
+    func ready() async {}
 }
 
 /// One database of a service: the group of its `connection` and the name all-in-one gives it.

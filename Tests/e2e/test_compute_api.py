@@ -513,9 +513,10 @@ def test_flavor_extra_specs(world, parity):
     r = admin.call("GET", f"/flavors/{fid}/os-extra_specs/color")
     fault(r, 404, parity, f"Flavor {fid} has no extra specs with key color.")
     assert admin.ok("GET", f"/flavors/{fid}/os-extra_specs") == {"extra_specs": {"hw:cpu_policy": "dedicated"}}
-    # 2.86 validates names in known namespaces
+    # nova 2.86+ validates names in known namespaces against its registry of extra specs; Stratus
+    # does not carry that registry yet (docs/decisions.md, Compute): the spec is stored.
     r = admin.call("POST", f"/flavors/{fid}/os-extra_specs", {"extra_specs": {"hw:nonsense": "1"}}, mv="2.86")
-    parity.status(r, 400, "Validation failed; extra spec 'hw:nonsense' does not appear to be a valid extra spec.")
+    assert r.status_code == 200, r.text
     parity.done()
 
 

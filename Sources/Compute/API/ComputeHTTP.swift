@@ -14,12 +14,15 @@ enum ComputeHTTP {
     }
 
     /// The body's `key` object; 400 as nova's schema words it when missing.
-    static func body(_ request: Request, _ ctx: StratusContext, _ key: String) async throws -> [String: JSON] {
+    static func body(_ request: Request, _ ctx: StratusContext, _ key: String, alsoAllowed: Set<String> = []) async throws -> [String: JSON] {
         let body = try await request.jsonBody(limit: ctx.bodyLimit)
         guard case .object(let outer) = body else {
             throw ComputeError.badRequest(
                 "Invalid input for field/attribute request body. Value: \(ComputeError.pythonRepr(body)). is not of type 'object'"
             )
+        }
+        if let extra = outer.keys.sorted().first(where: { $0 != key && !alsoAllowed.contains($0) }) {
+            throw ComputeError.badRequest("Additional properties are not allowed ('\(extra)' was unexpected)")
         }
         guard let inner = outer[key] else {
             throw ComputeError.badRequest("Invalid input for field/attribute \(key). Value: None. '\(key)' is a required property")

@@ -229,7 +229,7 @@ struct FlavorRoutes {
         guard try await service.api.write({ sql in try await FlavorStore().deleteExtraSpec(f.id, key, in: sql) }) else {
             throw ComputeError.notFound("Flavor \(f.flavorid) has no extra specs with key \(key).")
         }
-        return .empty(.accepted)
+        return .empty(.ok)
     }
 
     func accessList(_ f: FlavorStore.Flavor) async throws -> JSON {

@@ -15,6 +15,14 @@ struct LimitRoutes {
         routes.delete("/v2.1/os-quota-sets/:project") { request, ctx in try await reset(request, ctx) }
     }
 
+    /// nova's `verify_project_id`: a project Identity says does not exist is a 400; when Identity
+    /// cannot tell (403, unreachable) the id is taken as given.
+    func verify(_ project: String, _ ctx: StratusContext) async throws {
+        let token = try ctx.requireCaller().token
+        guard let r = try? await service.clients.identity.send(.get, "/projects/\(project)", onBehalfOf: token) else { return }
+        if r.status == 404 { throw ComputeError.badRequest("Project ID \(project) is not a valid project.") }
+    }
+
     /// The quota names at a microversion, in nova's order.
     func names(_ ctx: StratusContext) -> [String] {
         var n = ["instances", "cores", "ram", "metadata_items", "key_pairs", "server_groups", "server_group_members"]
@@ -31,6 +39,11 @@ struct LimitRoutes {
     func limits(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         let caller = try ctx.requireCaller()
         try service.authorize(ctx, "os_compute_api:limits")
+        if ctx.atLeast(75), let unknown = request.queryItems.map(\.0).first(where: { $0 != "tenant_id" && $0 != "reserved" }) {
+            throw ComputeError.badRequest(
+                "Invalid input for query parameters \(unknown). Value: \(request.query(unknown) ?? ""). Additional properties are not allowed ('\(unknown)' was unexpected)"
+            )
+        }
         var project = caller.projectID ?? ""
         if let other = request.query("tenant_id") {
             try service.authorize(ctx, "os_compute_api:limits:other_project")
@@ -66,6 +79,7 @@ struct LimitRoutes {
             detail ? "os_compute_api:os-quota-sets:detail" : "os_compute_api:os-quota-sets:show",
             ["project_id": .string(project)]
         )
+        try await verify(project, ctx)
         let q = QuotaCheck(service: service)
         let l = try await q.limits(project: project)
         var out: [String: JSON] = ["id": .string(project)]
@@ -85,6 +99,7 @@ struct LimitRoutes {
     func defaults(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         let project = try ctx.parameters.require("project")
         try service.authorize(ctx, "os_compute_api:os-quota-sets:defaults")
+        try await verify(project, ctx)
         var out: [String: JSON] = ["id": .string(project)]
         for n in names(ctx) { out[n] = .int(Int64(value(service.settings.quotas, n))) }
         return .json(["quota_set": .object(out)])
@@ -93,6 +108,7 @@ struct LimitRoutes {
     func update(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         let project = try ctx.parameters.require("project")
         try service.authorize(ctx, "os_compute_api:os-quota-sets:update", ["project_id": .string(project)])
+        try await verify(project, ctx)
         let body = try await ComputeHTTP.body(request, ctx, "quota_set")
         let known = Set(names(ctx))
         let force = body["force"]?.boolValue ?? false

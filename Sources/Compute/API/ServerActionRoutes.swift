@@ -110,7 +110,7 @@ struct ServerActionRoutes {
 
     func listActions(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
-        let (i, _) = try await ServerRoutes(service: service).load(id, ctx)
+        let (i, _) = try await ServerRoutes(service: service).load(id, ctx, allowDeleted: ctx.atLeast(21))
         try service.authorize(ctx, "os_compute_api:os-instance-actions:list", ["project_id": .string(i.projectId)])
         guard let (_, db) = try await ServerLookup(service: service).cell(of: id) else { return .json(["instanceActions": []]) }
         let actions = try await db.read { sql in try await ActionStore().list(id, in: sql) }
@@ -120,7 +120,7 @@ struct ServerActionRoutes {
     func showAction(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
         let req = try ctx.parameters.require("req")
-        let (i, _) = try await ServerRoutes(service: service).load(id, ctx)
+        let (i, _) = try await ServerRoutes(service: service).load(id, ctx, allowDeleted: ctx.atLeast(21))
         try service.authorize(ctx, "os_compute_api:os-instance-actions:show", ["project_id": .string(i.projectId)])
         guard let (_, db) = try await ServerLookup(service: service).cell(of: id),
             let a = try await db.read({ sql in try await ActionStore().find(id, requestID: req, in: sql) })

@@ -17,6 +17,8 @@ struct ServerRoutes {
         routes.get("/v2.1/servers/:id") { request, ctx in try await show(request, ctx) }
         routes.put("/v2.1/servers/:id") { request, ctx in try await update(request, ctx) }
         routes.delete("/v2.1/servers/:id") { request, ctx in try await delete(request, ctx) }
+        routes.get("/v2.1/servers/:id/ips") { request, ctx in try await ips(request, ctx) }
+        routes.get("/v2.1/servers/:id/ips/:network") { request, ctx in try await ips(request, ctx) }
     }
 
     func view(_ request: Request, _ ctx: StratusContext) -> ServerView {
@@ -34,7 +36,7 @@ struct ServerRoutes {
         let caller = try ctx.requireCaller()
         try service.authorize(ctx, "os_compute_api:servers:create")
         guard let project = caller.projectID else { throw ComputeError.policy("os_compute_api:servers:create") }
-        let body = try await ComputeHTTP.body(request, ctx, "server")
+        let body = try await ComputeHTTP.body(request, ctx, "server", alsoAllowed: ["os:scheduler_hints", "OS-SCH-HNT:scheduler_hints"])
         let boot = try BootRequest.parse(body, minor: ctx.computeVersion.minor)
         if case .list = boot.networks { try service.authorize(ctx, "os_compute_api:servers:create:attach_network") }
         let api = service.api
@@ -58,6 +60,9 @@ struct ServerRoutes {
         let now = ComputeTime.now()
         let reservation = "r-" + String((0..<8).map { _ in "0123456789abcdefghijklmnopqrstuvwxyz".randomElement()! })
         let zone = boot.availabilityZone ?? service.settings.defaultScheduleZone
+        if let zone, zone != service.settings.availabilityZone {
+            throw ComputeError.badRequest("The requested availability zone is not available")
+        }
         let flavorJSON: JSON = [
             "id": .int(flavor.id), "flavorid": .string(flavor.flavorid), "name": .string(flavor.name), "memory_mb": .int(flavor.memoryMb),
             "vcpus": .int(flavor.vcpus), "root_gb": .int(flavor.rootGb), "ephemeral_gb": .int(flavor.ephemeralGb), "swap": .int(flavor.swap),
@@ -167,12 +172,16 @@ struct ServerRoutes {
     // MARK: read
 
     /// The server as the caller may see it: 404 for another project's (unless admin).
-    func load(_ id: String, _ ctx: StratusContext) async throws -> (Instance, (code: Int, message: String, details: String, created: String)?) {
+    func load(
+        _ id: String,
+        _ ctx: StratusContext,
+        allowDeleted: Bool = false
+    ) async throws -> (Instance, (code: Int, message: String, details: String, created: String)?) {
         let caller = try ctx.requireCaller()
         guard let found = try await ServerLookup(service: service).find(id) else { throw ComputeError.instanceNotFound(id) }
         let admin = service.allows(ctx, "context_is_admin")
         if !admin, found.instance.projectId != caller.projectID { throw ComputeError.instanceNotFound(id) }
-        if found.instance.deleted != 0, !(admin && ctx.atLeast(1)) { throw ComputeError.instanceNotFound(id) }
+        if found.instance.deleted != 0, !allowDeleted { throw ComputeError.instanceNotFound(id) }
         return (found.instance, found.fault)
     }
 
@@ -181,7 +190,24 @@ struct ServerRoutes {
         let (i, fault) = try await load(id, ctx)
         if i.deleted != 0 { throw ComputeError.instanceNotFound(id) }
         try service.authorize(ctx, "os_compute_api:servers:show", ["project_id": .string(i.projectId)])
-        return .json(["server": view(request, ctx).full(i, fault: fault)])
+        return .json(["server": view(request, ctx).single(i, fault: fault)])
+    }
+
+    /// `GET /servers/{id}/ips[/{network}]`: the addresses by network.
+    func ips(_ request: Request, _ ctx: StratusContext) async throws -> Response {
+        let id = try ctx.parameters.require("id")
+        let (i, _) = try await load(id, ctx)
+        if i.deleted != 0 { throw ComputeError.instanceNotFound(id) }
+        try service.authorize(ctx, "os_compute_api:ips:index", ["project_id": .string(i.projectId)])
+        var addresses: [String: JSON] = [:]
+        for (net, list) in ServerView.addresses(i).objectValue ?? [:] {
+            addresses[net] = .array((list.arrayValue ?? []).map { ["version": $0["version"] ?? 4, "addr": $0["addr"] ?? ""] })
+        }
+        if let network = ctx.parameters.get("network") {
+            guard let list = addresses[network] else { throw ComputeError.notFound("Instance is not a member of specified network") }
+            return .json([network: list])
+        }
+        return .json(["addresses": .object(addresses)])
     }
 
     func list(_ request: Request, _ ctx: StratusContext, detail: Bool) async throws -> Response {
@@ -224,6 +250,23 @@ struct ServerRoutes {
             query.changesBefore = ComputeTime.stamp(d)
         }
         query.image = request.query("image")
+        if ctx.atLeast(75) {
+            var known: Set<String> = [
+                "reservation_id", "name", "status", "image", "flavor", "ip", "changes-since", "all_tenants", "ip6", "tags", "tags-any",
+                "not-tags", "not-tags-any", "changes-before", "locked", "availability_zone", "config_drive", "key_name", "created_at",
+                "launched_at", "terminated_at", "power_state", "task_state", "vm_state", "progress", "user_id", "hostname", "limit", "marker",
+                "sort_key", "sort_dir", "host", "node", "project_id", "tenant_id", "deleted", "soft_deleted", "uuid", "launch_index",
+                "kernel_id", "ramdisk_id", "description", "locked_by", "root_device_name", "access_ip_v4", "access_ip_v6",
+                "auto_disk_config", "display_name", "image_ref", "display_description", "created", "updated",
+            ]
+            if !ctx.atLeast(90) { known.remove("hostname") }
+            if let unknown = request.queryItems.map(\.0).first(where: { !known.contains($0) }) {
+                throw ComputeError.badRequest(
+                    "Invalid input for query parameters \(unknown). Value: \(request.query(unknown) ?? ""). Additional properties are not allowed ('\(unknown)' was unexpected)"
+                )
+            }
+        }
+        let reservation = request.query("reservation_id")
         if admin { query.host = request.query("host") }
         let page = try ComputeHTTP.page(request)
         var servers = try await ServerLookup(service: service).list(query, buildRequests: !query.deleted)
@@ -233,6 +276,7 @@ struct ServerRoutes {
         let tags = request.query("tags").map { $0.split(separator: ",").map(String.init) }
         let tagsAny = request.query("tags-any").map { $0.split(separator: ",").map(String.init) }
         servers = servers.filter { i in
+            if let reservation, i.reservationId != reservation { return false }
             if let taskStates, !taskStates.contains(i.taskState ?? "") { return false }
             if let nameRegex, (try? nameRegex.firstMatch(in: i.displayName)) == nil { return false }
             if let flavor, ServerView.object(i.flavor)["flavorid"]?.stringValue != flavor { return false }
@@ -293,7 +337,7 @@ struct ServerRoutes {
                 updated = try await db.read { sql in try await InstanceStore().find(id, in: sql) } ?? i
             }
         }
-        return .json(["server": view(request, ctx).full(updated, fault: fault)])
+        return .json(["server": view(request, ctx).updated(updated, fault: fault)])
     }
 
     func delete(_ request: Request, _ ctx: StratusContext) async throws -> Response {

@@ -43,7 +43,9 @@ struct ServerView {
         ]
         if ["ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING"].contains(status) { s["progress"] = .int(0) }
         let imageLinks: JSON = [["rel": "bookmark", "href": .string("\(base)/images/\(i.imageRef)")]]
-        s["image"] = i.imageRef.isEmpty ? "" : .object(["id": .string(i.imageRef), "links": imageLinks])
+        var image: [String: JSON] = ["id": .string(i.imageRef), "links": imageLinks]
+        if ctx.atLeast(98) { image["properties"] = .object([:]) }
+        s["image"] = i.imageRef.isEmpty ? "" : .object(image)
         let flavor = Self.object(i.flavor)
         if ctx.atLeast(47) {
             var f: [String: JSON] = [
@@ -89,6 +91,30 @@ struct ServerView {
             if extended || fault.code != 500 { f["details"] = .string(fault.details) }
             s["fault"] = .object(f)
         }
+        return .object(s)
+    }
+
+    /// One server's show (and, from 2.75, update) answer: the full view and its `server_groups` (2.71).
+    func single(_ i: Instance, fault: (code: Int, message: String, details: String, created: String)?) -> JSON {
+        guard ctx.atLeast(71), case .object(var s) = full(i, fault: fault) else { return full(i, fault: fault) }
+        s["server_groups"] = []
+        return .object(s)
+    }
+
+    /// The `PUT /servers/{id}` answer before 2.75: the reduced view of nova's update.
+    func updated(_ i: Instance, fault: (code: Int, message: String, details: String, created: String)?) -> JSON {
+        guard !ctx.atLeast(75), case .object(let all) = single(i, fault: fault) else { return single(i, fault: fault) }
+        let kept: Set<String> = [
+            "id", "name", "status", "tenant_id", "user_id", "created", "updated", "hostId", "accessIPv4", "accessIPv6", "addresses", "image",
+            "flavor", "metadata", "links", "OS-DCF:diskConfig", "progress", "fault", "locked", "description", "tags", "trusted_image_certificates",
+            "server_groups", "locked_reason",
+        ]
+        var s = all.filter { kept.contains($0.key) }
+        var reduced: [String: JSON] = [:]
+        for (net, ips) in all["addresses"]?.objectValue ?? [:] {
+            reduced[net] = .array((ips.arrayValue ?? []).map { ["version": $0["version"] ?? 4, "addr": $0["addr"] ?? ""] })
+        }
+        s["addresses"] = .object(reduced)
         return .object(s)
     }
 

@@ -98,7 +98,7 @@ struct BootRequest: Sendable, Equatable {
             throw OpenStackError(.badRequest, "Block device mappings with a volume are not supported: this cloud has no volume service.")
         }
         var r = BootRequest(name: name, imageRef: try string(body, "imageRef") ?? "", flavorRef: flavorRef)
-        if r.imageRef.isEmpty { throw OpenStackError(.badRequest, "Invalid input for field/attribute imageRef. Value: . '' is not a 'uuid'") }
+        if r.imageRef.isEmpty { throw OpenStackError(.badRequest, "Missing imageRef attribute") }
         if let slash = r.imageRef.lastIndex(of: "/") { r.imageRef = String(r.imageRef[r.imageRef.index(after: slash)...]) }
         r.networks = try parseNetworks(body["networks"], minor: minor)
         if let groups = body["security_groups"] {

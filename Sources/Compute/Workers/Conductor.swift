@@ -58,13 +58,19 @@ struct Conductor: Sendable {
         )
         let now = ComputeTime.now()
         guard let host = choice.host else {
-            try await noValidHost(instance, first: first, message: choice.error ?? "No valid host was found. ")
+            try await noValidHost(
+                instance,
+                first: first,
+                message: choice.error ?? "No valid host was found. ",
+                requestID: p["request_id"]?.stringValue ?? ""
+            )
             return
         }
         let (cell, db) = try await service.primaryCell()
         if first {
             instance.host = host
             instance.node = choice.node
+            if instance.availabilityZone == nil { instance.availabilityZone = service.settings.availabilityZone }
             instance.taskState = TaskState.spawning.rawValue
             let placed = instance
             let requestID = p["request_id"]?.stringValue ?? ""
@@ -118,7 +124,7 @@ struct Conductor: Sendable {
     }
 
     /// nova's NoValidHost: the server goes to cell0 (first build) or stays in its cell, in ERROR with the fault.
-    func noValidHost(_ i: Instance, first: Bool, message: String) async throws {
+    func noValidHost(_ i: Instance, first: Bool, message: String, requestID: String) async throws {
         let now = ComputeTime.now()
         let uuid = i.uuid
         if first {
@@ -129,6 +135,27 @@ struct Conductor: Sendable {
             let record = errored
             try await db.write { sql in
                 _ = try await InstanceStore().insert(record, in: sql)
+                if try await ActionStore().latest(uuid, action: "create", in: sql) == nil {
+                    try await ActionStore().start(
+                        uuid,
+                        action: "create",
+                        requestID: requestID,
+                        project: record.projectId,
+                        user: record.userId,
+                        now: record.createdAt,
+                        in: sql
+                    )
+                    try await ActionStore().record(
+                        uuid,
+                        action: "create",
+                        event: "conductor_schedule_and_build_instances",
+                        host: nil,
+                        failed: true,
+                        start: record.createdAt,
+                        now: now,
+                        in: sql
+                    )
+                }
                 if try await InstanceStore().faults([uuid], in: sql)[uuid] == nil {
                     try await InstanceStore().addFault(uuid, code: 500, message: message, details: message, now: now, in: sql)
                 }

@@ -49,4 +49,6 @@ enum ComputeModule: ServiceModule {
     }
 }
 
-extension ComputeService: RunningService {}
+extension ComputeService: RunningService {
+    func ready() async { await computeHostReady() }
+}

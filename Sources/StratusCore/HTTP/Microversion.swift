@@ -107,9 +107,12 @@ public struct MicroversionRange: Sendable {
 public struct MicroversionMiddleware: RouterMiddleware {
     public typealias Context = StratusContext
     let range: MicroversionRange
+    /// Paths answered without negotiating (nova's versions root carries no version headers).
+    let exempt: Set<String>
 
-    public init(_ range: MicroversionRange) {
+    public init(_ range: MicroversionRange, exempt: Set<String> = []) {
         self.range = range
+        self.exempt = exempt
     }
 
     public func handle(
@@ -119,6 +122,7 @@ public struct MicroversionMiddleware: RouterMiddleware {
     )
         async throws -> Response
     {
+        if exempt.contains(request.uri.path) { return try await next(request, context) }
         var context = context
         let version = try range.negotiate(request.headers)
         context.microversion = version

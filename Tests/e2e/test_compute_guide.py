@@ -472,7 +472,7 @@ def test_server_walkthrough(cloud, node, tmp_path):
     assert listed[0]["Networks"] == {"selfservice": [ip]}
 
     # nova told neutron and placement: one bound port on the compute host, one allocation
-    [port] = cli(one, "port", "list", "--server", server["id"], "--long")
+    [port] = cli(one, "port", "list", "--device-id", server["id"])
     shown_port = cli(one, "port", "show", port["ID"])
     assert shown_port["device_owner"] == "compute:nova" and shown_port["binding_host_id"] == COMPUTE_HOST
     assert shown_port["status"] == "ACTIVE" and shown_port["fixed_ips"][0]["ip_address"] == ip

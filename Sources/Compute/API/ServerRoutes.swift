@@ -269,12 +269,24 @@ struct ServerRoutes {
         let reservation = request.query("reservation_id")
         if admin { query.host = request.query("host") }
         let page = try ComputeHTTP.page(request)
-        var servers = try await ServerLookup(service: service).list(query, buildRequests: !query.deleted)
+        let limit = min(page.limit ?? 1000, 1000)
         let nameRegex = try request.query("name").map { try Regex($0) }
         let flavor = request.query("flavor")
         let ip = request.query("ip")
         let tags = request.query("tags").map { $0.split(separator: ",").map(String.init) }
         let tagsAny = request.query("tags-any").map { $0.split(separator: ",").map(String.init) }
+        // Without filters SQL cannot apply, the page is cut in SQL (keyset from the marker's row).
+        let sqlPage = reservation == nil && taskStates == nil && nameRegex == nil && flavor == nil && ip == nil && tags == nil && tagsAny == nil
+        if sqlPage {
+            query.limit = limit + 1
+            if let marker = page.marker {
+                guard let (m, _) = try await ServerLookup(service: service).find(marker) else {
+                    throw ComputeError.badRequest("marker [\(marker)] not found")
+                }
+                query.after = (m.createdAt, m.uuid)
+            }
+        }
+        var servers = try await ServerLookup(service: service).list(query, buildRequests: !query.deleted)
         servers = servers.filter { i in
             if let reservation, i.reservationId != reservation { return false }
             if let taskStates, !taskStates.contains(i.taskState ?? "") { return false }
@@ -292,11 +304,10 @@ struct ServerRoutes {
             if let tagsAny, own.isDisjoint(with: tagsAny) { return false }
             return true
         }
-        if let marker = page.marker {
+        if !sqlPage, let marker = page.marker {
             guard let at = servers.firstIndex(where: { $0.uuid == marker }) else { throw ComputeError.badRequest("marker [\(marker)] not found") }
             servers = Array(servers[(at + 1)...])
         }
-        let limit = min(page.limit ?? 1000, 1000)
         let more = servers.count > limit
         servers = Array(servers.prefix(limit))
         let v = view(request, ctx)

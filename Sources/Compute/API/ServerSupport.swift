@@ -49,12 +49,11 @@ struct ServerLookup {
         if buildRequests, query.host == nil, query.changesSince == nil {
             let pending = try await service.api.read { sql in try await CellStore().buildRequests(project: query.project, in: sql) }
             let known = Set(out.map(\.uuid))
-            out += pending.compactMap(Instance.decoded).filter { i in
-                !known.contains(i.uuid) && (query.vmStates == nil || query.vmStates!.contains(i.vmState))
-                    && (query.image == nil || query.image == i.imageRef)
-            }
+            out += pending.compactMap(Instance.decoded).filter { !known.contains($0.uuid) && query.matches($0) }
         }
-        return out.sorted { ($0.createdAt, $0.id, $0.uuid) > ($1.createdAt, $1.id, $1.uuid) }
+        out.sort { ($0.createdAt, $0.uuid) > ($1.createdAt, $1.uuid) }
+        if let n = query.limit, out.count > n { out.removeLast(out.count - n) }
+        return out
     }
 
     func faults(_ instances: [Instance]) async throws -> [String: Fault] {

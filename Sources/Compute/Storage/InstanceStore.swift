@@ -83,6 +83,20 @@ struct InstanceQuery: Sendable {
     var changesSince: String? = nil
     var changesBefore: String? = nil
     var uuids: [String]? = nil
+    /// At most this many rows, newest first.
+    var limit: Int? = nil
+    /// Only rows after this one in the list's order (created_at, then uuid, descending).
+    var after: (createdAt: String, uuid: String)? = nil
+
+    /// Whether a record passes the query's conditions (for build requests, which are not in SQL).
+    func matches(_ i: Instance) -> Bool {
+        if let p = project, i.projectId != p { return false }
+        if let v = vmStates, !v.contains(i.vmState) { return false }
+        if let h = host, i.host != h { return false }
+        if let im = image, i.imageRef != im { return false }
+        if let a = after, (i.createdAt, i.uuid) >= (a.createdAt, a.uuid) { return false }
+        return true
+    }
 }
 
 /// The instances, faults and actions of one cell database.
@@ -109,7 +123,16 @@ struct InstanceStore: Sendable {
         if let c = q.changesSince { s = s.where("updated_at", .greaterThanOrEqual, c) }
         if let c = q.changesBefore { s = s.where("updated_at", .lessThanOrEqual, c) }
         if let u = q.uuids { s = s.where("uuid", .in, u) }
-        return try await s.orderBy("created_at", .descending).orderBy("id", .descending).all().map { try $0.decode(Instance.self) }
+        if let a = q.after {
+            s = s.where { w in
+                w.where("created_at", .lessThan, a.createdAt).orWhere { inner in
+                    inner.where("created_at", .equal, a.createdAt).where("uuid", .lessThan, a.uuid)
+                }
+            }
+        }
+        s = s.orderBy("created_at", .descending).orderBy("uuid", .descending)
+        if let n = q.limit { s = s.limit(n) }
+        return try await s.all().map { try $0.decode(Instance.self) }
     }
 
     /// Changes columns of a live instance, when its task state is one of `expecting` (nova's

@@ -104,7 +104,9 @@ struct ServerRoutes {
                     accessIpV4: boot.accessIPv4,
                     accessIpV6: boot.accessIPv6,
                     tags: JSON.array(boot.tags.map { .string($0) }).serialized(),
-                    request: requestJSON.serialized()
+                    request: requestJSON.serialized(),
+                    vcpus: flavor.vcpus,
+                    memoryMb: flavor.memoryMb
                 )
             )
         }

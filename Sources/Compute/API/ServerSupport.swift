@@ -149,16 +149,23 @@ struct QuotaCheck {
     }
 
     func usage(project: String) async throws -> (instances: Int, cores: Int, ram: Int) {
-        let servers = try await ServerLookup(service: service).list(InstanceQuery(project: project), buildRequests: true)
-        var cores = 0
-        var ram = 0
-        for s in servers {
-            let f = ServerView.object(s.flavor)
-            cores += Int(f["vcpus"]?.intValue ?? 0)
-            ram += Int(f["memory_mb"]?.intValue ?? 0)
+        var (count, cores, ram) = (0, 0, 0)
+        for (_, db) in try await service.allCells() {
+            let u = try await db.read { sql in try await InstanceStore().usage(project: project, in: sql) }
+            count += u.instances
+            cores += u.cores
+            ram += u.ram
+        }
+        let pending = try await service.api.read { sql in try await CellStore().buildRequests(project: project, in: sql) }.compactMap(
+            Instance.decoded
+        )
+        for s in pending {
+            count += 1
+            cores += Int(s.vcpus)
+            ram += Int(s.memoryMb)
         }
         if service.settings.countFromPlacement, let usages = try? await placementUsages(project: project) { (cores, ram) = usages }
-        return (servers.count, cores, ram)
+        return (count, cores, ram)
     }
 
     func placementUsages(project: String) async throws -> (Int, Int)? {

@@ -109,7 +109,8 @@ enum ComputeMigrations {
                         updated_at VARCHAR(32), deleted_at VARCHAR(32), deleted INTEGER NOT NULL DEFAULT 0,
                         launch_index INTEGER NOT NULL, reservation_id VARCHAR(255) NOT NULL, network_info TEXT NOT NULL,
                         security_groups TEXT NOT NULL, access_ip_v4 VARCHAR(64), access_ip_v6 VARCHAR(64),
-                        locked BOOLEAN NOT NULL DEFAULT FALSE, tags TEXT NOT NULL, request TEXT NOT NULL
+                        locked BOOLEAN NOT NULL DEFAULT FALSE, tags TEXT NOT NULL, request TEXT NOT NULL,
+                        vcpus INTEGER NOT NULL DEFAULT 0, memory_mb INTEGER NOT NULL DEFAULT 0
                     )
                     """,
                     "CREATE INDEX instances_project ON instances (project_id, deleted)",

@@ -40,12 +40,15 @@ struct Instance: Sendable, Codable, Equatable {
     var locked: Bool = false
     var tags: String
     var request: String
+    /// The flavor's VCPU and MEMORY_MB, as columns so quota usage is one SQL sum.
+    var vcpus: Int64 = 0
+    var memoryMb: Int64 = 0
 
     static let columns = [
         "id", "uuid", "project_id", "user_id", "display_name", "display_description", "hostname", "image_ref", "flavor", "key_name",
         "key_data", "user_data", "metadata", "vm_state", "task_state", "power_state", "host", "node", "availability_zone", "launched_at",
         "terminated_at", "created_at", "updated_at", "deleted_at", "deleted", "launch_index", "reservation_id", "network_info",
-        "security_groups", "access_ip_v4", "access_ip_v6", "locked", "tags", "request",
+        "security_groups", "access_ip_v4", "access_ip_v6", "locked", "tags", "request", "vcpus", "memory_mb",
     ]
 
     /// The record as a build request stores it.
@@ -68,7 +71,7 @@ struct Instance: Sendable, Codable, Equatable {
             SQLBind(taskState), SQLBind(powerState), SQLBind(host), SQLBind(node), SQLBind(availabilityZone), SQLBind(launchedAt),
             SQLBind(terminatedAt), SQLBind(createdAt), SQLBind(updatedAt), SQLBind(deletedAt), SQLBind(deleted), SQLBind(launchIndex),
             SQLBind(reservationId), SQLBind(networkInfo), SQLBind(securityGroups), SQLBind(accessIpV4), SQLBind(accessIpV6), SQLBind(locked),
-            SQLBind(tags), SQLBind(request),
+            SQLBind(tags), SQLBind(request), SQLBind(vcpus), SQLBind(memoryMb),
         ]
     }
 }
@@ -107,6 +110,17 @@ struct InstanceStore: Sendable {
         if let existing = try await find(i.uuid, in: sql) { return existing }
         try await sql.insert(into: "instances").columns(Array(Instance.columns.dropFirst())).values(i.binds).run()
         return try await find(i.uuid, in: sql)!
+    }
+
+    /// A project's live instances, VCPUs and MB of RAM (nova's quota usage count).
+    func usage(project: String, in sql: any SQLDatabase) async throws -> (instances: Int, cores: Int, ram: Int) {
+        let row = try await sql.select().column(SQLRaw("COUNT(*) AS n")).column(SQLRaw("COALESCE(SUM(vcpus), 0) AS cores"))
+            .column(SQLRaw("COALESCE(SUM(memory_mb), 0) AS ram")).from("instances").where("project_id", .equal, project)
+            .where("deleted", .equal, 0).first()
+        return (
+            try row?.decode(column: "n", as: Int.self) ?? 0, try row?.decode(column: "cores", as: Int.self) ?? 0,
+            try row?.decode(column: "ram", as: Int.self) ?? 0
+        )
     }
 
     func find(_ uuid: String, in sql: any SQLDatabase) async throws -> Instance? {

@@ -79,17 +79,19 @@ public enum ComputeCells {
         }
     }
 
-    /// Maps every compute host of every cell that is not mapped yet; returns (cell uuid, host) pairs.
-    public static func discoverHosts(_ api: Database, logger: Logger) async throws -> [(cell: String, host: String)] {
+    /// Maps every compute host of every cell that is not mapped yet; returns what it mapped:
+    /// (cell uuid, host, the host's compute node uuid, which nova's --verbose prints).
+    public static func discoverHosts(_ api: Database, logger: Logger) async throws -> [(cell: String, host: String, node: String)] {
         let cells = try await api.read { sql in try await CellStore().cells(in: sql) }
-        var mapped: [(String, String)] = []
+        var mapped: [(String, String, String)] = []
         for cell in cells where cell.uuid != CellStore.cell0UUID {
             let db = try await Database.open(DatabaseURL(cell.databaseConnection), maxPoolSize: 2, logger: logger)
-            let hosts = try await db.read { sql in try await ServiceStore().nodes(in: sql).map(\.host) }
+            let nodes = try await db.read { sql in try await ServiceStore().nodes(in: sql) }
             await db.close()
-            for host in Set(hosts).sorted() {
-                let added = try await api.write { sql in try await CellStore().mapHost(host, cell: cell.id, now: ComputeTime.now(), in: sql) }
-                if added { mapped.append((cell.uuid, host)) }
+            var seen: Set<String> = []
+            for node in nodes.sorted(by: { $0.host < $1.host }) where seen.insert(node.host).inserted {
+                let added = try await api.write { sql in try await CellStore().mapHost(node.host, cell: cell.id, now: ComputeTime.now(), in: sql) }
+                if added { mapped.append((cell.uuid, node.host, node.uuid)) }
             }
         }
         return mapped

@@ -125,6 +125,13 @@ public struct TaskQueue: Sendable {
         return true
     }
 
+    /// Hands back, at once, the running tasks of `queue` that anyone but `owner` holds (a worker
+    /// that restarted under a new identity gives up what its previous life held).
+    public func release(queue: String, except owner: String, in sql: any SQLDatabase) async throws {
+        try await sql.update("stratus_tasks").set("state", to: "queued").set("owner", to: SQLLiteral.null).set("lease_until", to: SQLLiteral.null)
+            .where("queue", .equal, queue).where("state", .equal, "running").where("owner", .notEqual, owner).run()
+    }
+
     /// Removes a task (its result was read).
     public func delete(_ id: String, in sql: any SQLDatabase) async throws {
         try await sql.delete(from: "stratus_tasks").where("id", .equal, id).run()

@@ -18,7 +18,9 @@ struct AgentRoutes {
         routes.post("/v2.1/stratus-agent/tasks/:id/result") { request, ctx in try await result(request, ctx) }
     }
 
-    static func owner(_ host: String) -> String { "nova-compute@\(host)" }
+    /// A lease owner: the host and the agent's identity for this run (`agent`, a uuid it makes at
+    /// start), so a restarted agent does not keep its previous life's leases alive.
+    static func owner(_ host: String, _ agent: String?) -> String { "nova-compute@\(host)#\(agent ?? "")" }
 
     /// The cell a host belongs to: its mapping's, else the first cell (before discover_hosts).
     func cell(for host: String) async throws -> Database {
@@ -67,6 +69,14 @@ struct AgentRoutes {
             )
             return (s, try await ServiceStore().saveNode(n, now: now, in: sql))
         }
+        // The agent restarted (or another took the host over): what its previous life held goes back on the queue now.
+        if let agent = body["agent"]?.stringValue {
+            let api = service.api
+            try await api.write { sql in
+                try await TaskQueue(dialect: api.dialect).release(queue: "compute:\(host)", except: Self.owner(host, agent), in: sql)
+            }
+            service.signal.notify("compute:\(host)")
+        }
         var out: [String: JSON] = ["service": ["id": .int(s.id), "uuid": .string(s.uuid), "disabled": .bool(s.disabled)]]
         if let n { out["node"] = ["uuid": .string(n.uuid), "hypervisor_hostname": .string(n.hypervisorHostname)] }
         return .json(.object(out), status: .created)
@@ -88,8 +98,13 @@ struct AgentRoutes {
         let lease = service.settings.leaseSeconds
         try await api.write { sql in
             let queue = TaskQueue(dialect: api.dialect)
-            let held = try await queue.held(queue: "compute:\(host)", owner: Self.owner(host), in: sql)
-            try await queue.renew(held.map(\.id), owner: Self.owner(host), until: Date().timeIntervalSince1970 + lease, in: sql)
+            let held = try await queue.held(queue: "compute:\(host)", owner: Self.owner(host, request.query("agent")), in: sql)
+            try await queue.renew(
+                held.map(\.id),
+                owner: Self.owner(host, request.query("agent")),
+                until: Date().timeIntervalSince1970 + lease,
+                in: sql
+            )
         }
         return .json(["service": ["id": .int(s.id), "uuid": .string(s.uuid), "disabled": .bool(s.disabled)]])
     }
@@ -106,7 +121,9 @@ struct AgentRoutes {
             let claimed = try await api.write { sql -> [TaskQueue.Entry] in
                 let queue = TaskQueue(dialect: api.dialect)
                 var out: [TaskQueue.Entry] = []
-                while out.count < 32, let t = try await queue.claim(queue: queueName, owner: Self.owner(host), lease: lease, in: sql) {
+                while out.count < 32,
+                    let t = try await queue.claim(queue: queueName, owner: Self.owner(host, request.query("agent")), lease: lease, in: sql)
+                {
                     out.append(t)
                 }
                 return out
@@ -133,7 +150,8 @@ struct AgentRoutes {
         guard let host = request.query("host") else { throw ComputeError.badRequest("host is required") }
         let body = try await request.jsonBody(limit: ctx.bodyLimit)
         let api = service.api
-        guard let task = try await api.read({ sql in try await TaskQueue(dialect: api.dialect).find(id, in: sql) }), task.owner == Self.owner(host),
+        guard let task = try await api.read({ sql in try await TaskQueue(dialect: api.dialect).find(id, in: sql) }),
+            task.owner == Self.owner(host, request.query("agent")),
             task.state == "running"
         else {
             // Taken over or finished already: the outcome of a stale worker is not applied twice.
@@ -147,7 +165,7 @@ struct AgentRoutes {
         )
         try await api.write { sql in
             let queue = TaskQueue(dialect: api.dialect)
-            if try await queue.finish(id, owner: Self.owner(host), failed: false, result: .object([:]), in: sql) {
+            if try await queue.finish(id, owner: Self.owner(host, request.query("agent")), failed: false, result: .object([:]), in: sql) {
                 try await queue.delete(id, in: sql)
             }
         }

@@ -114,8 +114,9 @@ struct InstanceStore: Sendable {
 
     /// A project's live instances, VCPUs and MB of RAM (nova's quota usage count).
     func usage(project: String, in sql: any SQLDatabase) async throws -> (instances: Int, cores: Int, ram: Int) {
-        let row = try await sql.select().column(SQLRaw("COUNT(*) AS n")).column(SQLRaw("COALESCE(SUM(vcpus), 0) AS cores"))
-            .column(SQLRaw("COALESCE(SUM(memory_mb), 0) AS ram")).from("instances").where("project_id", .equal, project)
+        // SUM of a BIGINT is NUMERIC on PostgreSQL: cast it back.
+        let row = try await sql.select().column(SQLRaw("COUNT(*) AS n")).column(SQLRaw("CAST(COALESCE(SUM(vcpus), 0) AS BIGINT) AS cores"))
+            .column(SQLRaw("CAST(COALESCE(SUM(memory_mb), 0) AS BIGINT) AS ram")).from("instances").where("project_id", .equal, project)
             .where("deleted", .equal, 0).first()
         return (
             try row?.decode(column: "n", as: Int.self) ?? 0, try row?.decode(column: "cores", as: Int.self) ?? 0,

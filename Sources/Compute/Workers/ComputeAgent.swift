@@ -13,6 +13,8 @@ public struct ComputeAgent: Sendable {
     let clients: ComputeClients
     let driver: any ComputeDriver
     let logger: Logger
+    /// This run's identity on the agent channel (leases are held in its name).
+    let agent = UUID().uuidString.lowercased()
 
     public init(config: Config, logger: Logger) throws {
         settings = try ComputeSettings(config: config)
@@ -48,7 +50,7 @@ public struct ComputeAgent: Sendable {
     func register() async throws -> (String, String) {
         let r = settings
         let body: JSON = [
-            "host": .string(host), "binary": "nova-compute", "topic": "compute",
+            "host": .string(host), "binary": "nova-compute", "topic": "compute", "agent": .string(agent),
             "node": [
                 "hypervisor_hostname": .string(host), "vcpus": .int(Int64(driver.resources.vcpus)),
                 "memory_mb": .int(Int64(driver.resources.memoryMB)),
@@ -110,7 +112,7 @@ public struct ComputeAgent: Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(settings.reportInterval))
             do {
-                let r = try await clients.compute.send(.put, "/stratus-agent/services/\(service)/heartbeat?host=\(host)")
+                let r = try await clients.compute.send(.put, "/stratus-agent/services/\(service)/heartbeat?host=\(host)&agent=\(agent)")
                 if r.status != 200 { logger.warning("heartbeat of \(host) answered \(r.status)") }
             } catch {
                 logger.warning("heartbeat of \(host) failed: \(error)")
@@ -123,7 +125,7 @@ public struct ComputeAgent: Sendable {
             while !Task.isCancelled {
                 let tasks: [JSON]
                 do {
-                    let r = try await clients.compute.send(.get, "/stratus-agent/tasks?host=\(host)&wait=5")
+                    let r = try await clients.compute.send(.get, "/stratus-agent/tasks?host=\(host)&agent=\(agent)&wait=5")
                     tasks = r.json?["tasks"]?.arrayValue ?? []
                     if r.status != 200 { try await Task.sleep(for: .seconds(1)) }
                 } catch {
@@ -188,7 +190,7 @@ public struct ComputeAgent: Sendable {
             do {
                 _ = try await clients.compute.send(
                     .post,
-                    "/stratus-agent/tasks/\(id)/result?host=\(host)",
+                    "/stratus-agent/tasks/\(id)/result?host=\(host)&agent=\(agent)",
                     json: ["failed": .bool(failed), "result": .object(result)]
                 )
                 return

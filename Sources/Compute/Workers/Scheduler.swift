@@ -129,9 +129,15 @@ struct Scheduler: Sendable {
                 "allocations": option.request["allocations"] ?? [:], "project_id": spec["project_id"] ?? "", "user_id": spec["user_id"] ?? "",
                 "consumer_generation": .null,
             ]
-            let r = try await placement.send(.put, "/allocations/\(uuid)", json: claim, microversion: ("placement", "1.36"))
-            if r.status == 204 { return ["host": .string(option.host), "node": .string(option.node)] }
-            if r.status != 409 { throw OpenStackError(.serviceUnavailable, "Placement answered \(r.status) to the claim.") }
+            // A concurrent claim on the same provider moved its generation: nova retries the claim.
+            for attempt in 0..<10 {
+                let r = try await placement.send(.put, "/allocations/\(uuid)", json: claim, microversion: ("placement", "1.36"))
+                if r.status == 204 { return ["host": .string(option.host), "node": .string(option.node)] }
+                if r.status != 409 { throw OpenStackError(.serviceUnavailable, "Placement answered \(r.status) to the claim.") }
+                let code = r.json?["errors"]?.arrayValue?.first?["code"]?.stringValue
+                guard code == "placement.concurrent_update", attempt < 9 else { break }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 5...50)))
+            }
         }
         return ["error": "No valid host was found. There are not enough hosts available."]
     }

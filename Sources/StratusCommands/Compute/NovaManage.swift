@@ -162,8 +162,8 @@ struct NovaManage: AsyncParsableCommand {
                     print("Getting computes from cell '\(c.name ?? "")': \(c.uuid)")
                     let hosts = mapped.filter { $0.cell == c.uuid }
                     for h in hosts {
-                        print("Checking host mapping for compute host '\(h.host)': \(c.uuid)")
-                        print("Creating host mapping for compute host '\(h.host)': \(c.uuid)")
+                        print("Checking host mapping for compute host '\(h.host)': \(h.node)")
+                        print("Creating host mapping for compute host '\(h.host)': \(h.node)")
                     }
                     print("Found \(hosts.count) unmapped computes in cell: \(c.uuid)")
                 }
@@ -187,6 +187,8 @@ struct NovaManage: AsyncParsableCommand {
 /// nova-manage's masking of secrets in URLs (`****` for the password).
 enum Masking {
     static func url(_ text: String) -> String {
+        // Python's urlunparse drops an empty authority: nova shows cell0's `none:///` as `none:/`.
+        if text.hasSuffix(":///") { return String(text.dropLast(2)) }
         guard let scheme = text.range(of: "://"), let at = text.range(of: "@", range: scheme.upperBound..<text.endIndex) else { return text }
         let userinfo = text[scheme.upperBound..<at.lowerBound]
         guard let colon = userinfo.firstIndex(of: ":") else { return text }
@@ -200,11 +202,17 @@ enum Table {
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
         let line = "+" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "+") + "+"
+        // prettytable's centring: odd leftovers go right of odd-length text, left of even-length text.
+        func centered(_ text: String, _ width: Int) -> String {
+            let excess = width - text.count
+            var left = excess / 2
+            var right = excess / 2
+            if excess % 2 == 1 { if text.count % 2 == 1 { right += 1 } else { left += 1 } }
+            return String(repeating: " ", count: left) + text + String(repeating: " ", count: right)
+        }
         func row(_ cells: [String]) -> String {
             "|"
-                + cells.enumerated().map { " " + $0.element + String(repeating: " ", count: widths[$0.offset] - $0.element.count) + " " }.joined(
-                    separator: "|"
-                ) + "|"
+                + cells.enumerated().map { " " + centered($0.element, widths[$0.offset]) + " " }.joined(separator: "|") + "|"
         }
         return ([line, row(header), line] + rows.map(row) + [line]).joined(separator: "\n")
     }
@@ -225,41 +233,32 @@ struct NovaStatus: AsyncParsableCommand {
                 defer { Task { await api.close() } }
                 let cells = try await ComputeCells.cells(api)
                 let hasCell0 = cells.contains { $0.uuid == "00000000-0000-0000-0000-000000000000" }
-                var results: [(String, String, String?)] = []
-                if !hasCell0 || cells.count < 2 {
-                    results.append(
-                        ("Cells v2", "Failure", "No cell mappings found. Run command 'nova-manage cell_v2 simple_cell_setup' and then retry.")
-                    )
-                } else {
-                    results.append(("Cells v2", "Success", nil))
-                }
-                results.append(("Placement API", "Success", nil))
-                results.append(("Cinder API", "Success", nil))
-                results.append(("Policy File JSON to YAML Migration", "Success", nil))
-                results.append(("Older than N-1 computes", "Success", nil))
-                results.append(("hw_machine_type unset", "Success", nil))
-                if conf.bool("service_user", "send_service_user_token") {
-                    results.append(("Service User Token Configuration", "Success", nil))
-                } else {
-                    results.append(
-                        (
-                            "Service User Token Configuration", "Failure",
-                            "Service user token configuration is required for all Nova services. For more details see the following: https://docs.openstack.org/nova/latest/admin/configuration/service-user-token.html"
+                var results: [UpgradeCheck.Result] = []
+                results.append(
+                    !hasCell0 || cells.count < 2
+                        ? .init(
+                            name: "Cells v2",
+                            code: .failure,
+                            details: "No cell mappings found. Run command 'nova-manage cell_v2 simple_cell_setup' and then retry."
                         )
-                    )
+                        : .init(name: "Cells v2", code: .success)
+                )
+                for name in ["Placement API", "Cinder API", "Policy File JSON to YAML Migration", "Older than N-1 computes", "hw_machine_type unset"]
+                {
+                    results.append(.init(name: name, code: .success))
                 }
-                var lines = [
-                    "+" + String(repeating: "-", count: 39) + "+", "| Upgrade Check Results                 |",
-                    "+" + String(repeating: "=", count: 39) + "+",
-                ]
-                for (name, result, details) in results {
-                    lines.append("| Check: \(name)")
-                    lines.append("| Result: \(result)")
-                    lines.append("| Details: \(details ?? "None")")
-                    lines.append("+" + String(repeating: "-", count: 39) + "+")
-                }
-                print(lines.joined(separator: "\n"))
-                if results.contains(where: { $0.1 == "Failure" }) { throw ExitCode(2) }
+                results.append(
+                    conf.bool("service_user", "send_service_user_token")
+                        ? .init(name: "Service User Token Configuration", code: .success)
+                        : .init(
+                            name: "Service User Token Configuration",
+                            code: .failure,
+                            details:
+                                "Service user token configuration is required for all Nova services. For more details see the following: https://docs.openstack.org/nova/latest/admin/configuration/service-user-token.html"
+                        )
+                )
+                print(UpgradeCheck.table(results))
+                if results.contains(where: { $0.code == .failure }) { throw ExitCode(2) }
             }
         }
     }

@@ -104,6 +104,7 @@ public final class ComputeService: Sendable {
         KeypairRoutes(service: self).add(to: &routes)
         ServerRoutes(service: self).add(to: &routes)
         ServerActionRoutes(service: self).add(to: &routes)
+        MetadataRoutes(service: self).add(to: &routes)
         HostRoutes(service: self).add(to: &routes)
         LimitRoutes(service: self).add(to: &routes)
         EventRoutes(service: self).add(to: &routes)

@@ -116,11 +116,31 @@ task_lease_seconds = {LEASE}
         self.procs = {}
 
 
+def wait_until_schedulable(cloud, host, timeout=120):
+    """A compute host takes servers once it is mapped to a cell (the conductor's discovery) and
+    its provider has an inventory in Placement (the agent's report)."""
+    token, _ = API(cloud).issue("admin", cloud.password, project="admin")
+    headers = {"X-Auth-Token": token, "OpenStack-API-Version": "placement 1.36"}
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        mapped = int(cloud.sql_value(f"SELECT COUNT(*) FROM host_mappings WHERE host = '{host}'", service="nova_api") or 0)
+        providers = requests.get(cloud.url("placement") + f"/resource_providers?name={host}", headers=headers, timeout=30).json()
+        providers = providers.get("resource_providers", [])
+        if mapped and providers:
+            inventories = requests.get(cloud.url("placement") + f"/resource_providers/{providers[0]['uuid']}/inventories",
+                                       headers=headers, timeout=30).json().get("inventories", {})
+            if "VCPU" in inventories:
+                return
+        time.sleep(0.5)
+    raise AssertionError(f"compute host {host} never became schedulable")
+
+
 @pytest.fixture(scope="module")
 def workers(cloud):
     w = Workers(cloud)
     w.start("nova-conductor", "worker-conductor")
     w.start("nova-compute", "worker-compute")
+    wait_until_schedulable(cloud, "worker-compute")
     yield w
     w.stop_all()
 

@@ -420,7 +420,9 @@ def test_verify_operation(cloud, node):
     assert failing.returncode == 2, (failing.returncode, failing.stdout, failing.stderr)
     results = dict(re.findall(r"\| Check: (.+?)\s*\|?\n\| Result: (\w+)", failing.stdout))
     assert results["Service User Token Configuration"] == "Failure" and results["Cells v2"] == "Success"
-    assert "Service user token configuration is required for all Nova services." in failing.stdout
+    # oslo.upgradecheck wraps the details at 60 columns inside the table: compare the words.
+    words = " ".join(failing.stdout.replace("|", " ").split())
+    assert "Service user token configuration is required for all Nova services." in words
 
 
 def test_upgrade_check_is_oslo_table(node):
@@ -501,7 +503,9 @@ def test_server_walkthrough(cloud, node, tmp_path):
     gone = requests.get(f"{cloud.url('placement')}/allocations/{server['id']}", headers=headers).json()["allocations"]
     assert gone == {}
     missing = openstack(env, "server", "show", "renamed", check=False)
-    assert missing.returncode == 1 and "No server with a name or ID of 'renamed' exists." in missing.stderr
+    # The CLI looks the name up (GET /servers/renamed, then ?name=renamed) and finds nothing; its
+    # wording depends on the openstackclient release, so only the outcome is asserted.
+    assert missing.returncode == 1 and "renamed" in missing.stderr and ("No Server found" in missing.stderr or "No server with" in missing.stderr)
 
 
 def wait_status(env, name, status, timeout=60):

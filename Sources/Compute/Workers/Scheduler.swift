@@ -113,7 +113,13 @@ struct Scheduler: Sendable {
                 Option(provider: root, host: host.host, node: host.node, request: request, free: [free("MEMORY_MB"), free("VCPU"), free("DISK_GB")])
             )
         }
-        guard !options.isEmpty else { return ["error": "No valid host was found. There are not enough hosts available."] }
+        guard !options.isEmpty else {
+            let count = body["allocation_requests"]?.arrayValue?.count ?? 0
+            service.logger.warning(
+                "no valid host for \(uuid): \(count) allocation candidate(s), \(hosts.count) host(s) passed the filters (enabled, up, mapped, zone, untried)"
+            )
+            return ["error": "No valid host was found. There are not enough hosts available."]
+        }
         let s = service.settings
         let multipliers = [s.ramWeight, s.cpuWeight, s.diskWeight]
         var scores = [Double](repeating: 0, count: options.count)
@@ -135,10 +141,14 @@ struct Scheduler: Sendable {
                 if r.status == 204 { return ["host": .string(option.host), "node": .string(option.node)] }
                 if r.status != 409 { throw OpenStackError(.serviceUnavailable, "Placement answered \(r.status) to the claim.") }
                 let code = r.json?["errors"]?.arrayValue?.first?["code"]?.stringValue
+                service.logger.info(
+                    "claim for \(uuid) on \(option.host) refused: \(code ?? "") \(r.json?["errors"]?.arrayValue?.first?["detail"]?.stringValue ?? "")"
+                )
                 guard code == "placement.concurrent_update", attempt < 9 else { break }
                 try await Task.sleep(for: .milliseconds(Int.random(in: 5...50)))
             }
         }
+        service.logger.warning("no valid host for \(uuid): every claim of \(ranked.count) candidate(s) was refused")
         return ["error": "No valid host was found. There are not enough hosts available."]
     }
 

@@ -8,7 +8,7 @@ Stratus: `stratus all-in-one` (--stratus-bin, $STRATUS_BIN, default the release 
 data dir at a free port offset, SQLite, the admin's token; the admin project's compute and network
 quotas are raised first (os-quota-sets, PUT /v2.0/quotas). Figures:
   (a) boots: --boots N servers (flavor 1 VCPU / 64 MB / 1 GB, one port on a /16 network) created
-      by 16 client threads, each POST /servers then GET /servers/{id} every 50 ms until ACTIVE:
+      by 16 client threads, each POST /servers then GET /servers/{id} every 100 ms until ACTIVE:
       boots/s (N over the wall time) and the p50 / p99 from POST to ACTIVE; run for each N in
       --boots (default 100 and 1000). Every server must reach ACTIVE.
   (b) GET /servers/detail?limit=1000 with --servers servers in the cell (default 10,000): the
@@ -196,7 +196,7 @@ def boots(cloud, n, flavor, image, net):
                 s = nova.ok("GET", f"/servers/{server}")["server"]
                 if s["status"] in ("ACTIVE", "ERROR"):
                     break
-                time.sleep(0.05)
+                time.sleep(0.1)
             with lock:
                 (latencies if s["status"] == "ACTIVE" else failures).append(time.time() - start)
 

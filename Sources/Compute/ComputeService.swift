@@ -105,6 +105,7 @@ public final class ComputeService: Sendable {
         ServerRoutes(service: self).add(to: &routes)
         ServerActionRoutes(service: self).add(to: &routes)
         MetadataRoutes(service: self).add(to: &routes)
+        ExtensionRoutes(service: self).add(to: &routes)
         HostRoutes(service: self).add(to: &routes)
         LimitRoutes(service: self).add(to: &routes)
         EventRoutes(service: self).add(to: &routes)

@@ -940,7 +940,24 @@ def test_multi_create(world, parity):
                  "servers?reservation_id= of the single server")
     parity.equal(len(t.nova.ok("GET", f"/servers?reservation_id={multi_rids.pop()}")["servers"]), 5,
                  "servers?reservation_id= of the five")
+    # sort_key / sort_dir: names ascending, then descending; sorting by host is for admins only.
+    names = [x["name"] for x in t.nova.ok("GET", "/servers?sort_key=display_name&sort_dir=asc")["servers"]]
+    assert names == sorted(names) and len(names) == 6, names
+    names = [x["name"] for x in t.nova.ok("GET", "/servers?sort_key=display_name&sort_dir=desc")["servers"]]
+    assert names == sorted(names, reverse=True), names
+    fault(t.nova.call("GET", "/servers?sort_key=host"), 403, parity, "Only administrators can sort servers by host")
     parity.done()
+
+
+def test_extensions(world):
+    """GET /extensions lists nova's static extensions; one can be shown by alias; an unknown one is 404."""
+    t = world.tenant()
+    extensions = t.nova.ok("GET", "/extensions")["extensions"]
+    aliases = {e["alias"] for e in extensions}
+    assert {"os-keypairs", "os-services", "OS-EXT-SRV-ATTR", "os-server-external-events"} <= aliases
+    assert all(set(e) == {"alias", "name", "description", "links", "namespace", "updated"} for e in extensions)
+    assert t.nova.ok("GET", "/extensions/os-keypairs")["extension"]["alias"] == "os-keypairs"
+    fault(t.nova.call("GET", "/extensions/os-nothing"), 404)
 
 
 def test_no_valid_host(world, parity):

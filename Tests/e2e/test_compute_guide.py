@@ -502,6 +502,13 @@ def test_server_walkthrough(cloud, node, tmp_path):
     assert cli(one, "port", "list", "--device-id", server["id"]) == []
     gone = requests.get(f"{cloud.url('placement')}/allocations/{server['id']}", headers=headers).json()["allocations"]
     assert gone == {}
+    # --min/--max: one request, five servers named <name>-1…5, all ACTIVE; then all deleted.
+    openstack(env, "server", "create", "--flavor", "m1.nano", "--image", "cirros", "--network", "selfservice", "--min", "5", "--max", "5",
+              "--wait", "fleet")
+    fleet = {s["Name"]: s["Status"] for s in cli(env, "server", "list")}
+    assert fleet == {f"fleet-{n}": "ACTIVE" for n in range(1, 6)}, fleet
+    openstack(env, "server", "delete", "--wait", *fleet)
+    assert cli(env, "server", "list") == []
     missing = openstack(env, "server", "show", "renamed", check=False)
     # The CLI looks the name up (GET /servers/renamed, then ?name=renamed) and finds nothing; its
     # wording depends on the openstackclient release, so only the outcome is asserted.

@@ -278,7 +278,14 @@ struct ServerRoutes {
         let tags = request.query("tags").map { $0.split(separator: ",").map(String.init) }
         let tagsAny = request.query("tags-any").map { $0.split(separator: ",").map(String.init) }
         // Without filters SQL cannot apply, the page is cut in SQL (keyset from the marker's row).
-        let sqlPage = reservation == nil && taskStates == nil && nameRegex == nil && flavor == nil && ip == nil && tags == nil && tagsAny == nil
+        let sortKeys = request.uri.queryParameters.getAll("sort_key").map { String($0) }
+        let sortDirs = request.uri.queryParameters.getAll("sort_dir").map { String($0) }
+        for key in sortKeys where ["host", "node"].contains(key) && !admin {
+            throw OpenStackError(.forbidden, "Only administrators can sort servers by \(key)")
+        }
+        let sqlPage =
+            sortKeys.isEmpty && reservation == nil && taskStates == nil && nameRegex == nil && flavor == nil && ip == nil && tags == nil
+            && tagsAny == nil
         if sqlPage {
             query.limit = limit + 1
             if let marker = page.marker {
@@ -306,6 +313,7 @@ struct ServerRoutes {
             if let tagsAny, own.isDisjoint(with: tagsAny) { return false }
             return true
         }
+        if !sortKeys.isEmpty { servers = ServerSort.sorted(servers, keys: sortKeys, directions: sortDirs) }
         if !sqlPage, let marker = page.marker {
             guard let at = servers.firstIndex(where: { $0.uuid == marker }) else { throw ComputeError.badRequest("marker [\(marker)] not found") }
             servers = Array(servers[(at + 1)...])
@@ -381,5 +389,46 @@ enum Hostnames {
         while out.hasSuffix("-") { out.removeLast() }
         out = String(out.prefix(63))
         return out.isEmpty ? "server-" + fallback : out
+    }
+}
+
+/// `sort_key` / `sort_dir` on server lists (several keys, each with its direction, `desc` by
+/// default as nova); keys nova accepts but Stratus does not keep sort as equal.
+enum ServerSort {
+    static func value(_ i: Instance, _ key: String) -> String {
+        switch key {
+        case "display_name": i.displayName
+        case "display_description": i.displayDescription ?? ""
+        case "created_at": i.createdAt
+        case "updated_at": i.updatedAt ?? ""
+        case "launched_at": i.launchedAt ?? ""
+        case "terminated_at": i.terminatedAt ?? ""
+        case "vm_state": i.vmState
+        case "task_state": i.taskState ?? ""
+        case "power_state": String(i.powerState)
+        case "host": i.host ?? ""
+        case "node": i.node ?? ""
+        case "uuid": i.uuid
+        case "hostname": i.hostname
+        case "availability_zone": i.availabilityZone ?? ""
+        case "key_name": i.keyName ?? ""
+        case "project_id": i.projectId
+        case "user_id": i.userId
+        case "image_ref": i.imageRef
+        case "launch_index": String(format: "%010d", i.launchIndex)
+        default: ""
+        }
+    }
+
+    static func sorted(_ servers: [Instance], keys: [String], directions: [String]) -> [Instance] {
+        servers.sorted { a, b in
+            for (n, key) in keys.enumerated() {
+                let (x, y) = (value(a, key), value(b, key))
+                if x == y { continue }
+                let ascending = (n < directions.count ? directions[n] : "desc") == "asc"
+                return ascending ? x < y : x > y
+            }
+            return (a.createdAt, a.uuid) > (b.createdAt, b.uuid)
+        }
     }
 }

@@ -34,6 +34,14 @@ struct AllInOne: AsyncParsableCommand {
             """
     )
     var configFiles: [String] = []
+    @Option(
+        name: .customLong("without"),
+        help: """
+            Services or roles not to run, comma-separated: a service (e.g. compute, nova, neutron) is left out with its \
+            endpoints; nova-conductor, nova-scheduler, nova-compute leave that Compute role to a daemon run beside it.
+            """
+    )
+    var without: [String] = []
 
     static func defaultDataDir() -> String {
         let env = ProcessInfo.processInfo.environment
@@ -47,7 +55,9 @@ struct AllInOne: AsyncParsableCommand {
         let advertised = (bind == "0.0.0.0" || bind == "::") ? "127.0.0.1" : bind
         let files = try AllInOneConfigFiles(configFiles)
         let identityRoot = "http://\(advertised):\(IdentityModule.defaultPort + portOffset)"
-        let configs = try ServiceModules.all.map { try config(for: $0, dataDir: dir, files: files, identityRoot: identityRoot) }
+        let left = try Without(without.flatMap { $0.split(separator: ",").map { String($0) } })
+        let modules = ServiceModules.all.filter { m in !left.modules.contains { $0 == m.project } }
+        let configs = try modules.map { try config(for: $0, dataDir: dir, files: files, identityRoot: identityRoot, roles: left.roles) }
         let identityConf = configs[0]
         Logs.setUp(debug: identityConf.bool("DEFAULT", "debug"))
         let logger = Logger(label: "stratus.all-in-one")
@@ -69,7 +79,7 @@ struct AllInOne: AsyncParsableCommand {
         try writeClientFiles(dir: dir, authURL: identityURL, password: password.value)
 
         var running: [(module: any ServiceModule.Type, service: any RunningService)] = [(IdentityModule.self, identity)]
-        for (module, conf) in zip(ServiceModules.all, configs).dropFirst() {
+        for (module, conf) in zip(modules, configs).dropFirst() {
             for slot in module.databases { try await Database.createIfMissing(DatabaseOptions.url(conf, group: slot.group)) }
             running.append((module, try await module.open(config: conf, validator: identity, logger: Logger(label: "stratus.\(module.serviceType)"))))
         }
@@ -112,7 +122,13 @@ struct AllInOne: AsyncParsableCommand {
 
     /// One module's configuration: the shared files, then its own, then what the data
     /// directory decides (unless its own files say otherwise), then the derived databases.
-    func config(for module: any ServiceModule.Type, dataDir: String, files: AllInOneConfigFiles, identityRoot: String) throws -> Config {
+    func config(
+        for module: any ServiceModule.Type,
+        dataDir: String,
+        files: AllInOneConfigFiles,
+        identityRoot: String,
+        roles: Set<String> = []
+    ) throws -> Config {
         let own = files.files(for: module)
         let ownOnly = try ConfigArguments.load(
             project: module.project,
@@ -132,6 +148,11 @@ struct AllInOne: AsyncParsableCommand {
         )
         let base = shared.isSet("database", "connection") ? shared.string("database", "connection")! : "sqlite:///" + dataDir + "/keystone.db"
         var overrides = module.allInOneSettings(dataDir: dataDir).filter { !ownOnly.isSet($0.0, $0.1) }
+        // `--without nova-compute` (…): the worker roles of `[stratus] run` less the ones left out.
+        if !roles.isEmpty, let i = overrides.firstIndex(where: { $0.0 == "stratus" && $0.1 == "run" }) {
+            let kept = overrides[i].2.split(separator: ",").map { String($0) }.filter { !roles.contains($0) }
+            overrides[i].2 = kept.joined(separator: ",")
+        }
         // The Identity endpoint a 401 points clients to (keystonemiddleware's `WWW-Authenticate`).
         if module.serviceType != IdentityModule.serviceType, !ownOnly.isSet("keystone_authtoken", "www_authenticate_uri") {
             overrides.append(("keystone_authtoken", "www_authenticate_uri", identityRoot))
@@ -282,5 +303,24 @@ actor ReadyLatch {
     func arrive() {
         remaining -= 1
         if remaining == 0 { action() }
+    }
+}
+
+/// all-in-one's `--without`: whole services (by project, daemon or service type; never Identity)
+/// and Compute's worker roles (`nova-conductor`, `nova-scheduler`, `nova-compute`).
+struct Without {
+    var modules: [String] = []
+    var roles: Set<String> = []
+
+    init(_ names: [String]) throws {
+        for name in names where !name.isEmpty {
+            if name.hasPrefix("nova-"), ["conductor", "scheduler", "compute"].contains(String(name.dropFirst(5))) {
+                roles.insert(String(name.dropFirst(5)))
+            } else if let module = ServiceModules.named(name), module.project != IdentityModule.project {
+                modules.append(module.project)
+            } else {
+                throw Terminal.fail("--without \(name): not a service (or Compute role) all-in-one can leave out")
+            }
+        }
     }
 }

@@ -1,8 +1,7 @@
 """Compute under load and crashes, with nova's worker daemons as separate processes on the
 all-in-one's own Compute state.
 
-all-in-one runs only nova-api and the scheduler inside it (`[stratus] run = scheduler` in a
-`--config-file compute:FILE`); `stratus nova-conductor` and `stratus nova-compute` run beside it
+all-in-one runs only nova-api and the scheduler inside it (`--without nova-conductor,nova-compute`); `stratus nova-conductor` and `stratus nova-compute` run beside it
 with a nova.conf naming all-in-one's nova_api and nova databases and its `nova` service user
 (password in DATA_DIR/nova-password), as a second machine's nova.conf would.
 
@@ -39,10 +38,10 @@ def cloud(request):
         database = new_postgres_database(postgres_url_or_skip())
         conf += f"[database]\nconnection = {database}\n"
     c = Cloud(conf=conf, database=database)
-    compute_conf = os.path.join(c.data_dir, "compute-only-api.conf")
+    compute_conf = os.path.join(c.data_dir, "compute-lease.conf")
     with open(compute_conf, "w") as f:
-        f.write(f"[stratus]\nrun = scheduler\ntask_lease_seconds = {LEASE}\n")
-    c.start(extra_args=["--config-file", f"compute:{compute_conf}"])
+        f.write(f"[stratus]\ntask_lease_seconds = {LEASE}\n")
+    c.start(extra_args=["--without", "nova-conductor,nova-compute", "--config-file", f"compute:{compute_conf}"])
     yield c
     c.destroy()
 

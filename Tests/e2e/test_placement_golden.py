@@ -16,13 +16,24 @@ import requests
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "placement"))
 
 import golden  # noqa: E402
-from framework.cloud import API, modules  # noqa: E402
+from framework.cloud import API, Cloud, modules  # noqa: E402
 
 GOLDEN = golden.load()
 BY_NAME = {entry["name"]: entry for entry in GOLDEN["queries"]}
 
-# The conftest's `cloud` fixture runs each module on SQLite and PostgreSQL; this one on SQLite only.
+# SQLite only: the answers do not depend on the database.
 pytestmark = pytest.mark.parametrize("cloud", ["sqlite"], indirect=True)
+
+
+@pytest.fixture(scope="module")
+def cloud(request):
+    """all-in-one without its in-process compute host: the golden answers are about the recipe's
+    providers only, and a compute node would be one more candidate."""
+    assert request.param == "sqlite"
+    c = Cloud(conf="[security_compliance]\nlockout_failure_attempts = 3\nlockout_duration = 600\n").start(
+        extra_args=("--without", "nova-compute"))
+    yield c
+    c.destroy()
 
 
 class Placement:

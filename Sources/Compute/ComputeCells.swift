@@ -8,6 +8,9 @@ import StratusStorage
 /// connection` (nova appends `_cell0` to the database name; for a SQLite file, before its
 /// extension), cell mappings, and host discovery.
 public enum ComputeCells {
+    /// nova's fixed uuid of cell0.
+    public static let cell0UUID = CellStore.cell0UUID
+
     /// cell0's connection for a cell database URL.
     public static func cell0URL(_ connection: String) throws -> String {
         switch try DatabaseURL(connection) {
@@ -114,8 +117,6 @@ public enum ComputeCells {
         let api = try await DatabaseOptions.open(config, group: "api_database", logger: logger)
         defer { Task { await api.close() } }
         try await ComputeMigrations.api.migrate(api)
-        let connection = try DatabaseOptions.url(config, group: "database")
-        _ = connection
         guard let cellURL = config.string("database", "connection") else { return }
         let zero = try cell0URL(cellURL)
         _ = try await syncCell(zero, logger: logger)

@@ -92,6 +92,11 @@ extension ComputeService {
                 }
             }
             await rescueStrandedBuilds()
+            // Answers nobody collected (a conductor that died while waiting on the scheduler).
+            let api = self.api
+            _ = try? await api.write { sql in
+                try await TaskQueue(dialect: api.dialect).purge(finishedBefore: Date().timeIntervalSince1970 - 3600, in: sql)
+            }
         }
     }
 

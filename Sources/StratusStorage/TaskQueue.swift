@@ -147,14 +147,6 @@ public struct TaskQueue: Sendable {
         try await sql.select().columns(Self.columns).from("stratus_tasks").where("queue", .like, prefix + "%").where("kind", .equal, kind)
             .where("state", .in, ["queued", "running"]).orderBy("created_at").all().map { try $0.decode(Entry.self) }
     }
-
-    /// How many tasks are waiting or running on queues starting with `prefix`.
-    public func pending(prefix: String, in sql: any SQLDatabase) async throws -> Int {
-        let row = try await sql.raw(
-            "SELECT COUNT(*) AS n FROM stratus_tasks WHERE queue LIKE \(bind: prefix + "%") AND state IN ('queued', 'running')"
-        ).first()
-        return try row?.decode(column: "n", as: Int.self) ?? 0
-    }
 }
 
 /// In-process wake-ups for task queues: `notify` after enqueuing, `wait` instead of sleeping

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SQLKit
+import StratusAuth
 import StratusCore
 import StratusStorage
 
@@ -143,10 +144,9 @@ struct ServerRoutes {
     /// The image must exist for the caller, be active and fit the flavor.
     func checkImage(_ id: String, flavor: FlavorStore.Flavor, ctx: StratusContext) async throws {
         let caller = try ctx.requireCaller()
-        let reply: ServiceClientReply
+        let reply: ServiceClient.Reply
         do {
-            let r = try await service.clients.image.send(.get, "/v2/images/\(id)", onBehalfOf: caller.token, requestID: ctx.requestID)
-            reply = ServiceClientReply(status: r.status, json: r.json)
+            reply = try await service.clients.image.send(.get, "/v2/images/\(id)", onBehalfOf: caller.token, requestID: ctx.requestID)
         } catch {
             throw OpenStackError(.serviceUnavailable, "The image service is unavailable.")
         }
@@ -370,12 +370,6 @@ struct ServerRoutes {
         try await ServerDeletion(service: service).delete(i, token: try ctx.requireCaller().token, requestID: ctx.requestID)
         return .empty(.noContent)
     }
-}
-
-/// A reply reduced to what the boot checks read.
-struct ServiceClientReply {
-    var status: Int
-    var json: JSON?
 }
 
 /// Hostnames as nova derives them from a display name (lowercase letters, digits and dashes).

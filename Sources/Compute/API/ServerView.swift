@@ -65,17 +65,14 @@ struct ServerView {
             s["OS-EXT-SRV-ATTR:hypervisor_hostname"] = .optional(i.node)
             s["OS-EXT-SRV-ATTR:instance_name"] = .string(String(format: "instance-%08x", i.id))
         }
-        if ctx.atLeast(3) {
-            s["os-extended-volumes:volumes_attached"] = []
-            if extended {
-                s["OS-EXT-SRV-ATTR:reservation_id"] = .string(i.reservationId)
-                s["OS-EXT-SRV-ATTR:launch_index"] = .int(i.launchIndex)
-                s["OS-EXT-SRV-ATTR:hostname"] = .string(i.hostname)
-                s["OS-EXT-SRV-ATTR:kernel_id"] = ""
-                s["OS-EXT-SRV-ATTR:ramdisk_id"] = ""
-                s["OS-EXT-SRV-ATTR:root_device_name"] = i.host == nil ? .null : "/dev/vda"
-                s["OS-EXT-SRV-ATTR:user_data"] = .optional(i.userData)
-            }
+        if ctx.atLeast(3), extended {
+            s["OS-EXT-SRV-ATTR:reservation_id"] = .string(i.reservationId)
+            s["OS-EXT-SRV-ATTR:launch_index"] = .int(i.launchIndex)
+            s["OS-EXT-SRV-ATTR:hostname"] = .string(i.hostname)
+            s["OS-EXT-SRV-ATTR:kernel_id"] = ""
+            s["OS-EXT-SRV-ATTR:ramdisk_id"] = ""
+            s["OS-EXT-SRV-ATTR:root_device_name"] = i.host == nil ? .null : "/dev/vda"
+            s["OS-EXT-SRV-ATTR:user_data"] = .optional(i.userData)
         }
         if ctx.atLeast(9) { s["locked"] = .bool(i.locked) }
         if ctx.atLeast(16), extended { s["host_status"] = i.host == nil ? "" : "UP" }

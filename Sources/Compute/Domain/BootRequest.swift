@@ -39,7 +39,7 @@ struct BootRequest: Sendable, Equatable {
     var adminPass: String?
 
     static func invalid(_ field: String, _ value: JSON, _ reason: String) -> OpenStackError {
-        OpenStackError(.badRequest, "Invalid input for field/attribute \(field). Value: \(ComputeError.pythonRepr(value)). \(reason)")
+        ComputeError.invalidField(field, value: value, reason)
     }
 
     static func string(_ body: [String: JSON], _ key: String, max: Int = 255, min: Int = 0) throws -> String? {

@@ -157,8 +157,8 @@ struct NovaManage: AsyncParsableCommand {
                 let mapped = try await ComputeCells.discoverHosts(api, logger: NovaManage.logger)
                 guard verbose else { return }
                 print("Found \(cells.count) cell mappings.")
-                for c in cells where c.uuid == "00000000-0000-0000-0000-000000000000" { print("Skipping cell0 since it does not contain hosts.") }
-                for c in cells where c.uuid != "00000000-0000-0000-0000-000000000000" {
+                for c in cells where c.uuid == ComputeCells.cell0UUID { print("Skipping cell0 since it does not contain hosts.") }
+                for c in cells where c.uuid != ComputeCells.cell0UUID {
                     print("Getting computes from cell '\(c.name ?? "")': \(c.uuid)")
                     let hosts = mapped.filter { $0.cell == c.uuid }
                     for h in hosts {
@@ -232,7 +232,7 @@ struct NovaStatus: AsyncParsableCommand {
                 let api = try await NovaManage.api(conf)
                 defer { Task { await api.close() } }
                 let cells = try await ComputeCells.cells(api)
-                let hasCell0 = cells.contains { $0.uuid == "00000000-0000-0000-0000-000000000000" }
+                let hasCell0 = cells.contains { $0.uuid == ComputeCells.cell0UUID }
                 var results: [UpgradeCheck.Result] = []
                 results.append(
                     !hasCell0 || cells.count < 2

@@ -21,6 +21,8 @@ public final class ComputeService: Sendable {
     let logger: Logger
     let background = Mutex<[Task<Void, Never>]>([])
     let runsCompute = Mutex(false)
+    /// The cell mappings and when they were read (`cellMappings`).
+    let cellCache = Mutex<(cells: [CellStore.Cell], at: ContinuousClock.Instant)?>(nil)
 
     init(
         api: Database,
@@ -133,7 +135,8 @@ public final class ComputeService: Sendable {
 
     /// The cell database that holds cell1 (the first cell that is not cell0).
     func primaryCell() async throws -> (CellStore.Cell, Database) {
-        let all = try await api.read { sql in try await CellStore().cells(in: sql) }
+        var all = try await cellMappings()
+        if !all.contains(where: { $0.uuid != CellStore.cell0UUID }) { all = try await cellMappings(fresh: true) }
         guard let cell = all.first(where: { $0.uuid != CellStore.cell0UUID }) else {
             throw OpenStackError(.serviceUnavailable, "No cell is mapped: run `nova-manage cell_v2 create_cell`.")
         }
@@ -142,7 +145,8 @@ public final class ComputeService: Sendable {
 
     /// cell0, where servers that could not be scheduled live.
     func cell0() async throws -> (CellStore.Cell, Database) {
-        let all = try await api.read { sql in try await CellStore().cells(in: sql) }
+        var all = try await cellMappings()
+        if !all.contains(where: { $0.uuid == CellStore.cell0UUID }) { all = try await cellMappings(fresh: true) }
         guard let cell = all.first(where: { $0.uuid == CellStore.cell0UUID }) else {
             throw OpenStackError(.serviceUnavailable, "cell0 is not mapped: run `nova-manage cell_v2 map_cell0`.")
         }
@@ -151,10 +155,21 @@ public final class ComputeService: Sendable {
 
     /// Every mapped cell with its database.
     func allCells() async throws -> [(CellStore.Cell, Database)] {
-        let all = try await api.read { sql in try await CellStore().cells(in: sql) }
+        let all = try await cellMappings()
         var out: [(CellStore.Cell, Database)] = []
         for c in all { out.append((c, try await cells.database(c))) }
         return out
+    }
+
+    /// The cell mappings, read again when older than five seconds or when `fresh` (nova-api
+    /// reads them once per process; callers that miss a cell ask again with `fresh`, so a cell
+    /// `nova-manage` just created is seen on first use).
+    func cellMappings(fresh: Bool = false) async throws -> [CellStore.Cell] {
+        let now = ContinuousClock.now
+        if !fresh, let hit = cellCache.withLock({ $0 }), now - hit.at < .seconds(5) { return hit.cells }
+        let cells = try await api.read { sql in try await CellStore().cells(in: sql) }
+        cellCache.withLock { $0 = (cells, now) }
+        return cells
     }
 
     /// Enqueues a task and wakes in-process workers of its queue.

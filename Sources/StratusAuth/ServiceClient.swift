@@ -3,10 +3,6 @@ import HTTPTypes
 import StratusCore
 import Synchronization
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// Password credentials for Keystone, as keystoneauth's `password` plugin reads them from a
 /// config group (`[keystone_authtoken]`, `[placement]`, `[neutron]`, `[service_user]`, …).
 public struct PasswordCredentials: Sendable, Equatable {
@@ -85,14 +81,13 @@ public final class KeystoneSession: Sendable {
     }
 
     public let credentials: PasswordCredentials
-    let http: URLSession
+    /// Seconds each HTTP request made in this session's name may take.
+    let timeout: TimeInterval
     let current = Mutex<Current?>(nil)
 
     public init(credentials: PasswordCredentials, timeout: TimeInterval = 30) {
         self.credentials = credentials
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        http = URLSession(configuration: configuration)
+        self.timeout = timeout
     }
 
     /// The session's token, fetched or renewed when needed.
@@ -124,22 +119,22 @@ public final class KeystoneSession: Sendable {
                 "scope": ["project": ["name": .string(c.projectName), "domain": ["name": .string(c.projectDomainName)]]],
             ]
         ]
-        var request = URLRequest(url: URL(string: c.authURL + "/v3/auth/tokens")!)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(body.serialized().utf8)
-        let data: Data
-        let response: URLResponse
+        let reply: ServiceHTTP.Answer
         do {
-            (data, response) = try await http.data(for: request)
+            reply = try await ServiceHTTP.send(
+                "POST",
+                c.authURL + "/v3/auth/tokens",
+                headers: [("Content-Type", "application/json")],
+                body: Array(body.serialized().utf8),
+                timeout: timeout
+            )
         } catch {
             throw OpenStackError(.serviceUnavailable, "The identity service at \(c.authURL) is unreachable.")
         }
-        guard let reply = response as? HTTPURLResponse, reply.statusCode == 201, let token = reply.value(forHTTPHeaderField: "X-Subject-Token")
-        else {
+        guard reply.status == 201, let token = reply.headers["x-subject-token"] else {
             throw OpenStackError(.serviceUnavailable, "The service could not authenticate to the identity service as \(c.username).")
         }
-        let document = try? JSON.parse(Array(data))
+        let document = try? JSON.parse(Array(reply.body))
         let expires = document?["token"]?["expires_at"]?.stringValue.flatMap(KeystoneTokenValidator.parseTime) ?? Date().addingTimeInterval(600)
         return Current(token: token, until: expires.addingTimeInterval(-60), catalog: KeystoneSession.endpoints(document?["token"]?["catalog"]))
     }
@@ -257,29 +252,20 @@ public final class ServiceClient: Sendable {
         _ requestID: String?
     ) async throws -> Reply {
         let base = try await endpoint()
-        guard let url = URL(string: base + (path.hasPrefix("/") ? path : "/" + path)) else {
-            throw OpenStackError(.internalServerError, "Invalid URL for \(settings.serviceType): \(path)")
-        }
-        var request = URLRequest(url: url)
-        request.httpMethod = method.rawValue
+        let url = base + (path.hasPrefix("/") ? path : "/" + path)
         let authToken: String
         if let userToken { authToken = userToken } else { authToken = try await session.token() }
-        request.setValue(authToken, forHTTPHeaderField: "X-Auth-Token")
-        if userToken != nil, let serviceUser { request.setValue(try await serviceUser.token(), forHTTPHeaderField: "X-Service-Token") }
-        if let microversion { request.setValue("\(microversion.service) \(microversion.version)", forHTTPHeaderField: "OpenStack-API-Version") }
-        if let requestID { request.setValue(requestID, forHTTPHeaderField: "X-OpenStack-Request-ID") }
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        var headers = [("X-Auth-Token", authToken), ("Accept", "application/json")]
+        if userToken != nil, let serviceUser { headers.append(("X-Service-Token", try await serviceUser.token())) }
+        if let microversion { headers.append(("OpenStack-API-Version", "\(microversion.service) \(microversion.version)")) }
+        if let requestID { headers.append(("X-OpenStack-Request-ID", requestID)) }
+        var bytes: [UInt8]? = nil
         if let body {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(body.serialized().utf8)
+            headers.append(("Content-Type", "application/json"))
+            bytes = Array(body.serialized().utf8)
         }
-        let (data, response) = try await session.http.data(for: request)
-        guard let reply = response as? HTTPURLResponse else {
-            throw OpenStackError(.serviceUnavailable, "The \(settings.serviceType) service gave no HTTP answer.")
-        }
-        var headers: [String: String] = [:]
-        for (k, v) in reply.allHeaderFields { if let k = k as? String, let v = v as? String { headers[k.lowercased()] = v } }
-        return Reply(status: reply.statusCode, headers: headers, body: data)
+        let reply = try await ServiceHTTP.send(method.rawValue, url, headers: headers, body: bytes, timeout: session.timeout)
+        return Reply(status: reply.status, headers: reply.headers, body: reply.body)
     }
 }
 

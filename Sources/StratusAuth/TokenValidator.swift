@@ -4,10 +4,6 @@ import Hummingbird
 import StratusCore
 import Synchronization
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// Turns an `X-Auth-Token` into the caller behind it, or throws 401 (`OpenStackError`).
 /// Identity implements it in process; every other service uses `KeystoneTokenValidator`.
 public protocol TokenValidator: Sendable {
@@ -70,11 +66,14 @@ public final class KeystoneTokenValidator: TokenValidator {
         let now = Date()
         if let hit = cache.withLock({ $0[token] }), hit.until > now { return hit.caller }
         let service = try await session.token()
-        var request = URLRequest(url: URL(string: settings.credentials.authURL + "/v3/auth/tokens?nocatalog")!)
-        request.setValue(service, forHTTPHeaderField: "X-Auth-Token")
-        request.setValue(token, forHTTPHeaderField: "X-Subject-Token")
-        let (data, response) = try await session.http.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let reply = try await ServiceHTTP.send(
+            "GET",
+            settings.credentials.authURL + "/v3/auth/tokens?nocatalog",
+            headers: [("X-Auth-Token", service), ("X-Subject-Token", token)],
+            timeout: session.timeout
+        )
+        let status = reply.status
+        let data = reply.body
         switch status {
         case 200:
             guard let body = try? JSON.parse(Array(data)), let caller = KeystoneTokenValidator.caller(from: body, token: token) else {

@@ -84,18 +84,34 @@ public struct TaskQueue: Sendable {
     )
         async throws -> Entry?
     {
+        try await claim(queue: queue, owner: owner, lease: lease, limit: 1, now: now, in: sql).first
+    }
+
+    /// Claims up to `limit` tasks, oldest first, in one statement (PostgreSQL skips rows
+    /// another transaction is claiming).
+    public func claim(
+        queue: String,
+        owner: String,
+        lease: Double,
+        limit: Int,
+        now: Double = Date().timeIntervalSince1970,
+        in sql: any SQLDatabase
+    )
+        async throws -> [Entry]
+    {
         let lock = dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
-        let row = try await sql.raw(
+        let rows = try await sql.raw(
             """
-            SELECT id FROM stratus_tasks WHERE queue = \(bind: queue)
-            AND (state = 'queued' OR (state = 'running' AND lease_until < \(bind: now)))
-            ORDER BY created_at, id LIMIT 1\(unsafeRaw: lock)
+            UPDATE stratus_tasks SET state = 'running', owner = \(bind: owner), lease_until = \(bind: now + lease), attempts = attempts + 1
+            WHERE id IN (
+                SELECT id FROM stratus_tasks WHERE queue = \(bind: queue)
+                AND (state = 'queued' OR (state = 'running' AND lease_until < \(bind: now)))
+                ORDER BY created_at, id LIMIT \(unsafeRaw: String(max(1, limit)))\(unsafeRaw: lock)
+            )
+            RETURNING \(unsafeRaw: Self.columns.joined(separator: ", "))
             """
-        ).first()
-        guard let id = try row?.decode(column: "id", as: String.self) else { return nil }
-        try await sql.update("stratus_tasks").set("state", to: "running").set("owner", to: owner).set("lease_until", to: now + lease)
-            .set(SQLIdentifier("attempts"), to: SQLRaw("attempts + 1")).where("id", .equal, id).run()
-        return try await find(id, in: sql)
+        ).all()
+        return try rows.map { try $0.decode(Entry.self) }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
     public func find(_ id: String, in sql: any SQLDatabase) async throws -> Entry? {
@@ -132,6 +148,12 @@ public struct TaskQueue: Sendable {
             .where("queue", .equal, queue).where("state", .equal, "running").where("owner", .notEqual, owner).run()
     }
 
+    /// Removes a task `owner` still holds (its outcome needs no reader): one statement where
+    /// `finish` then `delete` would be three.
+    public func remove(_ id: String, heldBy owner: String, in sql: any SQLDatabase) async throws {
+        try await sql.delete(from: "stratus_tasks").where("id", .equal, id).where("owner", .equal, owner).where("state", .equal, "running").run()
+    }
+
     /// Removes a task (its result was read).
     public func delete(_ id: String, in sql: any SQLDatabase) async throws {
         try await sql.delete(from: "stratus_tasks").where("id", .equal, id).run()
@@ -151,21 +173,63 @@ public struct TaskQueue: Sendable {
 
 /// In-process wake-ups for task queues: `notify` after enqueuing, `wait` instead of sleeping
 /// between polls. Workers in other processes still poll; in one process nobody waits a poll
-/// interval for work that is already there.
+/// interval for work that is already there. A waiter is a suspended continuation, resumed by
+/// `notify`, by its timeout or by cancellation, whichever comes first: nothing wakes in between
+/// (an earlier version re-checked every 10 ms, and those wake-ups cost more CPU than the work).
 public final class TaskSignal: Sendable {
-    let generations = Mutex<[String: Int]>([:])
+    struct State {
+        var next: UInt64 = 0
+        var waiting: [String: [UInt64: CheckedContinuation<Void, Never>]] = [:]
+        /// Waiters whose timeout or cancellation came before they were registered.
+        var fired: Set<UInt64> = []
+    }
+
+    let state = Mutex(State())
 
     public init() {}
 
-    public func notify(_ queue: String) { generations.withLock { $0[queue, default: 0] += 1 } }
+    public func notify(_ queue: String) {
+        let woken = state.withLock { s in s.waiting.removeValue(forKey: queue).map { Array($0.values) } ?? [] }
+        for c in woken { c.resume() }
+    }
 
     /// Returns when `queue` is notified or `seconds` have passed.
     public func wait(_ queue: String, seconds: Double) async {
-        let start = generations.withLock { $0[queue, default: 0] }
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < deadline, !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(10))
-            if generations.withLock({ $0[queue, default: 0] }) != start { return }
+        let id = state.withLock { s in
+            s.next += 1
+            return s.next
         }
+        let timer = Task { [self] in
+            guard (try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))) != nil else { return }
+            fire(id, queue)
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let early = state.withLock { s in
+                    if s.fired.remove(id) != nil { return true }
+                    s.waiting[queue, default: [:]][id] = c
+                    return false
+                }
+                if early { c.resume() }
+            }
+        } onCancel: {
+            fire(id, queue)
+        }
+        timer.cancel()
+        await timer.value
+        _ = state.withLock { s in s.fired.remove(id) }
+    }
+
+    /// Resumes one waiter, or marks it so that it returns at once when it registers.
+    func fire(_ id: UInt64, _ queue: String) {
+        let c = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            if let c = s.waiting[queue]?.removeValue(forKey: id) {
+                if s.waiting[queue]?.isEmpty == true { s.waiting[queue] = nil }
+                return c
+            }
+            s.fired.insert(id)
+            return nil
+        }
+        c?.resume()
     }
 }

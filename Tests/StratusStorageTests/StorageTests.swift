@@ -162,3 +162,19 @@ struct MultiServiceMigrationTests {
         #expect(throws: ConfigError.self) { try DatabaseURL.derived(from: "mysql+pymysql://u:p@h/k", name: "glance", primary: "keystone") }
     }
 }
+
+@Suite("column names")
+struct ColumnNameTests {
+    @Test("property names map to the columns SQLKit's convertFromSnakeCase names, cached or not")
+    func snakeCase() {
+        let cases = [
+            "projectId": "project_id", "domainID": "domain_iD", "myURLField": "my_uRL_field", "uuid": "uuid", "vcpus": "vcpus",
+            "memoryMb": "memory_mb", "a1B": "a1_b", "x": "x", "createdAt": "created_at", "roleIDs": "role_i_ds",
+        ]
+        for (property, column) in cases {
+            #expect(ColumnNames.snakeCase(property) == column, "\(property)")
+            #expect(ColumnNames.column(for: property) == column, "\(property)")
+            #expect(ColumnNames.column(for: property) == column, "\(property) (cached)")
+        }
+    }
+}

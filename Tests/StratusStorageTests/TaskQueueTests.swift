@@ -93,3 +93,44 @@ struct TaskQueueTests {
         await db.close()
     }
 }
+
+/// In-process wake-ups: a waiter returns when its queue is notified, not at its timeout; one
+/// never notified returns at its timeout; a cancelled one returns at once.
+@Suite("task signal")
+struct TaskSignalTests {
+    static func timed(_ signal: TaskSignal, _ queue: String, _ seconds: Double) async -> Duration {
+        let clock = ContinuousClock()
+        let start = clock.now
+        await signal.wait(queue, seconds: seconds)
+        return clock.now - start
+    }
+
+    @Test("notify wakes only the waiters of its queue, long before their timeout")
+    func notifyWakes() async throws {
+        let signal = TaskSignal()
+        async let woken = Self.timed(signal, "conductor", 5)
+        async let other = Self.timed(signal, "scheduler", 0.3)
+        try await Task.sleep(for: .milliseconds(50))
+        signal.notify("conductor")
+        #expect(await woken < .seconds(2))
+        #expect(await other >= .milliseconds(290), "another queue's notify does not wake it")
+    }
+
+    @Test("a waiter nobody notifies returns at its timeout; a cancelled one at once")
+    func timeoutAndCancel() async throws {
+        let signal = TaskSignal()
+        let clock = ContinuousClock()
+        let start = clock.now
+        await signal.wait("q", seconds: 0.1)
+        #expect(clock.now - start >= .milliseconds(95))
+        let waiter = Task { await signal.wait("q", seconds: 30) }
+        try await Task.sleep(for: .milliseconds(20))
+        let cancelled = clock.now
+        waiter.cancel()
+        await waiter.value
+        #expect(clock.now - cancelled < .seconds(5))
+        // Many short waits leave nothing behind.
+        for _ in 0..<100 { await signal.wait("q", seconds: 0.001) }
+        #expect(signal.state.withLock { $0.waiting.isEmpty && $0.fired.isEmpty })
+    }
+}

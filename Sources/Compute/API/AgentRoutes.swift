@@ -118,15 +118,9 @@ struct AgentRoutes {
         let lease = service.settings.leaseSeconds
         let deadline = Date().addingTimeInterval(wait)
         while true {
-            let claimed = try await api.write { sql -> [TaskQueue.Entry] in
-                let queue = TaskQueue(dialect: api.dialect)
-                var out: [TaskQueue.Entry] = []
-                while out.count < 32,
-                    let t = try await queue.claim(queue: queueName, owner: Self.owner(host, request.query("agent")), lease: lease, in: sql)
-                {
-                    out.append(t)
-                }
-                return out
+            let owner = Self.owner(host, request.query("agent"))
+            let claimed = try await api.write { sql in
+                try await TaskQueue(dialect: api.dialect).claim(queue: queueName, owner: owner, lease: lease, limit: 32, in: sql)
             }
             if !claimed.isEmpty {
                 var tasks: [JSON] = []

@@ -12,19 +12,22 @@ struct ServerLookup {
     func find(_ uuid: String) async throws -> (instance: Instance, fault: Fault?)? {
         let api = service.api
         guard let mapping = try await api.read({ sql in try await CellStore().instanceMapping(uuid, in: sql) }) else { return nil }
-        guard mapping.cellId != nil else {
-            guard let text = try await api.read({ sql in try await CellStore().buildRequest(uuid, in: sql) }), let i = Instance.decoded(text) else {
-                return try await findMoved(uuid)
-            }
-            return (i, nil)
+        if let cellID = mapping.cellId { return try await find(uuid, cell: cellID) }
+        guard let text = try await api.read({ sql in try await CellStore().buildRequest(uuid, in: sql) }), let i = Instance.decoded(text) else {
+            // The conductor may just have moved it into its cell: read the mapping again.
+            guard let (_, db) = try await cell(of: uuid) else { return nil }
+            return try await find(uuid, in: db)
         }
-        return try await findMoved(uuid)
+        return (i, nil)
     }
 
-    /// The instance in its cell (re-reading the mapping: the conductor may just have moved it).
-    func findMoved(_ uuid: String) async throws -> (instance: Instance, fault: Fault?)? {
-        guard let (_, db) = try await cell(of: uuid) else { return nil }
-        return try await db.read { sql in
+    func find(_ uuid: String, cell cellID: Int64) async throws -> (instance: Instance, fault: Fault?)? {
+        guard let (_, db) = try await cell(id: cellID) else { return nil }
+        return try await find(uuid, in: db)
+    }
+
+    func find(_ uuid: String, in db: Database) async throws -> (instance: Instance, fault: Fault?)? {
+        try await db.read { sql in
             guard let i = try await InstanceStore().find(uuid, in: sql) else { return nil }
             return (i, try await InstanceStore().faults([uuid], in: sql)[uuid])
         }
@@ -35,8 +38,13 @@ struct ServerLookup {
         guard let mapping = try await api.read({ sql in try await CellStore().instanceMapping(uuid, in: sql) }), let cellID = mapping.cellId else {
             return nil
         }
-        let cells = try await api.read { sql in try await CellStore().cells(in: sql) }
-        guard let cell = cells.first(where: { $0.id == cellID }) else { return nil }
+        return try await cell(id: cellID)
+    }
+
+    func cell(id: Int64) async throws -> (CellStore.Cell, Database)? {
+        var cell = try await service.cellMappings().first(where: { $0.id == id })
+        if cell == nil { cell = try await service.cellMappings(fresh: true).first(where: { $0.id == id }) }
+        guard let cell else { return nil }
         return (cell, try await service.cells.database(cell))
     }
 
@@ -82,7 +90,8 @@ struct NetworkRequests {
         }
     }
 
-    /// The resolved list: one `{network, port, fixed_ip}` per interface to create or attach.
+    /// The resolved list: one `{network, network_name, port, fixed_ip}` per interface to create
+    /// or attach (the name, when the check read it, saves the compute host from asking again).
     func resolve(_ networks: BootRequest.Networks, project: String) async throws -> JSON {
         switch networks {
         case .none:
@@ -90,18 +99,20 @@ struct NetworkRequests {
         case .unspecified, .auto:
             let (_, own) = try await get("/v2.0/networks?project_id=\(project)&shared=false")
             let (_, shared) = try await get("/v2.0/networks?shared=true")
-            var ids: [String] = []
+            var found: [(id: String, name: JSON)] = []
             for n in (own?["networks"]?.arrayValue ?? []) + (shared?["networks"]?.arrayValue ?? []) {
-                if let id = n["id"]?.stringValue, !ids.contains(id), n["router:external"]?.boolValue != true || n["shared"]?.boolValue == true {
-                    ids.append(id)
+                if let id = n["id"]?.stringValue, !found.contains(where: { $0.id == id }),
+                    n["router:external"]?.boolValue != true || n["shared"]?.boolValue == true
+                {
+                    found.append((id, n["name"] ?? .null))
                 }
             }
-            if ids.count > 1 { throw ComputeError.conflict("Multiple possible networks found, use a Network ID to be more specific.") }
-            if ids.isEmpty {
+            if found.count > 1 { throw ComputeError.conflict("Multiple possible networks found, use a Network ID to be more specific.") }
+            guard let only = found.first else {
                 if networks == .auto { throw ComputeError.badRequest("Unable to automatically allocate a network for project \(project)") }
                 return []
             }
-            return [["network": .string(ids[0]), "port": .null, "fixed_ip": .null]]
+            return [["network": .string(only.id), "network_name": only.name, "port": .null, "fixed_ip": .null]]
         case .list(let list):
             var seenPorts: Set<String> = []
             var missing: [String] = []
@@ -121,12 +132,14 @@ struct NetworkRequests {
                     if let device = p["device_id"]?.stringValue, !device.isEmpty { throw ComputeError.conflict("Port \(port) is still in use.") }
                     out.append(["network": p["network_id"] ?? .null, "port": .string(port), "fixed_ip": .null])
                 } else if let net = n.network {
-                    let (status, _) = try await get("/v2.0/networks/\(net)")
+                    let (status, body) = try await get("/v2.0/networks/\(net)")
                     if status != 200 {
                         missing.append(net)
                         continue
                     }
-                    out.append(["network": .string(net), "port": .null, "fixed_ip": .optional(n.fixedIP)])
+                    out.append([
+                        "network": .string(net), "network_name": body?["network"]?["name"] ?? .null, "port": .null, "fixed_ip": .optional(n.fixedIP),
+                    ])
                 }
             }
             if !missing.isEmpty { throw ComputeError.badRequest("Network \(missing.joined(separator: ", ")) could not be found.") }

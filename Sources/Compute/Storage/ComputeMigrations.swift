@@ -156,7 +156,17 @@ enum ComputeMigrations {
                     )
                     """,
                 ]
-            )
+            ),
+            // The boot's quota count (COUNT, SUM(vcpus), SUM(memory_mb) of a project's live
+            // instances) read from the index alone, not one table row per instance.
+            step(
+                2,
+                "covering index for quota usage",
+                [
+                    "CREATE INDEX instances_project_usage ON instances (project_id, deleted, vcpus, memory_mb)",
+                    "DROP INDEX instances_project",
+                ]
+            ),
         ]
     )
 }

@@ -157,7 +157,8 @@ public struct ComputeAgent: Sendable {
                         token: payload["token"]?.stringValue,
                         host: host,
                         timeout: settings.vifPluggingTimeout,
-                        fatal: settings.vifPluggingIsFatal
+                        fatal: settings.vifPluggingIsFatal,
+                        retried: (task["attempts"]?.intValue ?? 1) > 1 || (payload["attempt"]?.intValue ?? 1) > 1
                     )
                     info = prepared.info
                     try await driver.spawn(record, networkInfo: info)

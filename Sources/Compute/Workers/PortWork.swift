@@ -15,15 +15,23 @@ struct PortWork: Sendable {
         var description: String
     }
 
-    /// Ports of a server, created or found again after a redelivered build; the network_info.
-    func prepare(_ record: JSON, token: String?, host: String, timeout: Int, fatal: Bool) async throws -> (info: [JSON], groups: [String]?) {
+    /// Ports of a server, created, or found again when the build is a retry (`retried`: redelivered
+    /// or rescheduled, so an earlier try may have left ports); the network_info.
+    func prepare(
+        _ record: JSON,
+        token: String?,
+        host: String,
+        timeout: Int,
+        fatal: Bool,
+        retried: Bool
+    ) async throws -> (info: [JSON], groups: [String]?) {
         guard let uuid = record["uuid"]?.stringValue, let project = record["project_id"]?.stringValue else { return ([], nil) }
         let request = record["request"] ?? [:]
         let wanted = request["networks"]?.arrayValue ?? []
         guard !wanted.isEmpty else { return ([], nil) }
         let zone = record["availability_zone"]?.stringValue ?? "nova"
         let owner = "compute:\(zone)"
-        let leftovers = try await get("/v2.0/ports?device_id=\(uuid)")?["ports"]?.arrayValue ?? []
+        let leftovers = retried ? try await get("/v2.0/ports?device_id=\(uuid)")?["ports"]?.arrayValue ?? [] : []
         var reusable = leftovers.filter { ($0["device_owner"]?.stringValue ?? "").hasPrefix("compute:") }
         var groups: [(id: String, name: String)]? = nil
         var info: [JSON] = []
@@ -67,13 +75,16 @@ struct PortWork: Sendable {
                 throw Failure(description: "Virtual Interface creation failed")
             }
             let netID = port["network_id"]?.stringValue ?? ""
-            let name = try await get("/v2.0/networks/\(netID)")?["network"]?["name"]?.stringValue ?? netID
+            var name = want["network_name"]?.stringValue
+            if name == nil || want["network"]?.stringValue != netID {
+                name = try await get("/v2.0/networks/\(netID)")?["network"]?["name"]?.stringValue
+            }
             let ips: [JSON] = (port["fixed_ips"]?.arrayValue ?? []).map { ip in
                 let address = ip["ip_address"]?.stringValue ?? ""
                 return ["address": .string(address), "version": address.contains(":") ? 6 : 4, "type": "fixed"]
             }
             info.append([
-                "port_id": .string(portID), "network_id": .string(netID), "network_name": .string(name), "mac": port["mac_address"] ?? "",
+                "port_id": .string(portID), "network_id": .string(netID), "network_name": .string(name ?? netID), "mac": port["mac_address"] ?? "",
                 "ips": .array(ips), "created": .bool(created),
             ])
         }

@@ -66,11 +66,6 @@ struct Scheduler: Sendable {
             return ["error": "No valid host was found. "]
         }
         let placement = service.clients.placement
-        // A redelivered decision: give back what an earlier attempt claimed.
-        let held = try await placement.send(.get, "/allocations/\(uuid)", microversion: ("placement", "1.36"))
-        if held.status == 200, !(held.json?["allocations"]?.objectValue ?? [:]).isEmpty {
-            _ = try await placement.send(.delete, "/allocations/\(uuid)")
-        }
         let specs = flavor["extra_specs"]?.objectValue ?? [:]
         var resources: [String: Int64] = [
             "VCPU": flavor["vcpus"]?.intValue ?? 1, "MEMORY_MB": flavor["memory_mb"]?.intValue ?? 0,
@@ -130,6 +125,7 @@ struct Scheduler: Sendable {
             for (n, v) in values.enumerated() { scores[n] += multipliers[k] * (hi > lo ? (v - lo) / (hi - lo) : 0) }
         }
         let ranked = zip(options, scores).sorted { $0.1 > $1.1 }.map(\.0)
+        var releasedEarlier = false
         for option in ranked {
             let claim: JSON = [
                 "allocations": option.request["allocations"] ?? [:], "project_id": spec["project_id"] ?? "", "user_id": spec["user_id"] ?? "",
@@ -140,6 +136,12 @@ struct Scheduler: Sendable {
                 let r = try await placement.send(.put, "/allocations/\(uuid)", json: claim, microversion: ("placement", "1.36"))
                 if r.status == 204 { return ["host": .string(option.host), "node": .string(option.node)] }
                 if r.status != 409 { throw OpenStackError(.serviceUnavailable, "Placement answered \(r.status) to the claim.") }
+                // A redelivered decision or a reschedule finds the consumer holding an earlier
+                // claim (its generation is no longer null): give that back, then claim again.
+                if !releasedEarlier {
+                    releasedEarlier = true
+                    if try await releaseEarlierClaim(uuid) { continue }
+                }
                 let code = r.json?["errors"]?.arrayValue?.first?["code"]?.stringValue
                 service.logger.info(
                     "claim for \(uuid) on \(option.host) refused: \(code ?? "") \(r.json?["errors"]?.arrayValue?.first?["detail"]?.stringValue ?? "")"
@@ -150,6 +152,15 @@ struct Scheduler: Sendable {
         }
         service.logger.warning("no valid host for \(uuid): every claim of \(ranked.count) candidate(s) was refused")
         return ["error": "No valid host was found. There are not enough hosts available."]
+    }
+
+    /// Deletes the consumer's allocations if it holds any; true when it did.
+    func releaseEarlierClaim(_ uuid: String) async throws -> Bool {
+        let placement = service.clients.placement
+        let held = try await placement.send(.get, "/allocations/\(uuid)", microversion: ("placement", "1.36"))
+        guard held.status == 200, !(held.json?["allocations"]?.objectValue ?? [:]).isEmpty else { return false }
+        let gone = try await placement.send(.delete, "/allocations/\(uuid)")
+        return gone.status == 204
     }
 
     /// Resource provider uuid → host and node, for compute services that pass the filters.

@@ -55,10 +55,7 @@ struct TaskWorker: Sendable {
                             switch outcome {
                             case .done(let r): _ = try await store.finish(task.id, owner: owner, failed: false, result: r, in: sql)
                             case .failed(let r): _ = try await store.finish(task.id, owner: owner, failed: true, result: r, in: sql)
-                            case .remove:
-                                if try await store.finish(task.id, owner: owner, failed: false, result: [:], in: sql) {
-                                    try await store.delete(task.id, in: sql)
-                                }
+                            case .remove: try await store.remove(task.id, heldBy: owner, in: sql)
                             }
                         }
                     } catch {

@@ -176,44 +176,63 @@ public struct TaskQueue: Sendable {
 /// interval for work that is already there. A waiter is a suspended continuation, resumed by
 /// `notify`, by its timeout or by cancellation, whichever comes first: nothing wakes in between
 /// (an earlier version re-checked every 10 ms, and those wake-ups cost more CPU than the work).
+///
+/// A caller that looks for work and then waits takes a `ticket` first and waits `since` it: a
+/// notify that lands between the look and the wait then ends the wait at once instead of being
+/// missed until the timeout.
 public final class TaskSignal: Sendable {
     struct State {
         var next: UInt64 = 0
         var waiting: [String: [UInt64: CheckedContinuation<Void, Never>]] = [:]
         /// Waiters whose timeout or cancellation came before they were registered.
         var fired: Set<UInt64> = []
+        /// Notifications per key, for tickets. Keys nobody waits on are dropped past `maxKeys`
+        /// (a ticket on a dropped key ends its wait at once: a spurious wake-up, never a lost one
+        /// unless the key was also dropped before its first notify was seen).
+        var generations: [String: UInt64] = [:]
     }
 
+    static let maxKeys = 20_000
     let state = Mutex(State())
 
     public init() {}
 
-    public func notify(_ queue: String) {
-        let woken = state.withLock { s in s.waiting.removeValue(forKey: queue).map { Array($0.values) } ?? [] }
+    /// The key's notification count, to pass to `wait(_:since:seconds:)`.
+    public func ticket(_ key: String) -> UInt64 { state.withLock { $0.generations[key] ?? 0 } }
+
+    public func notify(_ key: String) {
+        let woken = state.withLock { s in
+            s.generations[key, default: 0] &+= 1
+            if s.generations.count > Self.maxKeys {
+                s.generations = s.generations.filter { s.waiting[$0.key] != nil }
+            }
+            return s.waiting.removeValue(forKey: key).map { Array($0.values) } ?? []
+        }
         for c in woken { c.resume() }
     }
 
-    /// Returns when `queue` is notified or `seconds` have passed.
-    public func wait(_ queue: String, seconds: Double) async {
+    /// Returns when `key` is notified (or was, after `ticket` was taken) or `seconds` have passed.
+    public func wait(_ key: String, since ticket: UInt64? = nil, seconds: Double) async {
         let id = state.withLock { s in
             s.next += 1
             return s.next
         }
         let timer = Task { [self] in
             guard (try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))) != nil else { return }
-            fire(id, queue)
+            fire(id, key)
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let early = state.withLock { s in
                     if s.fired.remove(id) != nil { return true }
-                    s.waiting[queue, default: [:]][id] = c
+                    if let ticket, (s.generations[key] ?? 0) != ticket { return true }
+                    s.waiting[key, default: [:]][id] = c
                     return false
                 }
                 if early { c.resume() }
             }
         } onCancel: {
-            fire(id, queue)
+            fire(id, key)
         }
         timer.cancel()
         await timer.value
@@ -221,10 +240,10 @@ public final class TaskSignal: Sendable {
     }
 
     /// Resumes one waiter, or marks it so that it returns at once when it registers.
-    func fire(_ id: UInt64, _ queue: String) {
+    func fire(_ id: UInt64, _ key: String) {
         let c = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            if let c = s.waiting[queue]?.removeValue(forKey: id) {
-                if s.waiting[queue]?.isEmpty == true { s.waiting[queue] = nil }
+            if let c = s.waiting[key]?.removeValue(forKey: id) {
+                if s.waiting[key]?.isEmpty == true { s.waiting[key] = nil }
                 return c
             }
             s.fired.insert(id)

@@ -116,6 +116,19 @@ struct TaskSignalTests {
         #expect(await other >= .milliseconds(290), "another queue's notify does not wake it")
     }
 
+    @Test("a notify between taking a ticket and waiting ends the wait at once; an older one does not")
+    func ticketCatchesEarlyNotify() async {
+        let signal = TaskSignal()
+        signal.notify("conductor")
+        let ticket = signal.ticket("conductor")
+        #expect(await Self.timed(signal, "conductor", 0.2) >= .milliseconds(190), "the notify before the ticket is not new")
+        signal.notify("conductor")
+        let clock = ContinuousClock()
+        let start = clock.now
+        await signal.wait("conductor", since: ticket, seconds: 5)
+        #expect(clock.now - start < .seconds(2))
+    }
+
     @Test("a waiter nobody notifies returns at its timeout; a cancelled one at once")
     func timeoutAndCancel() async throws {
         let signal = TaskSignal()

@@ -119,6 +119,7 @@ struct AgentRoutes {
         let deadline = Date().addingTimeInterval(wait)
         while true {
             let owner = Self.owner(host, request.query("agent"))
+            let ticket = service.signal.ticket(queueName)
             let claimed = try await api.write { sql in
                 try await TaskQueue(dialect: api.dialect).claim(queue: queueName, owner: owner, lease: lease, limit: 32, in: sql)
             }
@@ -134,7 +135,7 @@ struct AgentRoutes {
                 return .json(["tasks": .array(tasks)])
             }
             if Date() >= deadline { return .json(["tasks": []]) }
-            await service.signal.wait(queueName, seconds: min(0.5, max(0.01, deadline.timeIntervalSinceNow)))
+            await service.signal.wait(queueName, since: ticket, seconds: min(0.5, max(0.01, deadline.timeIntervalSinceNow)))
         }
     }
 

@@ -48,6 +48,7 @@ struct Scheduler: Sendable {
         service.signal.notify("scheduler")
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline {
+            let ticket = service.signal.ticket("result:\(id)")
             let task = try await api.read { sql in try await TaskQueue(dialect: api.dialect).find(id, in: sql) }
             if let task, task.state == "done" || task.state == "failed" {
                 try await api.write { sql in try await TaskQueue(dialect: api.dialect).delete(id, in: sql) }
@@ -55,7 +56,7 @@ struct Scheduler: Sendable {
                 if task.state == "failed" { return Choice(error: "No valid host was found. " + (r["message"]?.stringValue ?? "")) }
                 return Choice(host: r["host"]?.stringValue, node: r["node"]?.stringValue, error: r["error"]?.stringValue)
             }
-            await service.signal.wait("result:\(id)", seconds: 0.2)
+            await service.signal.wait("result:\(id)", since: ticket, seconds: 0.2)
         }
         throw OpenStackError(.serviceUnavailable, "The scheduler did not answer within 300 seconds.")
     }

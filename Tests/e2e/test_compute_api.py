@@ -460,8 +460,14 @@ def test_private_flavor_access(world, parity):
     r = admin.call("POST", f"/flavors/{fid}/action", {"addTenantAccess": {"tenant": a.project_id}})
     assert r.status_code == 200, r.text
     assert r.json() == {"flavor_access": [{"flavor_id": fid, "tenant_id": a.project_id}]}
+    # nova names the flavor by its database id in these two messages
+    db_id = world.cloud.sql_value(f"SELECT id FROM flavors WHERE flavorid='{fid}'", service="nova_api")
     r = admin.call("POST", f"/flavors/{fid}/action", {"addTenantAccess": {"tenant": a.project_id}})
-    fault(r, 409, parity, f"Flavor access already exists for flavor {fid} and project {a.project_id} combination.")
+    fault(r, 409, parity, f"Flavor access already exists for flavor {db_id} and project {a.project_id} combination.")
+    # the project is checked in Identity first (nova's verify_project_id): an unknown one is a 400
+    ghost = uuid.uuid4().hex
+    r = admin.call("POST", f"/flavors/{fid}/action", {"addTenantAccess": {"tenant": ghost}})
+    fault(r, 400, parity, f"Project ID {ghost} is not a valid project.")
     assert admin.ok("GET", f"/flavors/{fid}/os-flavor-access") == {
         "flavor_access": [{"flavor_id": fid, "tenant_id": a.project_id}]}
     r = a.nova.call("GET", f"/flavors/{fid}/os-flavor-access")
@@ -485,7 +491,7 @@ def test_private_flavor_access(world, parity):
     assert r.status_code == 200 and r.json() == {"flavor_access": []}, r.text
     fault(a.nova.call("GET", f"/flavors/{fid}"), 404, parity, f"Flavor {fid} could not be found.")
     r = admin.call("POST", f"/flavors/{fid}/action", {"removeTenantAccess": {"tenant": a.project_id}})
-    fault(r, 404, parity, f"Flavor access not found for {fid} / {a.project_id} combination.")
+    fault(r, 404, parity, f"Flavor access not found for {db_id} / {a.project_id} combination.")
     parity.done()
 
 
@@ -513,10 +519,37 @@ def test_flavor_extra_specs(world, parity):
     r = admin.call("GET", f"/flavors/{fid}/os-extra_specs/color")
     fault(r, 404, parity, f"Flavor {fid} has no extra specs with key color.")
     assert admin.ok("GET", f"/flavors/{fid}/os-extra_specs") == {"extra_specs": {"hw:cpu_policy": "dedicated"}}
-    # nova 2.86+ validates names in known namespaces against its registry of extra specs; Stratus
-    # does not carry that registry yet (docs/decisions.md, Compute): the spec is stored.
-    r = admin.call("POST", f"/flavors/{fid}/os-extra_specs", {"extra_specs": {"hw:nonsense": "1"}}, mv="2.86")
+    # From 2.86 nova checks each spec against its registry: known keys get their values checked,
+    # unknown keys in nova's namespaces are refused, other namespaces and bare keys are free.
+    # Before 2.86 anything the schema allows is stored.
+    refused = [
+        ({"hw:nonsense": "1"}, "Validation failed; extra spec 'hw:nonsense' does not appear to be a valid extra spec."),
+        ({"hw:cpu_policy": "bogus"}, "Validation failed; 'bogus' is not one of: dedicated, shared, mixed."),
+        ({"hw:numa_nodes": "0"}, "Validation failed; '0' is less than the min value of '1'."),
+        ({"hw:redirected_usb_ports": "16"}, "Validation failed; '16' is greater than the max value of '15'."),
+        ({"resources:VCPU": "two"}, "Validation failed; 'two' is not a valid integer value."),
+        ({"trait:CUSTOM_GPU": "maybe"}, "Validation failed; 'maybe' is not one of: required, forbidden."),
+        ({"trait:NOT_A_TRAIT": "required"}, "Validation failed; extra spec 'trait:NOT_A_TRAIT' does not appear to be a valid extra spec."),
+        ({"hw_rng:allowed": "perhaps"}, "Validation failed; 'perhaps' is not a valid boolean-like value."),
+        ({"hw:mem_page_size": "huge"},
+         "Validation failed; 'huge' is not of the format '(large|small|any|\\d+([kKMGT]i?)?(b|bit|B)?)'."),
+        ({"color": "green", "hw:numa_nodes": "0"}, "Validation failed; '0' is less than the min value of '1'."),
+    ]
+    for specs_in, message in refused:
+        r = admin.call("POST", f"/flavors/{fid}/os-extra_specs", {"extra_specs": specs_in}, mv="2.86")
+        fault(r, 400, parity, message)
+    r = admin.call("PUT", f"/flavors/{fid}/os-extra_specs/hw:cpu_policy", {"hw:cpu_policy": "bogus"}, mv="2.86")
+    fault(r, 400, parity, "Validation failed; 'bogus' is not one of: dedicated, shared, mixed.")
+    # a refused body wrote nothing
+    assert admin.ok("GET", f"/flavors/{fid}/os-extra_specs") == {"extra_specs": {"hw:cpu_policy": "dedicated"}}
+    accepted = {"hw:numa_nodes": "2", "trait:HW_CPU_X86_AVX2": "required", "trait1:CUSTOM_GPU": "forbidden",
+                "resources:CUSTOM_FPGA": "1", "resources_g1:VCPU": "2", "hw:numa_cpus.0": "0-1", "vendor:anything": "x",
+                "plainkey": "y", "hw_rng:allowed": "True", "capabilities:cpu_info:features": "<in> aes"}
+    r = admin.call("POST", f"/flavors/{fid}/os-extra_specs", {"extra_specs": accepted}, mv="2.86")
     assert r.status_code == 200, r.text
+    r = admin.call("POST", f"/flavors/{fid}/os-extra_specs", {"extra_specs": {"hw:nonsense": "1"}}, mv="2.85")
+    assert r.status_code == 200, r.text
+    assert admin.ok("GET", f"/flavors/{fid}/os-extra_specs")["extra_specs"]["hw:nonsense"] == "1"
     parity.done()
 
 
@@ -1134,6 +1167,86 @@ def test_hypervisors(world, parity):
     fault(r, 404)
     r = admin.call("GET", "/os-hypervisors/999999")
     fault(r, 404, parity, "Hypervisor with ID '999999' could not be found.")
+    parity.done()
+
+
+def test_hypervisor_servers(world, parity):
+    """A hypervisor's servers: `/os-hypervisors/{pattern}/servers` before 2.53, `with_servers` from
+    2.53 (`servers` left out when empty until 2.75, always there from 2.75 when asked for)."""
+    admin, t = world.admin, world.tenant()
+    name = "hvs-" + uid()
+    sid = t.nova.boot(name, **world.boot_body(t)).json()["server"]["id"]
+    assert t.nova.wait(sid)["status"] == "ACTIVE"
+    hv = admin.ok("GET", "/os-hypervisors/localhost/servers")["hypervisors"]
+    assert len(hv) == 1 and hv[0]["hypervisor_hostname"] == "localhost", hv
+    parity.keys(hv[0], {"id", "hypervisor_hostname", "state", "status", "servers"}, "hypervisor servers item")
+    assert {"name": name, "uuid": sid} in hv[0]["servers"], hv
+    parity.check(all(set(x) == {"name", "uuid"} for x in hv[0]["servers"]), "server entries are {name, uuid}")
+    assert admin.ok("GET", "/os-hypervisors/local/search")["hypervisors"][0]["hypervisor_hostname"] == "localhost"
+    fault(admin.call("GET", "/os-hypervisors/nomatch/servers"), 404, parity, "No hypervisor matching 'nomatch' could be found.")
+    fault(admin.call("GET", "/os-hypervisors/localhost/servers", mv="2.53"), 404)
+    fault(t.nova.call("GET", "/os-hypervisors/localhost/servers"), 403)
+    listed = admin.ok("GET", "/os-hypervisors?with_servers=true", mv="2.53")["hypervisors"][0]
+    assert {"name": name, "uuid": sid} in listed["servers"], listed
+    detail = admin.ok("GET", "/os-hypervisors/detail?with_servers=1", mv="2.88")["hypervisors"][0]
+    assert {"name": name, "uuid": sid} in detail["servers"], detail
+    shown = admin.ok("GET", f"/os-hypervisors/{listed['id']}?with_servers=yes", mv="2.75")["hypervisor"]
+    assert {"name": name, "uuid": sid} in shown["servers"]
+    assert "servers" not in admin.ok("GET", "/os-hypervisors", mv="2.53")["hypervisors"][0]
+    assert "servers" not in admin.ok("GET", "/os-hypervisors?with_servers=false", mv="2.53")["hypervisors"][0]
+    fault(admin.call("GET", "/os-hypervisors?with_servers=maybe", mv="2.53"), 400)
+    fault(admin.call("GET", "/os-hypervisors?hypervisor_hostname_pattern=local&limit=1", mv="2.53"), 400, parity,
+          "Paging over hypervisors with the hypervisor_hostname_pattern query parameter is not supported.")
+    # deleted servers are not listed
+    assert t.nova.call("DELETE", f"/servers/{sid}").status_code == 204
+    t.nova.wait_gone(sid)
+    listed = admin.ok("GET", "/os-hypervisors?with_servers=true", mv="2.75")["hypervisors"][0]
+    assert sid not in [x["uuid"] for x in listed["servers"]]
+    parity.done()
+
+
+def test_image_properties_and_traits_schedule(world, parity):
+    """The image's architecture, hypervisor type and VM mode must match a hypervisor's supported
+    instances (the fake driver: x86_64 / fake / hvm), and its `trait:X=required` properties must
+    be traits of the host's resource provider; otherwise NoValidHost."""
+    t = world.tenant()
+    placement = Client(world.cloud.url("placement"), world.admin_token)
+    mv = {"OpenStack-API-Version": "placement 1.36"}
+
+    def boot(image):
+        sid = t.nova.boot("img-" + uid(), **world.boot_body(t, imageRef=image["id"])).json()["server"]["id"]
+        return sid, t.nova.wait(sid)
+
+    arm = world.make_image("arm-" + uid(), hw_architecture="aarch64")
+    sid, s = boot(arm)
+    assert s["status"] == "ERROR" and s["fault"]["message"].startswith("No valid host was found"), s
+    for props in ({"hw_architecture": "amd64"}, {"hw_architecture": "x86_64", "img_hv_type": "fake", "hw_vm_mode": "hvm"},
+                  {"img_hv_requested_version": ">=2.0"}):
+        sid, s = boot(world.make_image("fits-" + uid(), **props))
+        assert s["status"] == "ACTIVE", (props, s)
+    sid, s = boot(world.make_image("kvm-" + uid(), img_hv_type="kvm"))
+    assert s["status"] == "ERROR", s
+    sid, s = boot(world.make_image("old-" + uid(), img_hv_type="fake", img_hv_requested_version=">=2.0"))
+    assert s["status"] == "ERROR", "the fake hypervisor is version 1.0"
+    trait = "CUSTOM_E2E_" + uid().upper()
+    gpu = world.make_image("gpu-" + uid(), **{"trait:" + trait: "required"})
+    sid, s = boot(gpu)
+    assert s["status"] == "ERROR", s
+    # give the host the trait: the next boot of that image lands
+    rp = placement.ok("GET", "/resource_providers", headers=mv)["resource_providers"][0]
+    placement.ok("PUT", f"/traits/{trait}", status=(201, 204), headers=mv)
+    current = placement.ok("GET", f"/resource_providers/{rp['uuid']}/traits", headers=mv)
+    try:
+        placement.ok("PUT", f"/resource_providers/{rp['uuid']}/traits", {
+            "resource_provider_generation": current["resource_provider_generation"],
+            "traits": current["traits"] + [trait]}, headers=mv)
+        sid, s = boot(gpu)
+        assert s["status"] == "ACTIVE", s
+    finally:
+        current = placement.ok("GET", f"/resource_providers/{rp['uuid']}/traits", headers=mv)
+        placement.ok("PUT", f"/resource_providers/{rp['uuid']}/traits", {
+            "resource_provider_generation": current["resource_provider_generation"],
+            "traits": [x for x in current["traits"] if x != trait]}, headers=mv)
     parity.done()
 
 

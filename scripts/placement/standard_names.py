@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes Sources/Placement/Domain/StandardNames.swift from os-traits and os-resource-classes.
+"""Writes Sources/StratusCore/StandardNames.swift from os-traits and os-resource-classes.
 
 Run it with a Python that has the pinned versions installed, from anywhere:
 
@@ -22,7 +22,7 @@ TRAITS_VERSION = "3.9.0"
 RESOURCE_CLASSES_VERSION = "1.1.0"
 OUTPUT = os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..",
-    "Sources", "Placement", "Domain", "StandardNames.swift")
+    "Sources", "StratusCore", "StandardNames.swift")
 
 
 def installed_version(dist):
@@ -47,19 +47,20 @@ def render():
         f"{TRAITS_VERSION} and os-resource-classes {RESOURCE_CLASSES_VERSION}.\n"
         "// Do not edit: change the pinned versions in the script and run it again.\n"
         "\n"
-        "/// The standard resource classes and traits placement syncs into its database at start.\n"
-        "enum StandardNames {\n"
-        f'    static let traitsVersion = "{TRAITS_VERSION}"\n'
-        f'    static let resourceClassesVersion = "{RESOURCE_CLASSES_VERSION}"\n'
+        "/// The standard resource classes and traits (os-resource-classes, os-traits): placement syncs them\n"
+        "/// into its database at start; nova validates flavor extra specs against them.\n"
+        "public enum StandardNames {\n"
+        f'    public static let traitsVersion = "{TRAITS_VERSION}"\n'
+        f'    public static let resourceClassesVersion = "{RESOURCE_CLASSES_VERSION}"\n'
         "\n"
         "    /// In os_resource_classes.STANDARDS order: a standard class's id is its index here\n"
         "    /// (custom classes start at 10000), so new names only ever go at the end.\n"
-        "    static let resourceClasses: [String] = [\n"
+        "    public static let resourceClasses: [String] = [\n"
         f"{swift_list(classes)}"
         "    ]\n"
         "\n"
         "    /// os_traits.get_traits(), sorted.\n"
-        "    static let traits: [String] = [\n"
+        "    public static let traits: [String] = [\n"
         f"{swift_list(traits)}"
         "    ]\n"
         "}\n"

@@ -65,7 +65,8 @@ struct AgentRoutes {
                 hostIp: node["host_ip"]?.stringValue ?? "127.0.0.1",
                 cpuInfo: "{}",
                 createdAt: now,
-                updatedAt: now
+                updatedAt: now,
+                supportedInstances: (node["supported_instances"] ?? []).serialized()
             )
             return (s, try await ServiceStore().saveNode(n, now: now, in: sql))
         }

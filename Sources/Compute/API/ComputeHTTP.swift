@@ -4,6 +4,14 @@ import StratusCore
 /// What every compute route shares: the base URL links are built on, request bodies, links.
 enum ComputeHTTP {
     /// `http://host:8774` as the client addressed it.
+    /// nova's `verify_project_id`: a project Identity says does not exist (404, asked with the
+    /// caller's token) is a 400; when Identity cannot tell (403, unreachable) the id is taken as given.
+    static func verifyProject(_ project: String, service: ComputeService, _ ctx: StratusContext) async throws {
+        let token = try ctx.requireCaller().token
+        guard let r = try? await service.clients.identity.send(.get, "/projects/\(project)", onBehalfOf: token) else { return }
+        if r.status == 404 { throw ComputeError.badRequest("Project ID \(project) is not a valid project.") }
+    }
+
     static func base(_ request: Request) -> String {
         "\(request.head.scheme ?? "http")://\(request.head.authority ?? request.header("Host") ?? "localhost")"
     }

@@ -193,10 +193,19 @@ struct FlavorRoutes {
         return out
     }
 
+    /// From 2.86, each spec against nova's registry (before the flavor is looked up, as nova).
+    func validate(_ specs: [String: String], _ ctx: StratusContext) throws {
+        guard ctx.atLeast(86) else { return }
+        for key in specs.keys.sorted() {
+            if let message = ExtraSpecRules.refusal(key, specs[key] ?? "") { throw ComputeError.badRequest(message) }
+        }
+    }
+
     func setSpecs(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         try service.authorize(ctx, "os_compute_api:os-flavor-extra-specs:create")
-        let f = try await find(try ctx.parameters.require("id"), ctx)
         let specs = try parseSpecs(try await request.jsonBody(limit: ctx.bodyLimit))
+        try validate(specs, ctx)
+        let f = try await find(try ctx.parameters.require("id"), ctx)
         try await service.api.write { sql in try await FlavorStore().setExtraSpecs(f.id, specs, in: sql) }
         return .json(["extra_specs": .object(specs.mapValues { .string($0) })])
     }
@@ -213,11 +222,12 @@ struct FlavorRoutes {
 
     func setSpec(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         try service.authorize(ctx, "os_compute_api:os-flavor-extra-specs:update")
-        let f = try await find(try ctx.parameters.require("id"), ctx)
         let key = try ctx.parameters.require("key")
         let body = try await request.jsonBody(limit: ctx.bodyLimit)
-        guard let o = body.objectValue, o.count == 1, o[key] != nil else { throw ComputeError.badRequest("Request body and URI mismatch") }
         let specs = try parseSpecs(["extra_specs": body])
+        try validate(specs, ctx)
+        guard let o = body.objectValue, o.count == 1, o[key] != nil else { throw ComputeError.badRequest("Request body and URI mismatch") }
+        let f = try await find(try ctx.parameters.require("id"), ctx)
         try await service.api.write { sql in try await FlavorStore().setExtraSpecs(f.id, specs, in: sql) }
         return .json(.object(specs.mapValues { .string($0) }))
     }
@@ -246,21 +256,27 @@ struct FlavorRoutes {
 
     func action(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         let body = try await request.jsonBody(limit: ctx.bodyLimit)
-        let f = try await find(try ctx.parameters.require("id"), ctx)
+        let id = try ctx.parameters.require("id")
+        // nova's order: policy, the project in Identity, then the flavor.
         if let add = body["addTenantAccess"] {
             try service.authorize(ctx, "os_compute_api:os-flavor-access:add_tenant_access")
             guard let project = add["tenant"]?.stringValue else { throw ComputeError.badRequest("Missing tenant parameter") }
+            try await ComputeHTTP.verifyProject(project, service: service, ctx)
+            let f = try await find(id, ctx)
             if f.isPublic, ctx.atLeast(7) { throw ComputeError.conflict("Can not add access to a public flavor.") }
             guard try await service.api.write({ sql in try await FlavorStore().addProject(f.id, project, in: sql) }) else {
-                throw ComputeError.conflict("Flavor access already exists for flavor \(f.flavorid) and project \(project) combination.")
+                // nova names the flavor by its database id here (and in the 404 below).
+                throw ComputeError.conflict("Flavor access already exists for flavor \(f.id) and project \(project) combination.")
             }
             return .json(try await accessList(f))
         }
         if let remove = body["removeTenantAccess"] {
             try service.authorize(ctx, "os_compute_api:os-flavor-access:remove_tenant_access")
             guard let project = remove["tenant"]?.stringValue else { throw ComputeError.badRequest("Missing tenant parameter") }
+            // nova asks Identity here too but lets a project it does not know be removed.
+            let f = try await find(id, ctx)
             guard try await service.api.write({ sql in try await FlavorStore().removeProject(f.id, project, in: sql) }) else {
-                throw ComputeError.notFound("Flavor access not found for \(f.flavorid) / \(project) combination.")
+                throw ComputeError.notFound("Flavor access not found for \(f.id) / \(project) combination.")
             }
             return .json(try await accessList(f))
         }

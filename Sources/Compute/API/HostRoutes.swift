@@ -15,6 +15,8 @@ struct HostRoutes {
         routes.get("/v2.1/os-hypervisors/detail") { request, ctx in try await hypervisors(request, ctx, detail: true) }
         routes.get("/v2.1/os-hypervisors/statistics") { request, ctx in try await statistics(request, ctx) }
         routes.get("/v2.1/os-hypervisors/:id") { request, ctx in try await hypervisor(request, ctx) }
+        routes.get("/v2.1/os-hypervisors/:id/servers") { request, ctx in try await search(request, ctx, servers: true) }
+        routes.get("/v2.1/os-hypervisors/:id/search") { request, ctx in try await search(request, ctx, servers: false) }
         routes.get("/v2.1/os-availability-zone") { request, ctx in try await zones(request, ctx, detail: false) }
         routes.get("/v2.1/os-availability-zone/detail") { request, ctx in try await zones(request, ctx, detail: true) }
     }
@@ -177,23 +179,66 @@ struct HostRoutes {
         return .object(v)
     }
 
+    /// `with_servers` (2.53+): whether to add the `servers` of each hypervisor.
+    func withServers(_ request: Request, _ ctx: StratusContext) throws -> Bool {
+        guard ctx.atLeast(53), let raw = request.query("with_servers") else { return false }
+        let yes = ["True", "true", "TRUE", "1", "on", "On", "ON", "yes", "Yes", "YES"]
+        let no = ["False", "false", "FALSE", "0", "off", "Off", "OFF", "no", "No", "NO"]
+        if yes.contains(raw) { return true }
+        if no.contains(raw) { return false }
+        throw ComputeError.badRequest(
+            "Invalid input for query parameters with_servers. Value: \(raw). '\(raw)' is not one of \(ComputeError.pythonRepr(.array((yes + no).map { .string($0) })))"
+        )
+    }
+
+    /// `servers` of a hypervisor view: its host's live servers as `{name, uuid}`. Left out when
+    /// there are none, except from 2.75 when asked for (`always`).
+    func addServers(_ view: JSON, _ n: ServiceStore.Node, db: Database, always: Bool) async throws -> JSON {
+        let hosted = try await db.read { sql in try await InstanceStore().list(InstanceQuery(project: nil, host: n.host), in: sql) }
+        guard !hosted.isEmpty || always, var v = view.objectValue else { return view }
+        v["servers"] = .array(hosted.map { ["name": .string($0.displayName), "uuid": .string($0.uuid)] })
+        return .object(v)
+    }
+
     func hypervisors(_ request: Request, _ ctx: StratusContext, detail: Bool) async throws -> Response {
         try service.authorize(ctx, detail ? "os_compute_api:os-hypervisors:list-detail" : "os_compute_api:os-hypervisors:list")
+        let servers = try withServers(request, ctx)
         var out: [JSON] = []
         let pattern = request.query("hypervisor_hostname_pattern")
+        if pattern != nil, ctx.atLeast(53), request.query("limit") != nil || request.query("marker") != nil {
+            throw ComputeError.badRequest("Paging over hypervisors with the hypervisor_hostname_pattern query parameter is not supported.")
+        }
         for (n, s, db) in try await nodes() {
             if let pattern, !n.hypervisorHostname.contains(pattern) { continue }
-            out.append(try await hypervisorView(n, s, db: db, ctx: ctx, detail: detail))
+            let view = try await hypervisorView(n, s, db: db, ctx: ctx, detail: detail)
+            out.append(servers ? try await addServers(view, n, db: db, always: ctx.atLeast(75)) : view)
         }
         if let pattern, out.isEmpty { throw ComputeError.notFound("No hypervisor matching '\(pattern)' could be found.") }
+        return .json(["hypervisors": .array(out)])
+    }
+
+    /// Before 2.53: hypervisors whose hostname contains the pattern, with their servers (`servers`)
+    /// or without (`search`); from 2.53 these paths are gone (query parameters replace them).
+    func search(_ request: Request, _ ctx: StratusContext, servers: Bool) async throws -> Response {
+        guard !ctx.atLeast(53) else { throw ComputeError.notFound("The resource could not be found.") }
+        try service.authorize(ctx, servers ? "os_compute_api:os-hypervisors:servers" : "os_compute_api:os-hypervisors:search")
+        let pattern = try ctx.parameters.require("id")
+        var out: [JSON] = []
+        for (n, s, db) in try await nodes() where n.hypervisorHostname.contains(pattern) {
+            let view = try await hypervisorView(n, s, db: db, ctx: ctx, detail: false)
+            out.append(servers ? try await addServers(view, n, db: db, always: false) : view)
+        }
+        if out.isEmpty { throw ComputeError.notFound("No hypervisor matching '\(pattern)' could be found.") }
         return .json(["hypervisors": .array(out)])
     }
 
     func hypervisor(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         try service.authorize(ctx, "os_compute_api:os-hypervisors:show")
         let id = try ctx.parameters.require("id")
+        let servers = try withServers(request, ctx)
         for (n, s, db) in try await nodes() where (ctx.atLeast(53) ? n.uuid == id : String(n.id) == id) {
-            return .json(["hypervisor": try await hypervisorView(n, s, db: db, ctx: ctx, detail: true)])
+            let view = try await hypervisorView(n, s, db: db, ctx: ctx, detail: true)
+            return .json(["hypervisor": servers ? try await addServers(view, n, db: db, always: ctx.atLeast(75)) : view])
         }
         if ctx.atLeast(53), UUID(uuidString: id) == nil { throw ComputeError.badRequest("Invalid uuid \(id)") }
         throw ComputeError.notFound("Hypervisor with ID '\(id)' could not be found.")

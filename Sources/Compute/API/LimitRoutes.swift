@@ -15,12 +15,8 @@ struct LimitRoutes {
         routes.delete("/v2.1/os-quota-sets/:project") { request, ctx in try await reset(request, ctx) }
     }
 
-    /// nova's `verify_project_id`: a project Identity says does not exist is a 400; when Identity
-    /// cannot tell (403, unreachable) the id is taken as given.
     func verify(_ project: String, _ ctx: StratusContext) async throws {
-        let token = try ctx.requireCaller().token
-        guard let r = try? await service.clients.identity.send(.get, "/projects/\(project)", onBehalfOf: token) else { return }
-        if r.status == 404 { throw ComputeError.badRequest("Project ID \(project) is not a valid project.") }
+        try await ComputeHTTP.verifyProject(project, service: service, ctx)
     }
 
     /// The quota names at a microversion, in nova's order.

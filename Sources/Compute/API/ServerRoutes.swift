@@ -45,7 +45,7 @@ struct ServerRoutes {
             throw ComputeError.badRequest("Flavor \(boot.flavorRef) could not be found.")
         }
         let specs = try await api.read { sql in try await FlavorStore().extraSpecs(flavor.id, in: sql) }
-        try await checkImage(boot.imageRef, flavor: flavor, ctx: ctx)
+        let image = try await checkImage(boot.imageRef, flavor: flavor, ctx: ctx)
         var keyData: String? = nil
         if let keyName = boot.keyName {
             guard let key = try await api.read({ sql in try await KeypairStore().find(user: caller.userID, name: keyName, in: sql) }) else {
@@ -76,7 +76,7 @@ struct ServerRoutes {
             let name = count > 1 ? "\(boot.name)-\(index + 1)" : boot.name
             let requestJSON: JSON = [
                 "networks": networks, "availability_zone": .optional(zone), "security_groups": .array(groups.map { .string($0) }),
-                "image": .string(boot.imageRef),
+                "image": .string(boot.imageRef), "image_requirements": image.json,
             ]
             instances.append(
                 Instance(
@@ -141,8 +141,9 @@ struct ServerRoutes {
         return .json(["server": server], status: .accepted, headers: [.location: "\(base)/v2.1/servers/\(first.uuid)"])
     }
 
-    /// The image must exist for the caller, be active and fit the flavor.
-    func checkImage(_ id: String, flavor: FlavorStore.Flavor, ctx: StratusContext) async throws {
+    /// The image must exist for the caller, be active and fit the flavor; returns what the
+    /// scheduler will need of it.
+    func checkImage(_ id: String, flavor: FlavorStore.Flavor, ctx: StratusContext) async throws -> ImageRequirements {
         let caller = try ctx.requireCaller()
         let reply: ServiceClient.Reply
         do {
@@ -169,6 +170,7 @@ struct ServerRoutes {
         if let minRAM = image["min_ram"]?.intValue, minRAM > flavor.memoryMb {
             throw ComputeError.badRequest("Flavor's memory is too small for requested image.")
         }
+        return ImageRequirements(image: image)
     }
 
     // MARK: read

@@ -158,13 +158,16 @@ enum ComputeMigrations {
                 ]
             ),
             // The boot's quota count (COUNT, SUM(vcpus), SUM(memory_mb) of a project's live
-            // instances) read from the index alone, not one table row per instance.
+            // instances) read from the index alone, not one table row per instance; and what a
+            // hypervisor can run (nova's supported_instances: [arch, hv_type, vm_mode] entries)
+            // for the ImagePropertiesFilter.
             step(
                 2,
-                "covering index for quota usage",
+                "quota usage index, supported instances",
                 [
                     "CREATE INDEX instances_project_usage ON instances (project_id, deleted, vcpus, memory_mb)",
                     "DROP INDEX instances_project",
+                    "ALTER TABLE compute_nodes ADD COLUMN supported_instances TEXT NOT NULL DEFAULT '[]'",
                 ]
             ),
         ]

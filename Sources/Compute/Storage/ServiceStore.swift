@@ -1,4 +1,5 @@
 import SQLKit
+import StratusCore
 import StratusStorage
 
 /// nova's services (one row per daemon and host) and compute nodes (one per hypervisor), in the
@@ -34,6 +35,13 @@ struct ServiceStore: Sendable {
         var cpuInfo: String
         var createdAt: String
         var updatedAt: String?
+        /// JSON: `[[arch, hv_type, vm_mode], …]`.
+        var supportedInstances: String
+
+        /// `supportedInstances` read.
+        var supported: [[String]] {
+            ((try? JSON.parse(Array(supportedInstances.utf8)))?.arrayValue ?? []).map { ($0.arrayValue ?? []).compactMap(\.stringValue) }
+        }
     }
 
     static let columns = [
@@ -42,7 +50,7 @@ struct ServiceStore: Sendable {
     ]
     static let nodeColumns = [
         "id", "uuid", "service_id", "host", "hypervisor_hostname", "hypervisor_type", "hypervisor_version", "vcpus", "memory_mb", "local_gb",
-        "host_ip", "cpu_info", "created_at", "updated_at",
+        "host_ip", "cpu_info", "created_at", "updated_at", "supported_instances",
     ]
 
     /// Registers a daemon (or finds its row) and records it as up.
@@ -120,7 +128,9 @@ struct ServiceStore: Sendable {
     func saveNode(_ n: Node, now: String, in sql: any SQLDatabase) async throws -> Node {
         if let existing = try await node(hostname: n.hypervisorHostname, in: sql) {
             try await sql.update("compute_nodes").set("vcpus", to: n.vcpus).set("memory_mb", to: n.memoryMb).set("local_gb", to: n.localGb)
-                .set("host_ip", to: n.hostIp).set("service_id", to: n.serviceId).set("updated_at", to: now).where("id", .equal, existing.id).run()
+                .set("host_ip", to: n.hostIp).set("service_id", to: n.serviceId).set("hypervisor_type", to: n.hypervisorType)
+                .set("hypervisor_version", to: n.hypervisorVersion).set("supported_instances", to: n.supportedInstances)
+                .set("updated_at", to: now).where("id", .equal, existing.id).run()
             return try await node(hostname: n.hypervisorHostname, in: sql)!
         }
         try await sql.insert(into: "compute_nodes").columns(Array(Self.nodeColumns.dropFirst())).values(
@@ -136,7 +146,8 @@ struct ServiceStore: Sendable {
             SQLBind(n.hostIp),
             SQLBind(n.cpuInfo),
             SQLBind(now),
-            SQLBind(now)
+            SQLBind(now),
+            SQLBind(n.supportedInstances)
         ).run()
         return try await node(hostname: n.hypervisorHostname, in: sql)!
     }

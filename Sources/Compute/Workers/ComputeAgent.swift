@@ -56,6 +56,7 @@ public struct ComputeAgent: Sendable {
                 "memory_mb": .int(Int64(driver.resources.memoryMB)),
                 "local_gb": .int(Int64(driver.resources.localGB)), "host_ip": .string(r.myIP), "hypervisor_type": .string(driver.resources.type),
                 "hypervisor_version": 1000,
+                "supported_instances": .array(driver.supportedInstances.map { .array($0.map { .string($0) }) }),
             ],
         ]
         let reply = try await clients.compute.send(.post, "/stratus-agent/services", json: body)

@@ -7,6 +7,8 @@ import Synchronization
 protocol ComputeDriver: Sendable {
     /// The hypervisor's resources: (vcpus, memory_mb, local_gb, hypervisor type).
     var resources: (vcpus: Int, memoryMB: Int, localGB: Int, type: String) { get }
+    /// What guests the hypervisor runs: nova's supported_instances, `[arch, hv_type, vm_mode]` each.
+    var supportedInstances: [[String]] { get }
     func spawn(_ record: JSON, networkInfo: [JSON]) async throws
     func destroy(_ uuid: String) async throws
     func reboot(_ uuid: String, hard: Bool) async throws
@@ -30,6 +32,8 @@ protocol ComputeDriver: Sendable {
 final class FakeDriver: ComputeDriver {
     let resources: (vcpus: Int, memoryMB: Int, localGB: Int, type: String)
     let failPrefix: String
+    /// nova's FakeDriver: x86_64 guests of the `fake` hypervisor in HVM mode.
+    let supportedInstances = [["x86_64", "fake", "hvm"]]
     private let guests = Mutex<[String: Int]>([:])
 
     init(settings: ComputeSettings) {

@@ -5,9 +5,9 @@ import StratusCore
 import StratusStorage
 
 /// nova-scheduler: answers `select_destinations` tasks. Placement's allocation candidates for
-/// the flavor (microversion 1.36, with `resources:` and `trait:` extra specs) → filters (the
-/// host's compute service enabled and up, mapped to a cell, in the requested zone, not tried
-/// before) → weighers (free RAM, VCPU and disk, each normalized and multiplied) → a claim of
+/// the flavor (microversion 1.36, with `resources:` and `trait:` extra specs and the image's
+/// required traits) → filters (the host's compute service enabled and up, mapped to a cell, in
+/// the requested zone, not tried before, the image's architecture / hypervisor / VM mode) → weighers (free RAM, VCPU and disk, each normalized and multiplied) → a claim of
 /// the best host's allocation with the consumer generation; a conflict moves to the next host.
 struct Scheduler: Sendable {
     let service: ComputeService
@@ -36,9 +36,11 @@ struct Scheduler: Sendable {
     /// Asks the scheduler (a task) and waits for its answer, as nova's `select_destinations`.
     static func ask(service: ComputeService, instance: Instance, exclude: [String]) async throws -> Choice {
         let flavor = ServerView.object(instance.flavor)
+        let request = ServerView.object(instance.request)
         let spec: JSON = [
             "instance": .string(instance.uuid), "project_id": .string(instance.projectId), "user_id": .string(instance.userId),
             "flavor": .object(flavor), "availability_zone": .optional(instance.availabilityZone), "exclude": .array(exclude.map { .string($0) }),
+            "image": request["image_requirements"] ?? .null,
         ]
         let api = service.api
         let id = UUID().uuidString.lowercased()
@@ -72,7 +74,9 @@ struct Scheduler: Sendable {
             "VCPU": flavor["vcpus"]?.intValue ?? 1, "MEMORY_MB": flavor["memory_mb"]?.intValue ?? 0,
             "DISK_GB": (flavor["root_gb"]?.intValue ?? 0) + (flavor["ephemeral_gb"]?.intValue ?? 0) + ((flavor["swap"]?.intValue ?? 0) + 1023) / 1024,
         ]
-        var required: [String] = []
+        let image = ImageRequirements(json: spec["image"])
+        // Image `trait:<NAME>=required` properties join the unnumbered group's required traits.
+        var required: [String] = image.requiredTraits
         for (k, v) in specs {
             if k.hasPrefix("resources:"), let n = v.stringValue.flatMap({ Int64($0) }) { resources[String(k.dropFirst(10))] = n }
             if k.hasPrefix("trait:"), let s = v.stringValue {
@@ -82,12 +86,12 @@ struct Scheduler: Sendable {
         }
         let wanted = resources.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")
         var query = "/allocation_candidates?resources=\(wanted)&limit=1000"
-        if !required.isEmpty { query += "&required=" + required.sorted().joined(separator: ",") }
+        if !required.isEmpty { query += "&required=" + Array(Set(required)).sorted().joined(separator: ",") }
         let reply = try await placement.send(.get, query, microversion: ("placement", "1.36"))
         guard reply.status == 200, let body = reply.json else {
             throw OpenStackError(.serviceUnavailable, "Placement answered \(reply.status) to allocation candidates.")
         }
-        let hosts = try await candidateHosts(spec)
+        let hosts = try await candidateHosts(spec, image: image)
         let summaries = body["provider_summaries"]?.objectValue ?? [:]
         struct Option {
             var provider: String
@@ -112,7 +116,7 @@ struct Scheduler: Sendable {
         guard !options.isEmpty else {
             let count = body["allocation_requests"]?.arrayValue?.count ?? 0
             service.logger.warning(
-                "no valid host for \(uuid): \(count) allocation candidate(s), \(hosts.count) host(s) passed the filters (enabled, up, mapped, zone, untried)"
+                "no valid host for \(uuid): \(count) allocation candidate(s), \(hosts.count) host(s) passed the filters (enabled, up, mapped, zone, untried, image properties)"
             )
             return ["error": "No valid host was found. There are not enough hosts available."]
         }
@@ -165,7 +169,7 @@ struct Scheduler: Sendable {
     }
 
     /// Resource provider uuid → host and node, for compute services that pass the filters.
-    func candidateHosts(_ spec: JSON) async throws -> [String: (host: String, node: String)] {
+    func candidateHosts(_ spec: JSON, image: ImageRequirements) async throws -> [String: (host: String, node: String)] {
         let exclude = Set((spec["exclude"]?.arrayValue ?? []).compactMap(\.stringValue))
         let zone = spec["availability_zone"]?.stringValue
         if let zone, zone != service.settings.availabilityZone { return [:] }
@@ -177,7 +181,8 @@ struct Scheduler: Sendable {
             }
             for n in nodes {
                 guard let svc = services.first(where: { $0.id == n.serviceId }), !svc.disabled,
-                    ServiceLiveness.isUp(svc, downTime: service.settings.serviceDownTime), mapped.contains(n.host), !exclude.contains(n.host)
+                    ServiceLiveness.isUp(svc, downTime: service.settings.serviceDownTime), mapped.contains(n.host), !exclude.contains(n.host),
+                    image.admits(supportedInstances: n.supported, hypervisorVersion: n.hypervisorVersion)
                 else { continue }
                 out[n.uuid] = (n.host, n.hypervisorHostname)
             }

@@ -66,6 +66,7 @@ public enum ComputeOptions {
             .int("quota", "injected_file_content_bytes", default: 10240, min: -1, "Bytes per injected file."),
             .int("quota", "injected_file_path_length", default: 255, min: -1, "Length of an injected file's path."),
             .bool("quota", "count_usage_from_placement", default: false, "Count cores and ram from Placement's usages."),
+            .bool("quota", "recheck_quota", default: true, "Count again after a boot is recorded, so concurrent boots cannot exceed a quota."),
             .string("stratus", "fake_vcpus", default: "1000", "VCPUs the fake driver reports."),
             .string("stratus", "fake_memory_mb", default: "800000", "MEMORY_MB the fake driver reports."),
             .string("stratus", "fake_local_gb", default: "600000", "DISK_GB the fake driver reports."),
@@ -101,6 +102,7 @@ public struct ComputeSettings: Sendable {
     public var diskWeight = 1.0
     public var quotas: [String: Int] = ComputeSettings.quotaDefaults
     public var countFromPlacement = false
+    public var recheckQuota = true
     public var fakeVCPUs = 1000
     public var fakeMemoryMB = 800_000
     public var fakeLocalGB = 600_000
@@ -150,6 +152,7 @@ public struct ComputeSettings: Sendable {
         diskWeight = try weight("disk_weight_multiplier")
         for name in Self.quotaDefaults.keys { quotas[name] = config.int("quota", name) ?? Self.quotaDefaults[name]! }
         countFromPlacement = config.bool("quota", "count_usage_from_placement")
+        recheckQuota = config.bool("quota", "recheck_quota")
         func count(_ name: String, _ fallback: Int) throws -> Int {
             let text = config.string("stratus", name) ?? String(fallback)
             guard let v = Int(text), v >= 0 else { throw ConfigError(message: "[stratus] \(name): \(text) is not a count") }

@@ -944,6 +944,39 @@ def test_quota_exceeded(world, parity):
     parity.done()
 
 
+def test_quota_holds_under_concurrent_boots(world, parity):
+    """Twelve boots at once against an instances quota of 3: never more than 3 servers are kept
+    (the recheck after recording a boot takes back what a concurrent boot pushed over); every
+    refusal is nova's 403; a private flavor the project was not given is refused like a missing one."""
+    import concurrent.futures
+    t = world.tenant()
+    world.admin.ok("PUT", f"/os-quota-sets/{t.project_id}", {"quota_set": {"instances": 3}})
+    body = world.boot_body(t)
+
+    def boot(i):
+        s = requests.Session()
+        s.headers.update(t.nova.session.headers)
+        return s.post(t.nova.base + "/servers", json={"server": {"name": f"cq{i}-" + uid(), **body}}, timeout=60)
+
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:
+        replies = list(pool.map(boot, range(12)))
+    accepted = [r.json()["server"]["id"] for r in replies if r.status_code == 202]
+    refused = [r for r in replies if r.status_code != 202]
+    assert 1 <= len(accepted) <= 3, [(r.status_code, r.text[:120]) for r in replies]
+    for r in refused:
+        assert fault(r, 403).startswith("Quota exceeded for instances: Requested 1, but already used"), r.text
+    listed = t.nova.ok("GET", "/servers")["servers"]
+    assert sorted(x["id"] for x in listed) == sorted(accepted)
+    for sid in accepted:
+        assert t.nova.wait(sid)["status"] == "ACTIVE"
+    assert world.admin.ok("GET", f"/os-quota-sets/{t.project_id}/detail")["quota_set"]["instances"]["in_use"] == len(accepted)
+    private = world.make_flavor("priv-boot-" + uid(), ram=64, vcpus=1, disk=1, **{"os-flavor-access:is_public": False})
+    other = world.tenant()
+    r = other.nova.call("POST", "/servers", {"server": {"name": "pf-" + uid(), **world.boot_body(other, flavorRef=private["id"])}})
+    fault(r, 400, parity, f"Flavor {private['id']} could not be found.")
+    parity.done()
+
+
 def test_multi_create(world, parity):
     """min_count = max_count = 5 boots five servers, named <name>-1..5, all ACTIVE."""
     t = world.tenant()

@@ -44,6 +44,12 @@ struct ServerRoutes {
         guard let flavor = try await api.read({ sql in try await FlavorStore().find(boot.flavorRef, in: sql) }) else {
             throw ComputeError.badRequest("Flavor \(boot.flavorRef) could not be found.")
         }
+        // A private flavor is usable only by the projects given access (and admins), as it is visible.
+        if !flavor.isPublic, !service.allows(ctx, "context_is_admin"),
+            try await !api.read({ sql in try await FlavorStore().projects(flavor.id, in: sql) }).contains(project)
+        {
+            throw ComputeError.badRequest("Flavor \(boot.flavorRef) could not be found.")
+        }
         let specs = try await api.read { sql in try await FlavorStore().extraSpecs(flavor.id, in: sql) }
         let image = try await checkImage(boot.imageRef, flavor: flavor, ctx: ctx)
         var keyData: String? = nil
@@ -114,16 +120,37 @@ struct ServerRoutes {
         let token = caller.token
         let requestID = ctx.requestID
         let records = instances
-        try await api.write { sql in
+        let tasks = try await api.write { sql in
+            var ids: [String] = []
             for i in records {
                 try await CellStore().addInstanceMapping(i.uuid, project: project, user: caller.userID, now: now, in: sql)
                 try await CellStore().addBuildRequest(i.uuid, project: project, instance: i.encoded(), now: now, in: sql)
-                try await TaskQueue(dialect: api.dialect).enqueue(
-                    queue: "conductor",
-                    kind: "build",
-                    payload: ["instance": .string(i.uuid), "token": .string(token), "attempt": 1, "exclude": [], "request_id": .string(requestID)],
-                    in: sql
+                ids.append(
+                    try await TaskQueue(dialect: api.dialect).enqueue(
+                        queue: "conductor",
+                        kind: "build",
+                        payload: [
+                            "instance": .string(i.uuid), "token": .string(token), "attempt": 1, "exclude": [], "request_id": .string(requestID),
+                        ],
+                        in: sql
+                    )
                 )
+            }
+            return ids
+        }
+        if service.settings.recheckQuota {
+            do {
+                try await QuotaCheck(service: service).recheck(project: project, flavor: flavor, count: count)
+            } catch {
+                // Taken back whole: a conductor that already claimed a task finds no build request and does nothing.
+                try await api.write { sql in
+                    for i in records {
+                        _ = try await CellStore().deleteBuildRequest(i.uuid, in: sql)
+                        try await CellStore().deleteInstanceMapping(i.uuid, in: sql)
+                    }
+                    for id in tasks { try await TaskQueue(dialect: api.dialect).delete(id, in: sql) }
+                }
+                throw error
             }
         }
         service.signal.notify("conductor")

@@ -187,10 +187,39 @@ struct QuotaCheck {
         return (Int(u["VCPU"]?.intValue ?? 0), Int(u["MEMORY_MB"]?.intValue ?? 0))
     }
 
+    /// nova's recheck (`[quota] recheck_quota`): after the boot's `count` build requests are
+    /// recorded, the project must still be within its limits; two boots that passed `admit` at
+    /// once cannot both stay over it (both may be refused, never both kept).
+    func recheck(project: String, flavor: FlavorStore.Flavor, count: Int) async throws {
+        let limits = try await limits(project: project)
+        let now = try await usage(project: project)
+        let before = (instances: now.instances - count, cores: now.cores - count * Int(flavor.vcpus), ram: now.ram - count * Int(flavor.memoryMb))
+        func over(_ limit: Int?, _ used: Int) -> Bool { (limit ?? -1) >= 0 && used > limit! }
+        guard over(limits["instances"], now.instances) || over(limits["cores"], now.cores) || over(limits["ram"], now.ram) else { return }
+        _ = try admitted(limits: limits, used: before, flavor: flavor, minCount: count, maxCount: count, exceededAlready: true)
+    }
+
     /// How many of `minCount…maxCount` servers fit; 403 with nova's message when not even `minCount` does.
     func admit(project: String, flavor: FlavorStore.Flavor, minCount: Int, maxCount: Int) async throws -> Int {
-        let limits = try await limits(project: project)
-        let used = try await usage(project: project)
+        try admitted(
+            limits: try await limits(project: project),
+            used: try await usage(project: project),
+            flavor: flavor,
+            minCount: minCount,
+            maxCount: maxCount
+        )
+    }
+
+    /// How many of `minCount…maxCount` servers fit, or nova's 403 naming each quota they exceed
+    /// (`exceededAlready`: the recheck found the project over: every quota now over is named).
+    func admitted(
+        limits: [String: Int],
+        used: (instances: Int, cores: Int, ram: Int),
+        flavor: FlavorStore.Flavor,
+        minCount: Int,
+        maxCount: Int,
+        exceededAlready: Bool = false
+    ) throws -> Int {
         func headroom(_ limit: Int?, _ used: Int, _ each: Int) -> Int {
             guard let limit, limit >= 0 else { return Int.max }
             guard each > 0 else { return Int.max }
@@ -201,7 +230,7 @@ struct QuotaCheck {
             headroom(limits["cores"], used.cores, Int(flavor.vcpus)),
             headroom(limits["ram"], used.ram, Int(flavor.memoryMb))
         )
-        if fits >= minCount { return min(maxCount, fits) }
+        if fits >= minCount, !exceededAlready { return min(maxCount, fits) }
         var overs: [(String, String, Int, Int)] = []
         let requested = minCount == maxCount ? "\(minCount)" : "\(minCount)-\(maxCount)"
         if headroom(limits["cores"], used.cores, Int(flavor.vcpus)) < minCount {

@@ -67,6 +67,11 @@ struct CellStore: Sendable {
             .values(SQLBind(uuid), SQLBind(project), SQLBind(user), SQLBind(false), SQLBind(now)).run()
     }
 
+    /// Removes a mapping (a boot taken back before anything was built).
+    func deleteInstanceMapping(_ uuid: String, in sql: any SQLDatabase) async throws {
+        try await sql.delete(from: "instance_mappings").where("instance_uuid", .equal, uuid).run()
+    }
+
     func instanceMapping(_ uuid: String, in sql: any SQLDatabase) async throws -> InstanceMapping? {
         try await sql.select().columns("instance_uuid", "cell_id", "project_id", "user_id", "queued_for_delete").from("instance_mappings")
             .where("instance_uuid", .equal, uuid).first()?.decode(InstanceMapping.self)

@@ -31,6 +31,7 @@ public enum ComputeOptions {
             .int("DEFAULT", "reserved_host_cpus", default: 0, min: 0, "VCPUs kept for the host."),
             .int("DEFAULT", "service_down_time", default: 60, min: 1, "Seconds without a heartbeat after which a service is down."),
             .int("DEFAULT", "report_interval", default: 10, min: 1, "Seconds between a service's heartbeats."),
+            .int("DEFAULT", "sync_power_state_interval", default: 600, min: -1, "Seconds between power-state syncs (0 or less: never)."),
             .int("DEFAULT", "vif_plugging_timeout", default: 300, min: 0, "Seconds to wait for network-vif-plugged."),
             .bool("DEFAULT", "vif_plugging_is_fatal", default: true, "Whether a missing network-vif-plugged fails the build."),
             .string("DEFAULT", "default_availability_zone", default: "nova", "Availability zone of compute hosts."),
@@ -91,6 +92,7 @@ public struct ComputeSettings: Sendable {
     public var reservedCPUs = 0
     public var serviceDownTime = 60
     public var reportInterval = 10
+    public var syncPowerStateInterval = 600
     public var vifPluggingTimeout = 300
     public var vifPluggingIsFatal = true
     public var availabilityZone = "nova"
@@ -136,6 +138,7 @@ public struct ComputeSettings: Sendable {
         reservedCPUs = config.int("DEFAULT", "reserved_host_cpus") ?? 0
         serviceDownTime = config.int("DEFAULT", "service_down_time") ?? 60
         reportInterval = config.int("DEFAULT", "report_interval") ?? 10
+        syncPowerStateInterval = config.int("DEFAULT", "sync_power_state_interval") ?? 600
         vifPluggingTimeout = config.int("DEFAULT", "vif_plugging_timeout") ?? 300
         vifPluggingIsFatal = config.bool("DEFAULT", "vif_plugging_is_fatal")
         availabilityZone = config.string("DEFAULT", "default_availability_zone") ?? "nova"

@@ -112,3 +112,31 @@ import Testing
         #expect(InstanceState.status(vm: stopped.vm, task: stopped.task) == "SHUTOFF")
     }
 }
+
+/// nova's power-state sync decisions for an idle instance, on literal states.
+@Suite struct PowerSyncTests {
+    @Test("nothing to do when the hypervisor agrees with the stored state")
+    func agreement() {
+        #expect(PowerSync.decide(vmState: .active, stored: .running, actual: .running) == nil)
+        #expect(PowerSync.decide(vmState: .stopped, stored: .shutdown, actual: .shutdown) == nil)
+        #expect(PowerSync.decide(vmState: .stopped, stored: .shutdown, actual: .noState) == PowerSync(power: .noState))
+    }
+
+    @Test("a guest that went down by itself stops its server; an unknown one is only recorded")
+    func guestWentDown() {
+        #expect(PowerSync.decide(vmState: .active, stored: .running, actual: .shutdown) == PowerSync(power: .shutdown, stop: true))
+        #expect(PowerSync.decide(vmState: .active, stored: .running, actual: .crashed) == PowerSync(power: .crashed, stop: true))
+        #expect(PowerSync.decide(vmState: .active, stored: .running, actual: .suspended) == PowerSync(power: .suspended, stop: true))
+        #expect(PowerSync.decide(vmState: .paused, stored: .paused, actual: .shutdown) == PowerSync(power: .shutdown, stop: true))
+        #expect(PowerSync.decide(vmState: .active, stored: .running, actual: .noState) == PowerSync(power: .noState))
+        #expect(PowerSync.decide(vmState: .active, stored: .running, actual: .paused) == PowerSync(power: .paused))
+        #expect(PowerSync.decide(vmState: .error, stored: .running, actual: .shutdown) == PowerSync(power: .shutdown))
+    }
+
+    @Test("a guest running while its server is stopped is powered off")
+    func runningWhileStopped() {
+        #expect(
+            PowerSync.decide(vmState: .stopped, stored: .shutdown, actual: .running) == PowerSync(power: .shutdown, powerOffGuest: true)
+        )
+    }
+}

@@ -71,6 +71,7 @@ class Workers:
 host = {host}
 compute_driver = fake.FakeDriver
 my_ip = 127.0.0.1
+sync_power_state_interval = 2
 
 [api_database]
 connection = {self.connection("nova_api")}
@@ -330,6 +331,46 @@ def test_conductor_killed_while_building(cloud, workers):
 def test_compute_killed_while_building(cloud, workers):
     """kill -9 of nova-compute while 20 servers build, then restart it: none stays in BUILD."""
     crash_and_recover(cloud, workers, "nova-compute", "worker-compute", "crash-compute")
+
+
+def test_power_state_follows_the_hypervisor(cloud, workers):
+    """The compute agent's power-state sync: after nova-compute is killed and restarted, the fake
+    hypervisor no longer knows the guests, and within a sync interval their power state reads
+    NOSTATE (0) while they stay ACTIVE, as nova records it; stop and start then bring a server back
+    to SHUTOFF / 4 and ACTIVE / 1."""
+    c = Client(cloud, "power-sync")
+    c.setup(2)
+    wait_compute_mapped(c, "worker-compute")
+    c.boot(2)
+    servers = c.wait_settled(2, timeout=60)
+    assert [(s["status"], s["OS-EXT-STS:power_state"]) for s in servers] == [("ACTIVE", 1)] * 2, servers
+    workers.kill9("worker-compute")
+    workers.start("nova-compute", "worker-compute")
+    deadline = time.time() + 60
+    while True:
+        servers = c.servers()
+        if all(s["OS-EXT-STS:power_state"] == 0 for s in servers):
+            break
+        assert time.time() < deadline, [(s["id"], s["status"], s["OS-EXT-STS:power_state"]) for s in servers]
+        time.sleep(0.5)
+    assert {s["status"] for s in servers} == {"ACTIVE"}
+    sid = servers[0]["id"]
+
+    def settle(status):
+        deadline = time.time() + 60
+        while True:
+            s = c.nova("GET", f"/servers/{sid}", 200).json()["server"]
+            if s["status"] == status and s["OS-EXT-STS:task_state"] is None:
+                return s
+            assert time.time() < deadline, s
+            time.sleep(0.3)
+
+    c.nova("POST", f"/servers/{sid}/action", 202, json={"os-stop": None})
+    assert settle("SHUTOFF")["OS-EXT-STS:power_state"] == 4
+    c.nova("POST", f"/servers/{sid}/action", 202, json={"os-start": None})
+    assert settle("ACTIVE")["OS-EXT-STS:power_state"] == 1
+    deleted = c.delete_all()
+    c.check_clean(deleted)
 
 
 def test_two_conductors_build_each_server_once(cloud, workers):

@@ -16,6 +16,48 @@ struct AgentRoutes {
         routes.put("/v2.1/stratus-agent/services/:uuid/heartbeat") { request, ctx in try await heartbeat(request, ctx) }
         routes.get("/v2.1/stratus-agent/tasks") { request, ctx in try await poll(request, ctx) }
         routes.post("/v2.1/stratus-agent/tasks/:id/result") { request, ctx in try await result(request, ctx) }
+        routes.get("/v2.1/stratus-agent/instances") { request, ctx in try await instances(request, ctx) }
+        routes.put("/v2.1/stratus-agent/instances/:uuid/power_state") { request, ctx in try await powerState(request, ctx) }
+    }
+
+    /// The live instances on a host with their states, for the agent's power-state sync.
+    func instances(_ request: Request, _ ctx: StratusContext) async throws -> Response {
+        try service.authorize(ctx, "stratus:agent")
+        guard let host = request.query("host") else { throw ComputeError.badRequest("host is required") }
+        let db = try await cell(for: host)
+        let hosted = try await db.read { sql in try await InstanceStore().list(InstanceQuery(project: nil, host: host), in: sql) }
+        return .json([
+            "instances": .array(
+                hosted.map {
+                    [
+                        "uuid": .string($0.uuid), "vm_state": .string($0.vmState), "task_state": .optional($0.taskState),
+                        "power_state": .int(Int64($0.powerState)),
+                    ]
+                }
+            )
+        ])
+    }
+
+    /// What the agent's sync found (`PowerSync`): the power state, and `stop` for a guest that
+    /// went down by itself. Applied only while no task runs on the instance and it is on `host`.
+    func powerState(_ request: Request, _ ctx: StratusContext) async throws -> Response {
+        try service.authorize(ctx, "stratus:agent")
+        guard let host = request.query("host") else { throw ComputeError.badRequest("host is required") }
+        let uuid = try ctx.parameters.require("uuid")
+        let body = try await request.jsonBody(limit: ctx.bodyLimit)
+        guard let power = body["power_state"]?.intValue, PowerState(rawValue: Int(power)) != nil else {
+            throw ComputeError.badRequest("power_state must be one of nova's power states")
+        }
+        let db = try await cell(for: host)
+        let applied = try await db.write { sql -> Bool in
+            guard let i = try await InstanceStore().find(uuid, in: sql), i.host == host, i.deleted == 0 else { return false }
+            var values: [String: any SQLExpression] = ["power_state": SQLBind(power)]
+            if body["stop"]?.boolValue == true, i.vmState == VMState.active.rawValue || i.vmState == VMState.paused.rawValue {
+                values["vm_state"] = SQLBind(VMState.stopped.rawValue)
+            }
+            return try await InstanceStore().update(uuid, values, expecting: [nil], now: ComputeTime.now(), in: sql)
+        }
+        return .json(["applied": .bool(applied)])
     }
 
     /// A lease owner: the host and the agent's identity for this run (`agent`, a uuid it makes at

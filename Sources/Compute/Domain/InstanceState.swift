@@ -284,3 +284,36 @@ extension InstanceState {
         }
     }
 }
+
+/// nova-compute's power-state sync (`_sync_instance_power_state`) for an instance with no task
+/// in progress: the stored power state follows the hypervisor's; a guest that went down by itself
+/// (shut down, crashed, suspended) while ACTIVE, or shut down or crashed while PAUSED, is
+/// recorded STOPPED, as nova's `force_stop`; a guest running while the server is STOPPED is
+/// powered off. A guest the hypervisor does not know (NOSTATE) is only recorded.
+struct PowerSync: Equatable {
+    /// The power state to store (the hypervisor's, or SHUTDOWN after `powerOffGuest`).
+    var power: PowerState
+    /// vm_state becomes `stopped`.
+    var stop = false
+    /// The agent powers the guest off first.
+    var powerOffGuest = false
+
+    /// Nothing to do when the result equals what is stored.
+    static func decide(vmState: VMState, stored: PowerState, actual: PowerState) -> PowerSync? {
+        var out = PowerSync(power: actual)
+        switch vmState {
+        case .active:
+            out.stop = [.shutdown, .crashed, .suspended].contains(actual)
+        case .paused:
+            out.stop = [.shutdown, .crashed].contains(actual)
+        case .stopped:
+            if ![.noState, .shutdown, .crashed].contains(actual) {
+                out.powerOffGuest = true
+                out.power = .shutdown
+            }
+        default:
+            break
+        }
+        return out.power == stored && !out.stop && !out.powerOffGuest ? nil : out
+    }
+}

@@ -42,6 +42,7 @@ public struct ComputeAgent: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await heartbeats(service) }
             group.addTask { await pollLoop() }
+            if settings.syncPowerStateInterval > 0 { group.addTask { await powerSyncLoop() } }
             await group.next()
             group.cancelAll()
         }
@@ -118,6 +119,38 @@ public struct ComputeAgent: Sendable {
             } catch {
                 logger.warning("heartbeat of \(host) failed: \(error)")
             }
+        }
+    }
+
+    /// Every `sync_power_state_interval`: the hypervisor's view of each idle instance on this
+    /// host against the stored one (`PowerSync`).
+    func powerSyncLoop() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(settings.syncPowerStateInterval))
+            do {
+                try await syncPowerStates()
+            } catch {
+                logger.warning("power-state sync on \(host) failed: \(error)")
+            }
+        }
+    }
+
+    func syncPowerStates() async throws {
+        let r = try await clients.compute.send(.get, "/stratus-agent/instances?host=\(host)")
+        for i in r.json?["instances"]?.arrayValue ?? [] {
+            guard let uuid = i["uuid"]?.stringValue, i["task_state"]?.stringValue == nil,
+                let vm = i["vm_state"]?.stringValue.flatMap(VMState.init(rawValue:)),
+                let stored = i["power_state"]?.intValue.flatMap({ PowerState(rawValue: Int($0)) })
+            else { continue }
+            let actual = await driver.info(uuid).flatMap(PowerState.init(rawValue:)) ?? .noState
+            guard let change = PowerSync.decide(vmState: vm, stored: stored, actual: actual) else { continue }
+            if change.powerOffGuest { try await driver.powerOff(uuid) }
+            logger.info("power state of \(uuid) on \(host): stored \(stored.name), hypervisor \(actual.name)\(change.stop ? "; stopping it" : "")")
+            _ = try await clients.compute.send(
+                .put,
+                "/stratus-agent/instances/\(uuid)/power_state?host=\(host)",
+                json: ["power_state": .int(Int64(change.power.rawValue)), "stop": .bool(change.stop)]
+            )
         }
     }
 

@@ -192,6 +192,7 @@ struct QuotaCheck {
     /// once cannot both stay over it (both may be refused, never both kept).
     func recheck(project: String, flavor: FlavorStore.Flavor, count: Int) async throws {
         let limits = try await limits(project: project)
+        guard Self.counted(limits) else { return }
         let now = try await usage(project: project)
         let before = (instances: now.instances - count, cores: now.cores - count * Int(flavor.vcpus), ram: now.ram - count * Int(flavor.memoryMb))
         func over(_ limit: Int?, _ used: Int) -> Bool { (limit ?? -1) >= 0 && used > limit! }
@@ -201,13 +202,15 @@ struct QuotaCheck {
 
     /// How many of `minCount…maxCount` servers fit; 403 with nova's message when not even `minCount` does.
     func admit(project: String, flavor: FlavorStore.Flavor, minCount: Int, maxCount: Int) async throws -> Int {
-        try admitted(
-            limits: try await limits(project: project),
-            used: try await usage(project: project),
-            flavor: flavor,
-            minCount: minCount,
-            maxCount: maxCount
-        )
+        let limits = try await limits(project: project)
+        // Nothing to count against when instances, cores and ram are all unlimited.
+        guard Self.counted(limits) else { return maxCount }
+        return try admitted(limits: limits, used: try await usage(project: project), flavor: flavor, minCount: minCount, maxCount: maxCount)
+    }
+
+    /// Whether any of the limits a boot checks is finite.
+    static func counted(_ limits: [String: Int]) -> Bool {
+        ["instances", "cores", "ram"].contains { (limits[$0] ?? -1) >= 0 }
     }
 
     /// How many of `minCount…maxCount` servers fit, or nova's 403 naming each quota they exceed

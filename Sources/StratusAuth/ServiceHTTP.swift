@@ -26,6 +26,9 @@ enum ServiceHTTP {
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         )
         configuration.httpVersion = .http1Only
+        // A request's own timeout ends when the answer's head arrives; a peer that stalls in
+        // the body is cut off by the read timeout (no byte for 60 s), as URLSession's was.
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
         // Lives as long as the process: never shut down, so never deinitialised.
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()

@@ -11,7 +11,7 @@ extension SQLRow {
 }
 
 /// Property name → column name, as SQLKit's `convertFromSnakeCase` derives it (`projectId` →
-/// `project_id`, `myURLField` → `my_url_field`), worked out once per name: SQLKit converts
+/// `project_id`, `myURLField` → `my_uRL_field`), worked out once per name: SQLKit converts
 /// every key of every row anew, through Unicode property lookups, which cost a few percent of
 /// a server boot's CPU.
 public enum ColumnNames {

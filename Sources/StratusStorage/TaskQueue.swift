@@ -186,9 +186,9 @@ public final class TaskSignal: Sendable {
         var waiting: [String: [UInt64: CheckedContinuation<Void, Never>]] = [:]
         /// Waiters whose timeout or cancellation came before they were registered.
         var fired: Set<UInt64> = []
-        /// Notifications per key, for tickets. Keys nobody waits on are dropped past `maxKeys`
-        /// (a ticket on a dropped key ends its wait at once: a spurious wake-up, never a lost one
-        /// unless the key was also dropped before its first notify was seen).
+        /// Notifications per key, for tickets. Keys nobody waits on are dropped past `maxKeys`; a
+        /// ticket on a dropped key may then end its wait at once or miss one notify, costing at
+        /// most that wait's timeout.
         var generations: [String: UInt64] = [:]
     }
 

@@ -1207,9 +1207,11 @@ def test_hypervisor_servers(world, parity):
     """A hypervisor's servers: `/os-hypervisors/{pattern}/servers` before 2.53, `with_servers` from
     2.53 (`servers` left out when empty until 2.75, always there from 2.75 when asked for)."""
     admin, t = world.admin, world.tenant()
-    name = "hvs-" + uid()
-    sid = t.nova.boot(name, **world.boot_body(t)).json()["server"]["id"]
+    sid = t.nova.boot("hvs-" + uid(), **world.boot_body(t)).json()["server"]["id"]
     assert t.nova.wait(sid)["status"] == "ACTIVE"
+    # nova lists the instance name (instance-%08x), not the display name
+    name = admin.server(sid)["OS-EXT-SRV-ATTR:instance_name"]
+    assert re.fullmatch(r"instance-[0-9a-f]{8}", name), name
     hv = admin.ok("GET", "/os-hypervisors/localhost/servers")["hypervisors"]
     assert len(hv) == 1 and hv[0]["hypervisor_hostname"] == "localhost", hv
     parity.keys(hv[0], {"id", "hypervisor_hostname", "state", "status", "servers"}, "hypervisor servers item")

@@ -39,7 +39,9 @@ struct AgentRoutes {
     }
 
     /// What the agent's sync found (`PowerSync`): the power state, and `stop` for a guest that
-    /// went down by itself. Applied only while no task runs on the instance and it is on `host`.
+    /// went down by itself. Applied only while the instance is on `host`, no task runs on it and
+    /// its vm_state is still the one the agent saw (`vm_state`): a start or stop the user asked
+    /// for since the agent's look wins.
     func powerState(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         try service.authorize(ctx, "stratus:agent")
         guard let host = request.query("host") else { throw ComputeError.badRequest("host is required") }
@@ -50,7 +52,9 @@ struct AgentRoutes {
         }
         let db = try await cell(for: host)
         let applied = try await db.write { sql -> Bool in
-            guard let i = try await InstanceStore().find(uuid, in: sql), i.host == host, i.deleted == 0 else { return false }
+            guard let i = try await InstanceStore().find(uuid, in: sql), i.host == host, i.deleted == 0,
+                body["vm_state"]?.stringValue.map({ $0 == i.vmState }) ?? true
+            else { return false }
             var values: [String: any SQLExpression] = ["power_state": SQLBind(power)]
             if body["stop"]?.boolValue == true, i.vmState == VMState.active.rawValue || i.vmState == VMState.paused.rawValue {
                 values["vm_state"] = SQLBind(VMState.stopped.rawValue)

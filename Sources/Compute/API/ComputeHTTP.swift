@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import StratusCore
 
@@ -8,7 +9,8 @@ enum ComputeHTTP {
     /// caller's token) is a 400; when Identity cannot tell (403, unreachable) the id is taken as given.
     static func verifyProject(_ project: String, service: ComputeService, _ ctx: StratusContext) async throws {
         let token = try ctx.requireCaller().token
-        guard let r = try? await service.clients.identity.send(.get, "/projects/\(project)", onBehalfOf: token) else { return }
+        let segment = project.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_."))) ?? project
+        guard let r = try? await service.clients.identity.send(.get, "/projects/\(segment)", onBehalfOf: token) else { return }
         if r.status == 404 { throw ComputeError.badRequest("Project ID \(project) is not a valid project.") }
     }
 

@@ -196,7 +196,8 @@ struct HostRoutes {
     func addServers(_ view: JSON, _ n: ServiceStore.Node, db: Database, always: Bool) async throws -> JSON {
         let hosted = try await db.read { sql in try await InstanceStore().list(InstanceQuery(project: nil, host: n.host), in: sql) }
         guard !hosted.isEmpty || always, var v = view.objectValue else { return view }
-        v["servers"] = .array(hosted.map { ["name": .string($0.displayName), "uuid": .string($0.uuid)] })
+        // nova lists the instance's name (`instance-%08x`), not its display name.
+        v["servers"] = .array(hosted.map { ["name": .string(ServerView.instanceName($0)), "uuid": .string($0.uuid)] })
         return .object(v)
     }
 

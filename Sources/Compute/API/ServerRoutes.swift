@@ -142,14 +142,7 @@ struct ServerRoutes {
             do {
                 try await QuotaCheck(service: service).recheck(project: project, flavor: flavor, count: count)
             } catch {
-                // Taken back whole: a conductor that already claimed a task finds no build request and does nothing.
-                try await api.write { sql in
-                    for i in records {
-                        _ = try await CellStore().deleteBuildRequest(i.uuid, in: sql)
-                        try await CellStore().deleteInstanceMapping(i.uuid, in: sql)
-                    }
-                    for id in tasks { try await TaskQueue(dialect: api.dialect).delete(id, in: sql) }
-                }
+                await takeBack(records, tasks: tasks, token: token, requestID: requestID)
                 throw error
             }
         }
@@ -166,6 +159,35 @@ struct ServerRoutes {
             "security_groups": .array(groups.map { ["name": .string($0)] }), "adminPass": .string(password),
         ]
         return .json(["server": server], status: .accepted, headers: [.location: "\(base)/v2.1/servers/\(first.uuid)"])
+    }
+
+    /// Undoes a boot the quota recheck refused. A server whose build request is still there is
+    /// removed whole (mapping, build request, conductor task: a conductor that claimed the task
+    /// finds no build request and stops); one a conductor already moved into a cell is deleted as
+    /// a user's delete would. A failure here is logged: the caller still answers 403.
+    func takeBack(_ records: [Instance], tasks: [String], token: String, requestID: String) async {
+        let api = service.api
+        do {
+            let moved = try await api.write { sql -> [String] in
+                var moved: [String] = []
+                for i in records {
+                    if try await CellStore().deleteBuildRequest(i.uuid, in: sql) {
+                        try await CellStore().deleteInstanceMapping(i.uuid, in: sql)
+                    } else {
+                        moved.append(i.uuid)
+                    }
+                }
+                for id in tasks { try await TaskQueue(dialect: api.dialect).delete(id, in: sql) }
+                return moved
+            }
+            for uuid in moved {
+                if let (i, _) = try await ServerLookup(service: service).find(uuid) {
+                    try await ServerDeletion(service: service).delete(i, token: token, requestID: requestID)
+                }
+            }
+        } catch {
+            service.logger.error("taking back a boot over quota failed: \(error)")
+        }
     }
 
     /// The image must exist for the caller, be active and fit the flavor; returns what the

@@ -162,17 +162,27 @@ struct QuotaCheck {
     }
 
     func usage(project: String) async throws -> (instances: Int, cores: Int, ram: Int) {
-        var (count, cores, ram) = (0, 0, 0)
-        for (_, db) in try await service.allCells() {
-            let u = try await db.read { sql in try await InstanceStore().usage(project: project, in: sql) }
-            count += u.instances
-            cores += u.cores
-            ram += u.ram
-        }
+        // Build requests first, then the cells: a server the conductor moves meanwhile (cell row
+        // written, then its build request removed) is then seen at least once, and a server seen
+        // in both is counted once.
         let pending = try await service.api.read { sql in try await CellStore().buildRequests(project: project, in: sql) }.compactMap(
             Instance.decoded
         )
-        for s in pending {
+        var (count, cores, ram) = (0, 0, 0)
+        var moved: Set<String> = []
+        for (_, db) in try await service.allCells() {
+            let (u, found) = try await db.read { sql in
+                (
+                    try await InstanceStore().usage(project: project, in: sql),
+                    pending.isEmpty ? [] : try await InstanceStore().liveUUIDs(pending.map(\.uuid), in: sql)
+                )
+            }
+            count += u.instances
+            cores += u.cores
+            ram += u.ram
+            moved.formUnion(found)
+        }
+        for s in pending where !moved.contains(s.uuid) {
             count += 1
             cores += Int(s.vcpus)
             ram += Int(s.memoryMb)

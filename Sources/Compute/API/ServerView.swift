@@ -63,7 +63,7 @@ struct ServerView {
         if extended {
             s["OS-EXT-SRV-ATTR:host"] = .optional(i.host)
             s["OS-EXT-SRV-ATTR:hypervisor_hostname"] = .optional(i.node)
-            s["OS-EXT-SRV-ATTR:instance_name"] = .string(String(format: "instance-%08x", i.id))
+            s["OS-EXT-SRV-ATTR:instance_name"] = .string(Self.instanceName(i))
         }
         if ctx.atLeast(3), extended {
             s["OS-EXT-SRV-ATTR:reservation_id"] = .string(i.reservationId)
@@ -131,6 +131,9 @@ struct ServerView {
         }
         return .object(out)
     }
+
+    /// nova's `instance.name`: `instance_name_template` (`instance-%08x`) of the cell row's id.
+    static func instanceName(_ i: Instance) -> String { String(format: "instance-%08x", i.id) }
 
     static func object(_ text: String) -> [String: JSON] { (try? JSON.parse(Array(text.utf8)))?.objectValue ?? [:] }
     static func array(_ text: String) -> [JSON] { (try? JSON.parse(Array(text.utf8)))?.arrayValue ?? [] }

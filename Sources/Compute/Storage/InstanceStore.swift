@@ -124,6 +124,13 @@ struct InstanceStore: Sendable {
         )
     }
 
+    /// Which of `uuids` are live instances here.
+    func liveUUIDs(_ uuids: [String], in sql: any SQLDatabase) async throws -> Set<String> {
+        guard !uuids.isEmpty else { return [] }
+        let rows = try await sql.select().column("uuid").from("instances").where("uuid", .in, uuids).where("deleted", .equal, 0).all()
+        return Set(try rows.map { try $0.decode(column: "uuid", as: String.self) })
+    }
+
     func find(_ uuid: String, in sql: any SQLDatabase) async throws -> Instance? {
         try await sql.select().columns(Instance.columns).from("instances").where("uuid", .equal, uuid).first()?.decode(Instance.self)
     }

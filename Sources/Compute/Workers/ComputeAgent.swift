@@ -144,13 +144,15 @@ public struct ComputeAgent: Sendable {
             else { continue }
             let actual = await driver.info(uuid).flatMap(PowerState.init(rawValue:)) ?? .noState
             guard let change = PowerSync.decide(vmState: vm, stored: stored, actual: actual) else { continue }
-            if change.powerOffGuest { try await driver.powerOff(uuid) }
             logger.info("power state of \(uuid) on \(host): stored \(stored.name), hypervisor \(actual.name)\(change.stop ? "; stopping it" : "")")
-            _ = try await clients.compute.send(
+            // Recorded first, and only if the server is still as seen; the guest is powered off
+            // only once that is so (a start asked for meanwhile wins).
+            let r = try await clients.compute.send(
                 .put,
                 "/stratus-agent/instances/\(uuid)/power_state?host=\(host)",
-                json: ["power_state": .int(Int64(change.power.rawValue)), "stop": .bool(change.stop)]
+                json: ["power_state": .int(Int64(change.power.rawValue)), "stop": .bool(change.stop), "vm_state": .string(vm.rawValue)]
             )
+            if change.powerOffGuest, r.json?["applied"]?.boolValue == true { try await driver.powerOff(uuid) }
         }
     }
 

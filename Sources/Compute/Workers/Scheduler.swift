@@ -114,6 +114,8 @@ struct Scheduler: Sendable {
             )
         }
         guard !options.isEmpty else {
+            // A redelivered decision's own earlier claim may be what leaves no room: give it back.
+            if try await releaseEarlierClaim(uuid) { return try await select(spec) }
             let count = body["allocation_requests"]?.arrayValue?.count ?? 0
             service.logger.warning(
                 "no valid host for \(uuid): \(count) allocation candidate(s), \(hosts.count) host(s) passed the filters (enabled, up, mapped, zone, untried, image properties)"
@@ -155,6 +157,7 @@ struct Scheduler: Sendable {
                 try await Task.sleep(for: .milliseconds(Int.random(in: 5...50)))
             }
         }
+        if !releasedEarlier { _ = try await releaseEarlierClaim(uuid) }
         service.logger.warning("no valid host for \(uuid): every claim of \(ranked.count) candidate(s) was refused")
         return ["error": "No valid host was found. There are not enough hosts available."]
     }

@@ -82,6 +82,8 @@ struct TaskWorker: Sendable {
         } catch {
             logger.error("cannot record the outcome of \(task.id): \(error)")
         }
+        // Someone may be waiting for a kept result (the conductor for the scheduler's answer).
+        if case .remove = outcome { return }
         signal.notify("result:\(task.id)")
     }
 

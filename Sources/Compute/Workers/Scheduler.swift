@@ -7,8 +7,9 @@ import StratusStorage
 /// nova-scheduler: answers `select_destinations` tasks. Placement's allocation candidates for
 /// the flavor (microversion 1.36, with `resources:` and `trait:` extra specs and the image's
 /// required traits) → filters (the host's compute service enabled and up, mapped to a cell, in
-/// the requested zone, not tried before, the image's architecture / hypervisor / VM mode) → weighers (free RAM, VCPU and disk, each normalized and multiplied) → a claim of
-/// the best host's allocation with the consumer generation; a conflict moves to the next host.
+/// the requested zone, not tried before, the image's architecture / hypervisor / VM mode) →
+/// weighers (free RAM, VCPU and disk, each normalized and multiplied) → a claim of the best
+/// host's allocation with the consumer generation; a conflict moves to the next host.
 struct Scheduler: Sendable {
     let service: ComputeService
     let owner: String

@@ -71,9 +71,9 @@ struct AgentRoutes {
     /// The cell a host belongs to: its mapping's, else the first cell (before discover_hosts).
     func cell(for host: String) async throws -> Database {
         let api = service.api
-        let (mappings, cells) = try await api.read { sql in (try await CellStore().hostMappings(in: sql), try await CellStore().cells(in: sql)) }
-        if let m = mappings.first(where: { $0.host == host }), let c = cells.first(where: { $0.id == m.cellID }) {
-            return try await service.cells.database(c)
+        let mappings = try await api.read { sql in try await CellStore().hostMappings(in: sql) }
+        if let m = mappings.first(where: { $0.host == host }), let (_, db) = try await ServerLookup(service: service).cell(id: m.cellID) {
+            return db
         }
         return try await service.primaryCell().1
     }

@@ -15,10 +15,6 @@ struct LimitRoutes {
         routes.delete("/v2.1/os-quota-sets/:project") { request, ctx in try await reset(request, ctx) }
     }
 
-    func verify(_ project: String, _ ctx: StratusContext) async throws {
-        try await ComputeHTTP.verifyProject(project, service: service, ctx)
-    }
-
     /// The quota names at a microversion, in nova's order.
     func names(_ ctx: StratusContext) -> [String] {
         var n = ["instances", "cores", "ram", "metadata_items", "key_pairs", "server_groups", "server_group_members"]
@@ -75,7 +71,7 @@ struct LimitRoutes {
             detail ? "os_compute_api:os-quota-sets:detail" : "os_compute_api:os-quota-sets:show",
             ["project_id": .string(project)]
         )
-        try await verify(project, ctx)
+        try await ComputeHTTP.verifyProject(project, service: service, ctx)
         let q = QuotaCheck(service: service)
         let l = try await q.limits(project: project)
         var out: [String: JSON] = ["id": .string(project)]
@@ -95,7 +91,7 @@ struct LimitRoutes {
     func defaults(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         let project = try ctx.parameters.require("project")
         try service.authorize(ctx, "os_compute_api:os-quota-sets:defaults")
-        try await verify(project, ctx)
+        try await ComputeHTTP.verifyProject(project, service: service, ctx)
         var out: [String: JSON] = ["id": .string(project)]
         for n in names(ctx) { out[n] = .int(Int64(value(service.settings.quotas, n))) }
         return .json(["quota_set": .object(out)])
@@ -104,7 +100,7 @@ struct LimitRoutes {
     func update(_ request: Request, _ ctx: StratusContext) async throws -> Response {
         let project = try ctx.parameters.require("project")
         try service.authorize(ctx, "os_compute_api:os-quota-sets:update", ["project_id": .string(project)])
-        try await verify(project, ctx)
+        try await ComputeHTTP.verifyProject(project, service: service, ctx)
         let body = try await ComputeHTTP.body(request, ctx, "quota_set")
         let known = Set(names(ctx))
         let force = body["force"]?.boolValue ?? false

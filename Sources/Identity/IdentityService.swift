@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import SQLKit
 import StratusAuth
 import StratusCore
@@ -53,7 +54,8 @@ public final class IdentityService: Sendable {
     let scopes = LocalCache<ResolvedScope>(capacity: 50_000)
     let dummy = Mutex<String?>(nil)
     let lookups = LocalCache<String>(capacity: 10_000)
-    let rendered = LocalCache<String>(capacity: 50_000)
+    let rendered = LocalCache<ByteBuffer>(capacity: 50_000)
+    let renderedWithoutCatalog = LocalCache<ByteBuffer>(capacity: 50_000)
     let catalogs = LocalCache<JSON>(capacity: 10_000)
 
     public init(
@@ -145,7 +147,7 @@ public final class IdentityService: Sendable {
 
     /// The caller behind `X-Auth-Token`; 401 when it is missing or invalid.
     func authenticate(_ request: Request) async throws -> Caller {
-        guard let token = request.header("X-Auth-Token"), !token.isEmpty else { throw OpenStackError.unauthorized() }
+        guard let token = request.headers[.xAuthToken], !token.isEmpty else { throw OpenStackError.unauthorized() }
         do {
             return try await validate(token).caller
         } catch IdentityError.invalidToken {

@@ -1,13 +1,22 @@
 import Foundation
+import NIOCore
 import SQLKit
 import StratusCore
 
-/// A validated token: the caller and keystone's token body.
-struct ValidatedToken: Sendable {
-    var caller: Caller
-    var payload: TokenPayload
+/// A validated token: the caller and keystone's token body. A class: the validation cache hands
+/// the same instance to every request for the token (copying the struct's fields out of the
+/// cache was a visible share of a cached validation's retains and releases).
+final class ValidatedToken: Sendable {
+    let caller: Caller
+    let payload: TokenPayload
     /// The token document without the catalog (added on request).
-    var body: [String: JSON]
+    let body: [String: JSON]
+
+    init(caller: Caller, payload: TokenPayload, body: [String: JSON]) {
+        self.caller = caller
+        self.payload = payload
+        self.body = body
+    }
 }
 
 extension IdentityService {
@@ -175,12 +184,13 @@ extension IdentityService {
 
     /// The serialized `GET /v3/auth/tokens` document; cached like validations (services
     /// validate the same tokens over and over, so the body is built once per change).
-    func renderedValidation(_ token: String, _ validated: ValidatedToken, withCatalog: Bool) async throws -> String {
-        let key = withCatalog ? token : token + "#nocatalog"
-        return try await rendered.get(key, stamp: cacheStamp, ttl: settings.cacheSeconds) {
+    /// Kept as a `ByteBuffer`, which responses share without copying.
+    func renderedValidation(_ token: String, _ validated: ValidatedToken, withCatalog: Bool) async throws -> ByteBuffer {
+        let cache = withCatalog ? rendered : renderedWithoutCatalog
+        return try await cache.get(token, stamp: cacheStamp, ttl: settings.cacheSeconds) {
             var body = validated.body
             if withCatalog { body["catalog"] = try await db.read { db in try await self.catalog(db: db, projectID: validated.caller.projectID) } }
-            return JSON.object(["token": .object(body)]).serialized()
+            return ByteBuffer(string: JSON.object(["token": .object(body)]).serialized())
         }
     }
 

@@ -11,7 +11,7 @@ struct NoAuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: StratusContext, next: (Request, StratusContext) async throws -> Response) async throws -> Response {
         if request.uri.path == "/" { return try await next(request, context) }
-        guard let token = request.headers[HTTPField.Name("X-Auth-Token")!], !token.isEmpty else { return Self.unauthorized() }
+        guard let token = request.headers[.xAuthToken], !token.isEmpty else { return Self.unauthorized() }
         var context = context
         context.caller = Self.noauthCaller(token: token, headers: request.headers)
         return try await next(request, context)

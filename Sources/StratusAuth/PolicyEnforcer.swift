@@ -48,10 +48,15 @@ public struct PolicyEnforcer: Sendable {
     /// Whether `action` is allowed. An action with no rule is denied, and so is a token whose
     /// scope the rule does not accept.
     public func allows(_ action: String, target: [String: JSON], credentials: [String: JSON]) -> Bool {
+        allows(action, flatTarget: PolicyEnforcer.flatten(target), credentials: credentials)
+    }
+
+    /// `allows` with the target already in oslo.policy's flattened form (`"target.token.user_id"`),
+    /// for a hot path that knows its one key.
+    public func allows(_ action: String, flatTarget: [String: String], credentials: [String: JSON]) -> Bool {
         guard let rule = rules[action] else { return false }
         if let accepted = scopes[action], !accepted.contains(PolicyDefault.scope(of: credentials)) { return false }
-        let flat = PolicyEnforcer.flatten(target)
-        return evaluate(rule, target: flat, creds: credentials, depth: 0)
+        return evaluate(rule, target: flatTarget, creds: credentials, depth: 0)
     }
 
     /// The decision for `action` when it does not depend on the target, else nil: the rule is
@@ -109,7 +114,12 @@ public struct PolicyEnforcer: Sendable {
 
     /// Throws 403 in the service's format unless `action` is allowed.
     public func authorize(_ action: String, target: [String: JSON] = [:], caller: Caller) throws {
-        guard allows(action, target: target, credentials: caller.policyCredentials) else {
+        try authorize(action, flatTarget: PolicyEnforcer.flatten(target), caller: caller)
+    }
+
+    /// `authorize` with a flattened target (see `allows(_:flatTarget:credentials:)`).
+    public func authorize(_ action: String, flatTarget: [String: String], caller: Caller) throws {
+        guard allows(action, flatTarget: flatTarget, credentials: caller.policyCredentials) else {
             throw OpenStackError.forbidden("You are not authorized to perform the requested action: \(action).")
         }
     }
@@ -125,9 +135,11 @@ public struct PolicyEnforcer: Sendable {
             guard depth < 20, let r = rules[name] else { return false }
             return evaluate(r, target: target, creds: creds, depth: depth + 1)
         case .role(let match):
-            guard let role = PolicyEnforcer.substitute(match, target) else { return false }
-            let roles = creds["roles"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            return roles.contains { $0.lowercased() == role.lowercased() }
+            guard let role = PolicyEnforcer.substitute(match, target), case .array(let roles)? = creds["roles"] else { return false }
+            return roles.contains { held in
+                guard case .string(let name) = held else { return false }
+                return PolicyEnforcer.equalIgnoringCase(name, role)
+            }
         case .generic("field", let match):
             return PolicyEnforcer.fieldCheck(match, target)
         case .generic(let kind, let match):
@@ -163,20 +175,53 @@ public struct PolicyEnforcer: Sendable {
     }
 
     /// `%(key)s` substitution from the flattened target; nil when a key is missing
-    /// (oslo.policy then fails the check).
+    /// (oslo.policy then fails the check). Scans the UTF-8 bytes: it runs on every policy check.
     static func substitute(_ match: String, _ target: [String: String]) -> String? {
-        guard match.contains("%(") else { return match }
+        let bytes = match.utf8
+        guard var open = Self.find(0x25, 0x28, in: bytes, from: bytes.startIndex) else { return match }  // "%("
         var out = ""
-        var rest = Substring(match)
-        while let start = rest.range(of: "%(") {
-            out += rest[..<start.lowerBound]
-            guard let end = rest[start.upperBound...].range(of: ")s") else { return nil }
-            let key = String(rest[start.upperBound..<end.lowerBound])
-            guard let value = target[key] else { return nil }
+        var rest = bytes.startIndex
+        repeat {
+            let keyStart = bytes.index(open, offsetBy: 2)
+            guard let close = Self.find(0x29, 0x73, in: bytes, from: keyStart) else { return nil }  // ")s"
+            guard let value = target[String(match[keyStart..<close])] else { return nil }
+            out += match[rest..<open]
             out += value
-            rest = rest[end.upperBound...]
+            rest = bytes.index(close, offsetBy: 2)
+            guard let next = Self.find(0x25, 0x28, in: bytes, from: rest) else { break }
+            open = next
+        } while true
+        out += match[rest...]
+        return out
+    }
+
+    /// The index of the first `a` followed by `b` at or after `from`.
+    static func find(_ a: UInt8, _ b: UInt8, in bytes: String.UTF8View, from: String.Index) -> String.Index? {
+        var i = from
+        while i < bytes.endIndex {
+            let next = bytes.index(after: i)
+            if bytes[i] == a, next < bytes.endIndex, bytes[next] == b { return i }
+            i = next
         }
-        return out + rest
+        return nil
+    }
+
+    /// Role names compare case-insensitively, as oslo.policy lowers both sides; ASCII without
+    /// allocating, anything else through `lowercased()`.
+    static func equalIgnoringCase(_ a: String, _ b: String) -> Bool {
+        var x = a.utf8.makeIterator()
+        var y = b.utf8.makeIterator()
+        while true {
+            switch (x.next(), y.next()) {
+            case (nil, nil): return true
+            case (let p?, let q?):
+                if p >= 0x80 || q >= 0x80 { return a.lowercased() == b.lowercased() }
+                let lp = p &+ (p >= 0x41 && p <= 0x5A ? 0x20 : 0)
+                let lq = q &+ (q >= 0x41 && q <= 0x5A ? 0x20 : 0)
+                if lp != lq { return false }
+            default: return false
+            }
+        }
     }
 
     /// A KIND that Python's `ast.literal_eval` would accept: quoted strings, numbers, None, True, False.

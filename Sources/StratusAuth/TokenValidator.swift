@@ -161,7 +161,7 @@ public struct AuthMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: StratusContext, next: (Request, StratusContext) async throws -> Response) async throws -> Response
     {
         if publicPaths.contains(request.uri.path) { return try await next(request, context) }
-        guard let token = request.headers[HTTPField.Name("X-Auth-Token")!], !token.isEmpty else { return try unauthorized() }
+        guard let token = request.headers[.xAuthToken], !token.isEmpty else { return try unauthorized() }
         var context = context
         do { context.caller = try await validator.caller(for: token) } catch let e as OpenStackError where e.status == .unauthorized {
             return try unauthorized()

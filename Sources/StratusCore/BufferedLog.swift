@@ -86,8 +86,13 @@ public final class LogBuffer: @unchecked Sendable {
 
 /// swift-log's stream format (`<time> <level> <label>: <metadata> [<source>] <message>`) into
 /// `LogBuffer.shared`.
+///
+/// The request id every request's logger carries is kept in its own field rather than the
+/// metadata dictionary: setting it and writing the request's line are on every request's path.
 public struct BufferedLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
+    public static let requestIDKey = "request_id"
+    var others: Logger.Metadata = [:]
+    var requestID: Logger.Metadata.Value?
     public var logLevel: Logger.Level = .info
     let label: String
 
@@ -96,19 +101,50 @@ public struct BufferedLogHandler: LogHandler {
         self.logLevel = level
     }
 
+    public var metadata: Logger.Metadata {
+        get {
+            var all = others
+            if let requestID { all[Self.requestIDKey] = requestID }
+            return all
+        }
+        set {
+            others = newValue
+            requestID = others.removeValue(forKey: Self.requestIDKey)
+        }
+    }
+
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
+        get { key == Self.requestIDKey ? requestID : others[key] }
+        set {
+            if key == Self.requestIDKey { requestID = newValue } else { others[key] = newValue }
+        }
     }
 
     public func log(event: LogEvent) {
-        var all = metadata
-        if let extra = event.metadata { all.merge(extra) { _, new in new } }
-        var line = "\(event.level) \(label):"
-        if !all.isEmpty {
+        LogBuffer.shared.append(line(for: event), urgent: event.level >= .error)
+    }
+
+    /// The line after the timestamp, newline included.
+    func line(for event: LogEvent) -> String {
+        var line = event.level.rawValue
+        line += " "
+        line += label
+        line += ":"
+        if others.isEmpty, event.metadata?.isEmpty ?? true {
+            if let requestID {
+                line += " request_id="
+                line += requestID.description
+            }
+        } else {
+            var all = metadata
+            if let extra = event.metadata { all.merge(extra) { _, new in new } }
             for (key, value) in all.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
         }
-        line += " [\(event.source)] \(event.message)\n"
-        LogBuffer.shared.append(line, urgent: event.level >= .error)
+        line += " ["
+        line += event.source
+        line += "] "
+        line += event.message.description
+        line += "\n"
+        return line
     }
 }

@@ -174,3 +174,35 @@ struct PolicyScopeTests {
         #expect(enforcer.decisionWithoutTarget("missing", credentials: admin) == false)
     }
 }
+
+@Suite("policy substitutions and role names")
+struct SubstitutionTests {
+    @Test("%(key)s is replaced from the target, anywhere in the match, any number of times")
+    func substitutes() {
+        let target = ["target.a": "x", "b": "ÿé", "empty": ""]
+        #expect(PolicyEnforcer.substitute("%(target.a)s", target) == "x")
+        #expect(PolicyEnforcer.substitute("pre-%(target.a)s-%(b)s-post", target) == "pre-x-ÿé-post")
+        #expect(PolicyEnforcer.substitute("%(empty)s%(target.a)s", target) == "x")
+        #expect(PolicyEnforcer.substitute("plain", target) == "plain")
+        #expect(PolicyEnforcer.substitute("100%", target) == "100%")
+    }
+
+    @Test("a missing key or an unterminated substitution fails the check")
+    func missing() {
+        #expect(PolicyEnforcer.substitute("%(nope)s", ["a": "x"]) == nil)
+        #expect(PolicyEnforcer.substitute("%(a)", ["a": "x"]) == nil)
+        #expect(PolicyEnforcer.substitute("%(a", ["a": "x"]) == nil)
+    }
+
+    @Test("role names match ignoring case, ASCII and not")
+    func roleCase() throws {
+        #expect(PolicyEnforcer.equalIgnoringCase("Admin", "admin"))
+        #expect(PolicyEnforcer.equalIgnoringCase("READER", "reader"))
+        #expect(!PolicyEnforcer.equalIgnoringCase("reader", "readers"))
+        #expect(!PolicyEnforcer.equalIgnoringCase("admin[", "admin{"))
+        #expect(PolicyEnforcer.equalIgnoringCase("Ärzte", "ärzte"))
+        let p = try PolicyEnforcer(defaults: ["r": "role:Member"])
+        #expect(p.allows("r", target: [:], credentials: ["roles": ["member"]]))
+        #expect(!p.allows("r", target: [:], credentials: ["roles": ["members", 1]]))
+    }
+}

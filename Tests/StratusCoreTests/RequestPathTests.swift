@@ -48,4 +48,26 @@ import Testing
             #expect(probes.withLock { $0 } == before, "a success is reused within its second")
         }
     }
+
+    /// swift-log's stream format: `<level> <label>: <sorted metadata> [<source>] <message>`,
+    /// with the request id kept apart from the other metadata but printed in its sorted place.
+    @Test func logLinesKeepTheStreamFormat() {
+        var handler = BufferedLogHandler(label: "stratus.identity", level: .info)
+        func event(_ metadata: Logger.Metadata? = nil) -> LogEvent {
+            LogEvent(level: .info, message: "GET /v3 200 1.2ms", metadata: metadata, source: "StratusCore", file: "f", function: "g", line: 1)
+        }
+        #expect(handler.line(for: event()) == "info stratus.identity: [StratusCore] GET /v3 200 1.2ms\n")
+        handler[metadataKey: "request_id"] = "req-1"
+        #expect(handler.line(for: event()) == "info stratus.identity: request_id=req-1 [StratusCore] GET /v3 200 1.2ms\n")
+        handler[metadataKey: "service"] = "keystone"
+        handler[metadataKey: "a"] = "1"
+        #expect(
+            handler.line(for: event(["z": "9"]))
+                == "info stratus.identity: a=1 request_id=req-1 service=keystone z=9 [StratusCore] GET /v3 200 1.2ms\n"
+        )
+        #expect(handler.metadata == ["a": "1", "request_id": "req-1", "service": "keystone"])
+        handler.metadata = ["request_id": "req-2"]
+        #expect(handler[metadataKey: "request_id"] == "req-2" && handler[metadataKey: "a"] == nil)
+        #expect(handler.line(for: event()) == "info stratus.identity: request_id=req-2 [StratusCore] GET /v3 200 1.2ms\n")
+    }
 }

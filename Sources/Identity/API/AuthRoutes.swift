@@ -63,7 +63,7 @@ struct AuthRoutes: Sendable {
         let (subject, validated) = try await subjectToken(req, IdentityPolicy.validateToken)
         let wantsCatalog = req.query("nocatalog") == nil && validated.payload.scope != .unscoped
         return .json(
-            text: try await service.renderedValidation(subject, validated, withCatalog: wantsCatalog),
+            buffer: try await service.renderedValidation(subject, validated, withCatalog: wantsCatalog),
             headers: Self.subjectHeader(subject)
         )
     }
@@ -86,7 +86,7 @@ struct AuthRoutes: Sendable {
     /// `X-Subject-Token: <token>`, as every token response carries it.
     static func subjectHeader(_ token: String) -> HTTPFields {
         var headers = HTTPFields()
-        headers[HTTPField.Name("X-Subject-Token")!] = token
+        headers[.xSubjectToken] = token
         return headers
     }
 
@@ -94,7 +94,7 @@ struct AuthRoutes: Sendable {
     /// passes `action` on it — what GET, HEAD and DELETE /v3/auth/tokens share.
     func subjectToken(_ req: Request, _ action: String) async throws -> (token: String, validated: ValidatedToken) {
         let caller = try await service.authenticate(req)
-        guard let subject = req.header("X-Subject-Token"), !subject.isEmpty else {
+        guard let subject = req.headers[.xSubjectToken], !subject.isEmpty else {
             throw OpenStackError.notFound("Could not find token: X-Subject-Token header is missing.")
         }
         let validated: ValidatedToken
@@ -103,7 +103,7 @@ struct AuthRoutes: Sendable {
         } catch IdentityError.invalidToken(let reason) {
             throw OpenStackError.notFound(reason)
         }
-        try service.enforcer.authorize(action, target: ["target": ["token": ["user_id": .string(validated.caller.userID)]]], caller: caller)
+        try service.enforcer.authorize(action, flatTarget: ["target.token.user_id": validated.caller.userID], caller: caller)
         return (subject, validated)
     }
 

@@ -10,9 +10,14 @@ extension Response {
 
     /// A JSON response from an already serialized document.
     public static func json(text: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        json(buffer: ByteBuffer(string: text), status: status, headers: headers)
+    }
+
+    /// A JSON response from serialized bytes (a cached document is shared, not copied).
+    public static func json(buffer: ByteBuffer, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
     }
 
     /// An empty response (204 No Content by default).

@@ -36,15 +36,22 @@ public struct OpenStackMiddleware: RouterMiddleware {
         } catch {
             response = render(error, request: request, context: context)
         }
-        response.headers[HTTPField.Name("x-openstack-request-id")!] = context.requestID
+        response.headers[.openStackRequestID] = context.requestID
         let elapsed = ContinuousClock.now - start
         let tenths = Int(elapsed.components.seconds) * 10_000 + Int(elapsed.components.attoseconds / 100_000_000_000_000)
-        let line: Logger.Message = "\(request.method) \(request.uri.path) \(response.status.code) \(tenths / 10).\(tenths % 10)ms"
-        if response.status.code >= 500 {
-            context.logger.error(line)
-        } else {
-            context.logger.info(line)
-        }
+        // Built without interpolating the method and status types (each a dynamic cast), with
+        // the source given (swift-log otherwise derives it from the file id on every line).
+        var line = request.method.rawValue
+        line += " "
+        line += request.uri.path
+        line += " "
+        line += String(response.status.code)
+        line += " "
+        line += String(tenths / 10)
+        line += "."
+        line += String(tenths % 10)
+        line += "ms"
+        context.logger.log(level: response.status.code >= 500 ? .error : .info, "\(line)", source: "StratusCore")
         return response
     }
 

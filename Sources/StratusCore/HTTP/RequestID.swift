@@ -9,30 +9,30 @@ public enum RequestID {
 
     public static func next() -> String {
         let (a, b) = state.twoWords()
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        var out = [UInt8](repeating: 0, count: 40)
-        out[0] = 0x72  // r
-        out[1] = 0x65  // e
-        out[2] = 0x71  // q
-        out[3] = 0x2D  // -
-        // 32 nibbles: version 4 at nibble 12, variant 10xx at nibble 16.
-        var nibbles = [UInt8](repeating: 0, count: 32)
-        for i in 0..<16 {
-            nibbles[i] = UInt8((a >> (60 - UInt64(i) * 4)) & 0xF)
-            nibbles[16 + i] = UInt8((b >> (60 - UInt64(i) * 4)) & 0xF)
-        }
-        nibbles[12] = 4
-        nibbles[16] = 8 | (nibbles[16] & 3)
-        var o = 4
-        for (i, n) in nibbles.enumerated() {
-            if i == 8 || i == 12 || i == 16 || i == 20 {
-                out[o] = 0x2D
+        // Written straight into the string's storage: "req-" and 32 nibbles in the 8-4-4-4-12
+        // groups, version 4 at nibble 12 and variant 10xx at nibble 16.
+        return String(unsafeUninitializedCapacity: 40) { out in
+            let hex: StaticString = "0123456789abcdef"
+            let digits = hex.utf8Start
+            out[0] = 0x72  // r
+            out[1] = 0x65  // e
+            out[2] = 0x71  // q
+            out[3] = 0x2D  // -
+            var o = 4
+            for i in 0..<32 {
+                if i == 8 || i == 12 || i == 16 || i == 20 {
+                    out[o] = 0x2D
+                    o += 1
+                }
+                let word = i < 16 ? a : b
+                var nibble = Int((word >> (60 - UInt64(i % 16) * 4)) & 0xF)
+                if i == 12 { nibble = 4 }
+                if i == 16 { nibble = 8 | (nibble & 3) }
+                out[o] = digits[nibble]
                 o += 1
             }
-            out[o] = hex[Int(n)]
-            o += 1
+            return o
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

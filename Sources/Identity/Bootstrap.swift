@@ -26,6 +26,9 @@ public struct IdentityBootstrap: Sendable {
     @discardableResult
     public func run(db: Database, hasher: PasswordHasher) async throws -> [String] {
         let (users, domains, projects, roles, assignments) = (UserStore(), DomainStore(), ProjectStore(), RoleStore(), AssignmentStore())
+        if PasswordRules.check(password, maxPasswordLength: .max, strict: false) == .containsNUL {
+            throw invalid("password", "the password contains a NUL character")
+        }
         let existing = try await db.read { sql in try await users.find(name: self.username, domainID: "default", in: sql) }
         let hash: String? = existing == nil || resetPassword ? try await hasher.hash(password) : nil
         let now = Clock.micros()
@@ -58,6 +61,9 @@ public struct IdentityBootstrap: Sendable {
                 let current = try await users.get(userID, in: sql)
                 try await users.setPassword(userID, hash: hash, expiresAt: current.passwordExpiresAt, in: sql)
                 _ = try await users.update(userID, UserChanges(enabled: true), in: sql)
+                // As keystone: a new password revokes the user's tokens (every process sees the
+                // event; nothing is pruned here, the server prunes with its own token lifetime).
+                try await RevocationStore().record(.init(userID: userID), at: now, pruningBefore: 0, in: sql)
                 log.append("Reset password of user \(me.username)")
             } else if userID == nil {
                 let user = UserRecord(
@@ -142,7 +148,8 @@ extension IdentityService {
     /// Runs `keystone-manage bootstrap` against this service's database with its own hasher.
     @discardableResult
     public func bootstrap(_ b: IdentityBootstrap) async throws -> [String] {
-        try await b.run(db: db, hasher: hasher)
+        defer { generation.add(1, ordering: .relaxed) }  // this process's cached validations see the reset at once
+        return try await b.run(db: db, hasher: hasher)
     }
 
     /// The schema version of the database and the newest this code knows (`db_sync --check`).

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 #if canImport(Glibc)
@@ -108,12 +109,16 @@ public final class KeyRing: Sendable {
         var checkedAt: Date
         var stamp: String
         var version: Int
+        /// Why the last reload failed (logged once per distinct reason).
+        var failure: String?
     }
     let repository: FernetKeyRepository
     let state: Mutex<State>
+    let logger: Logger?
 
-    public init(repository: FernetKeyRepository) throws {
+    public init(repository: FernetKeyRepository, logger: Logger? = nil) throws {
         self.repository = repository
+        self.logger = logger
         let keys = try repository.keys()
         guard !keys.isEmpty else { throw KeyRepositoryError("key repository \(repository.path) is empty; run keystone-manage fernet_setup") }
         state = Mutex(State(keys: keys, checkedAt: Date(), stamp: KeyRing.stamp(repository.path), version: 0))
@@ -136,15 +141,28 @@ public final class KeyRing: Sendable {
         let (keys, version, due) = state.withLock { s in (s.keys, s.version, now.timeIntervalSince(s.checkedAt) >= 1) }
         guard due else { return (keys, version) }
         let stamp = KeyRing.stamp(repository.path)
-        return state.withLock { s in
+        var failed: String?
+        let current = state.withLock { s in
             s.checkedAt = now
-            if stamp != s.stamp, let fresh = try? repository.keys(), !fresh.isEmpty {
+            guard stamp != s.stamp else { return (s.keys, s.version) }
+            // A repository that changed but cannot be read keeps the keys already loaded (tokens
+            // keep validating) and is retried every second; the reason is logged, once.
+            do {
+                let fresh = try repository.keys()
+                guard !fresh.isEmpty else { throw KeyRepositoryError("key repository \(repository.path) is empty") }
                 s.keys = fresh
                 s.stamp = stamp
                 s.version += 1
+                s.failure = nil
+            } catch {
+                let reason = String(describing: error)
+                if s.failure != reason { failed = reason }
+                s.failure = reason
             }
             return (s.keys, s.version)
         }
+        if let failed { logger?.error("cannot reload the key repository, keeping the keys loaded before: \(failed)") }
+        return current
     }
 
     public var primary: FernetKey { keys[0] }

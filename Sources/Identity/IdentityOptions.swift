@@ -21,6 +21,12 @@ public enum IdentityOptions {
             .choice("identity", "password_hash_algorithm", ["bcrypt"], default: "bcrypt", "Password hash; bcrypt is the one supported."),
             .int("identity", "password_hash_rounds", default: 12, min: 4, max: 31, "bcrypt cost factor."),
             .int("identity", "max_password_length", default: 4096, min: 1, max: 4096, "Longest password accepted."),
+            .bool(
+                "DEFAULT",
+                "strict_password_check",
+                default: false,
+                "Refuse (403) a password longer than bcrypt reads (72 bytes) instead of using it truncated."
+            ),
             .string("identity", "default_domain_id", default: "default", "The domain used when a request names none."),
             .string("identity", "driver", default: "sql", "Accepted for compatibility; the SQL driver is used."),
             .int("security_compliance", "lockout_failure_attempts", default: nil, min: 1, "Failed logins before an account locks."),

@@ -15,6 +15,8 @@ public struct IdentitySettings: Sendable {
     public var lockoutDuration: Int64 = 1800
     public var passwordExpiresDays: Int?
     public var maxPasswordLength = 4096
+    /// `[DEFAULT] strict_password_check`: refuse passwords bcrypt would truncate.
+    public var strictPasswordCheck = false
     public var defaultDomainID = "default"
     public var bodyLimit = 114_688
     /// How long a validated token stays in the in-process cache when nothing changed here
@@ -31,6 +33,7 @@ public struct IdentitySettings: Sendable {
         let days = config.int("security_compliance", "password_expires_days")
         passwordExpiresDays = (days ?? 0) > 0 ? days : nil
         maxPasswordLength = config.int("identity", "max_password_length") ?? 4096
+        strictPasswordCheck = config.bool("DEFAULT", "strict_password_check")
         defaultDomainID = config.string("identity", "default_domain_id") ?? "default"
         bodyLimit = config.int("oslo_middleware", "max_request_body_size") ?? 114_688
         cacheSeconds = config.bool("cache", "enabled") ? Double(config.int("cache", "expiration_time") ?? 600) : 5
@@ -80,8 +83,8 @@ public final class IdentityService: Sendable {
     public static func open(config: Config, logger: Logger) async throws -> IdentityService {
         let db = try await DatabaseOptions.open(config, logger: logger)
         try await IdentityMigrations.migrator.migrate(db)
-        let keys = try KeyRing(repository: FernetKeyRepository(path: config.string("fernet_tokens", "key_repository")!))
-        let credentialKeys = try? KeyRing(repository: FernetKeyRepository(path: config.string("credential", "key_repository")!))
+        let keys = try KeyRing(repository: FernetKeyRepository(path: config.string("fernet_tokens", "key_repository")!), logger: logger)
+        let credentialKeys = try? KeyRing(repository: FernetKeyRepository(path: config.string("credential", "key_repository")!), logger: logger)
         let enforcer = try PolicyEnforcer(defaults: IdentityPolicy.defaults, config: config, defaultDirectory: "/etc/keystone")
         let hasher = PasswordHasher(cost: config.int("identity", "password_hash_rounds") ?? 12)
         return IdentityService(
@@ -153,6 +156,19 @@ public final class IdentityService: Sendable {
         } catch IdentityError.invalidToken {
             throw OpenStackError.unauthorized()
         }
+    }
+
+    /// The bcrypt hash of a password someone sets, after `PasswordRules`: 400 for a NUL, 403 for
+    /// one bcrypt would truncate under `strict_password_check` (else a warning).
+    func hashNewPassword(_ password: String) async throws -> String {
+        switch PasswordRules.check(password, maxPasswordLength: settings.maxPasswordLength, strict: settings.strictPasswordCheck) {
+        case .accepted: break
+        case .containsNUL: throw invalid("password", "the password contains a NUL character")
+        case .tooLong(let limit): throw OpenStackError.forbidden(PasswordRules.tooLongMessage(limit: limit))
+        case .truncated(let bytes):
+            logger.warning("a password of \(bytes) bytes is used truncated to \(PasswordRules.bcryptMaxBytes) bytes (bcrypt's limit)")
+        }
+        return try await hasher.hash(password)
     }
 
     /// Authenticates, then enforces `action` against `target`.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import StratusCore
 import Synchronization
 
@@ -12,7 +13,9 @@ public protocol TokenValidator: Sendable {
 
 /// What keystonemiddleware's `auth_token` does: validates callers' tokens with
 /// `GET /v3/auth/tokens` (the service's own token as `X-Auth-Token`, the caller's as
-/// `X-Subject-Token`), caching results in process for `token_cache_time` seconds.
+/// `X-Subject-Token`), caching results in process for `token_cache_time` seconds, and tokens
+/// Identity refused for `invalidCacheSeconds` (a client retrying a bad token, or a flood of
+/// them, costs Identity one validation per token).
 public final class KeystoneTokenValidator: TokenValidator {
     /// The service user of `[keystone_authtoken]` and how long validations are cached.
     public struct Settings: Sendable {
@@ -56,15 +59,24 @@ public final class KeystoneTokenValidator: TokenValidator {
     /// The service's own token (and catalog), shared with its `ServiceClient`s when they use the same user.
     public let session: KeystoneSession
     let cache = Mutex<[String: Entry]>([:])
+    /// Tokens Identity answered 404 for, until when that answer is reused.
+    let invalid = Mutex<[String: Date]>([:])
+    /// How long a refused token stays refused without asking again: briefly, since a token
+    /// signed with a key this Identity process has not loaded yet validates a second later.
+    let invalidCacheSeconds: Double
+    let logger: Logger
 
-    public init(settings: Settings) {
+    public init(settings: Settings, logger: Logger = Logger(label: "stratus.keystonemiddleware")) {
         self.settings = settings
+        self.logger = logger
+        invalidCacheSeconds = min(settings.cacheSeconds, 10)
         session = KeystoneSession(credentials: settings.credentials, timeout: 10)
     }
 
     public func caller(for token: String) async throws -> Caller {
         let now = Date()
         if let hit = cache.withLock({ $0[token] }), hit.until > now { return hit.caller }
+        if let until = invalid.withLock({ $0[token] }), until > now { throw OpenStackError.unauthorized() }
         let service = try await session.token()
         let reply = try await ServiceHTTP.send(
             "GET",
@@ -89,8 +101,19 @@ public final class KeystoneTokenValidator: TokenValidator {
         case 401:
             session.invalidate()  // our own token went stale: fetch a new one next time
             throw OpenStackError(.serviceUnavailable, "The service could not authenticate to the identity service.")
-        case 404, 403:
+        case 404:
+            invalid.withLock { c in
+                if c.count > 50_000 { c.removeAll() }
+                c[token] = now.addingTimeInterval(invalidCacheSeconds)
+            }
             throw OpenStackError.unauthorized()
+        case 403:
+            // Identity refused to let this service validate anything: a configuration error
+            // of this service, not a bad client token (keystonemiddleware answers 503 too).
+            logger.error(
+                "the service user '\(settings.credentials.username)' of [keystone_authtoken] may not validate tokens (Identity answered 403); give it the service role or fix [keystone_authtoken]"
+            )
+            throw OpenStackError(.serviceUnavailable, "The service could not validate the token with the identity service.")
         default:
             throw OpenStackError(.serviceUnavailable, "The identity service is unavailable (HTTP \(status)).")
         }

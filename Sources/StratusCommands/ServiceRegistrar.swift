@@ -40,6 +40,12 @@ struct ServiceRegistrar: Sendable {
                 create: "/users",
                 body: ["user": ["name": .string(module.serviceName), "domain_id": "default", "password": .string(password)]]
             )
+            // Anonymous wrong passwords must not lock the cloud's own service users.
+            try await expect(
+                identity.send(.patch, "/users/\(user)", json: ["user": ["options": ["ignore_lockout_failure_attempts": true]]]),
+                200,
+                "exempt \(module.serviceName) from lockout"
+            )
             try await expect(identity.send(.put, "/projects/\(project)/users/\(user)/roles/\(role)"), 204, "grant admin to \(module.serviceName)")
             let service = try await ensure(
                 identity,

@@ -56,8 +56,7 @@ public final class Database: Sendable {
             try await c.sql().raw("PRAGMA foreign_keys=ON").run()
             return Database(dialect: .sqlite, backend: .sqlite(writer: c, readers: [c]), logger: logger)
         case .sqliteFile(let path):
-            let dir = (path as NSString).deletingLastPathComponent
-            if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            try createPrivately(path)
             let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
             try await configure(writer)
             var readers: [SQLiteConnection] = []
@@ -135,6 +134,22 @@ public final class Database: Sendable {
             try await maintenance.read { sql in try await sql.raw("CREATE DATABASE \(ident: database)").run() }
         } catch {
             if try await !exists() { throw error }
+        }
+    }
+
+    /// A new SQLite file is created 0600 before SQLite opens it (its WAL and shared-memory files
+    /// take the database file's mode), and a missing directory 0700, whatever the umask: the
+    /// files hold password hashes. Existing files and directories keep the mode they have.
+    static func createPrivately(_ path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let fd = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            // open() applies the umask too; a umask can only remove bits, so 0600 stays at most that.
+            fchmod(fd, 0o600)
+            Glibc.close(fd)
         }
     }
 

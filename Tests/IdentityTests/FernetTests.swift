@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 
 @testable import Identity
@@ -96,5 +97,54 @@ struct HelperTests {
             )
         }
         #expect(Data(base64URL: "ab$d") == nil)
+    }
+}
+
+/// Collects log messages (for tests that check what is logged).
+final class CapturedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    var messages: [String] { lock.withLock { lines } }
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+
+    struct Handler: LogHandler {
+        let sink: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) { sink.append("\(event.level) \(event.message)") }
+    }
+
+    var logger: Logger { Logger(label: "captured") { _ in Handler(sink: self) } }
+}
+
+@Suite("key ring reloads")
+struct KeyRingReloadTests {
+    @Test("a key file that cannot be read after a change keeps the loaded keys and logs an error naming the file, once")
+    func unreadableKey() throws {
+        let dir = FileManager.default.temporaryDirectory.path + "/stratus-ring-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let repository = FernetKeyRepository(path: dir)
+        try repository.setup(owner: nil)
+        let log = CapturedLog()
+        let ring = try KeyRing(repository: repository, logger: log.logger)
+        let before = ring.current()
+        #expect(FileManager.default.createFile(atPath: dir + "/7", contents: Data("not a key".utf8)))
+        Thread.sleep(forTimeInterval: 1.1)
+        let after = ring.current()
+        #expect(after.version == before.version && after.keys.count == before.keys.count)
+        let errors = log.messages.filter { $0.hasPrefix("error") }
+        #expect(errors.count == 1)
+        #expect(errors.first?.contains(dir + "/7") == true)
+        Thread.sleep(forTimeInterval: 1.1)
+        _ = ring.current()
+        #expect(log.messages.filter { $0.hasPrefix("error") }.count == 1, "the same reason is not logged every second")
+        try FileManager.default.removeItem(atPath: dir + "/7")
+        try repository.rotate(maxActiveKeys: 3, owner: nil)
+        Thread.sleep(forTimeInterval: 1.1)
+        #expect(ring.current().version == before.version + 1, "a readable repository reloads")
     }
 }

@@ -70,13 +70,48 @@ struct TokenValidatorTests {
         #expect(missing == 401 && missingBody.contains(#""unauthorized""#))
         #expect(try await whoami("gAAAAAB-not-a-token").0 == 401)
 
+        // A service user that may not validate tokens is this service's configuration error:
+        // 503 and an error naming the user, not 401 for every caller.
+        func askIdentity(_ method: String, _ path: String, _ body: String? = nil) async throws -> JSON {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.httpMethod = method
+            request.setValue(serviceToken, forHTTPHeaderField: "X-Auth-Token")
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = body.map { Data($0.utf8) }
+            let (data, _) = try await URLSession.shared.data(for: request)
+            return data.isEmpty ? .null : try JSON.parse(Array(data))
+        }
+        let nobody = try #require(
+            try await askIdentity("POST", "/v3/users", #"{"user": {"name": "nobody", "password": "pw"}}"#)["user"]?["id"]?.stringValue
+        )
+        let member = try #require(try await askIdentity("GET", "/v3/roles?name=member")["roles"]?.arrayValue?.first?["id"]?.stringValue)
+        _ = try await askIdentity("PUT", "/v3/projects/\(caller.projectID!)/users/\(nobody)/roles/\(member)")
+        let log = CapturedLog()
+        let misconfigured = KeystoneTokenValidator(
+            settings: .init(authURL: "http://127.0.0.1:\(port)", username: "nobody", password: "pw", projectName: "admin"),
+            logger: log.logger
+        )
+        do {
+            _ = try await misconfigured.caller(for: serviceToken)
+            Issue.record("a validation by a service user without the service role succeeded")
+        } catch let e as OpenStackError {
+            #expect(e.status == .serviceUnavailable)
+        }
+        #expect(log.messages.contains { $0.hasPrefix("error") && $0.contains("'nobody'") })
+
         identityServer.cancel()
         _ = try? await identityServer.value
         await #expect(throws: (any Error).self, "Identity is really down") {
             _ = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/v3")!)
         }
-        // Identity is gone; the cached validation still answers.
+        // Identity is gone; the cached validation still answers, and so does the cached refusal.
         #expect(try await validator.caller(for: serviceToken).userName == "admin")
+        do {
+            _ = try await validator.caller(for: "gAAAAAB-not-a-token")
+            Issue.record("a refused token validated")
+        } catch let e as OpenStackError {
+            #expect(e.status == .unauthorized, "answered from the cache of refused tokens, not by asking the stopped Identity")
+        }
         #expect(try await whoami(serviceToken).0 == 200)
         serviceServer.cancel()
         _ = try? await serviceServer.value

@@ -178,3 +178,29 @@ struct ColumnNameTests {
         }
     }
 }
+
+@Suite("SQLite files")
+struct SQLiteFileModeTests {
+    func mode(_ path: String) throws -> Int {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        return (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
+    }
+
+    @Test("a new database, its WAL and a new directory are private to the owner whatever the umask")
+    func privateModes() async throws {
+        let root = FileManager.default.temporaryDirectory.path + "/stratus-mode-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let path = root + "/data/keystone.db"
+        let old = umask(0o022)
+        defer { umask(old) }
+        let db = try await Database.open(.sqliteFile(path: path))
+        try await db.write { sql in try await sql.raw("CREATE TABLE t (x INTEGER)").run() }
+        try await db.write { sql in try await sql.raw("INSERT INTO t VALUES (1)").run() }
+        #expect(try mode(root + "/data") == 0o700)
+        #expect(try mode(path) == 0o600)
+        #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+        #expect(try mode(path + "-wal") == 0o600)
+        #expect(try mode(path + "-shm") == 0o600)
+        await db.close()
+    }
+}

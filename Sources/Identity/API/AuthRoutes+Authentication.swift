@@ -132,12 +132,19 @@ extension IdentityService {
         }
         let now = Clock.micros()
         let window = settings.lockoutDuration * 1_000_000
-        if let attempts = settings.lockoutFailureAttempts, user.failedAuthCount >= Int64(attempts), now - (user.lastFailedAuthAt ?? 0) < window {
+        // A user with `ignore_lockout_failure_attempts` (the service users) neither locks nor counts.
+        let counts = !UserOptions.ignoresLockout(user.options)
+        if counts, let attempts = settings.lockoutFailureAttempts, user.failedAuthCount >= Int64(attempts),
+            now - (user.lastFailedAuthAt ?? 0) < window
+        {
             throw OpenStackError.unauthorized("The account is locked for user: \(user.id).")
         }
         // NOTE: these counters never change what a token resolves to, so they bypass `write` and leave the caches alone.
-        guard let hash = user.passwordHash, try await hasher.verify(password, hash: hash) else {
-            try await db.write { sql in try await UserStore().recordFailedLogin(user.id, at: now, lockoutWindow: window, in: sql) }
+        // bcrypt would stop at a NUL; no password that holds one can be set (`PasswordRules`).
+        guard let hash = user.passwordHash, !password.utf8.contains(0), try await hasher.verify(password, hash: hash) else {
+            if counts {
+                try await db.write { sql in try await UserStore().recordFailedLogin(user.id, at: now, lockoutWindow: window, in: sql) }
+            }
             throw OpenStackError.unauthorized()
         }
         if user.failedAuthCount > 0 {

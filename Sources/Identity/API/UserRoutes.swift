@@ -40,13 +40,14 @@ struct UserRoutes: Sendable {
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "user")
         let name = try b.name(required: true)!
         let domain = try b.string("domain_id", maxLength: 64) ?? service.settings.defaultDomainID
-        _ = try await service.read { sql in try await domains.get(domain, in: sql) }
         _ = try await service.authorize(req, IdentityPolicy.createUser, target: ["target": ["user": ["domain_id": .string(domain)]]])
+        _ = try await service.read { sql in try await domains.get(domain, in: sql) }
+        let options = try Self.optionChanges(b)
         let password = try b.string("password", nullable: true, maxLength: service.settings.maxPasswordLength)
         let enabled = try b.bool("enabled") ?? true
         let defaultProject = try b.string("default_project_id", nullable: true, maxLength: 64)
         if let defaultProject { _ = try await service.read { sql in try await projects.get(defaultProject, in: sql) } }
-        let hash: String? = if let password { try await service.hasher.hash(password) } else { nil }
+        let hash: String? = if let password { try await service.hashNewPassword(password) } else { nil }
         let now = Clock.micros()
         let user = UserRecord(
             id: newID(),
@@ -57,7 +58,8 @@ struct UserRoutes: Sendable {
             passwordHash: hash,
             passwordExpiresAt: hash == nil ? nil : passwordExpiry(from: now),
             createdAt: now,
-            extra: b.extra(excluding: Self.known)
+            extra: b.extra(excluding: Self.known),
+            options: UserOptions.apply(options, to: [:])
         )
         let created = try await service.write { sql in
             try await users.create(user, in: sql)
@@ -87,7 +89,8 @@ struct UserRoutes: Sendable {
         if b.has("default_project_id") { changes.defaultProjectID = .some(defaultProject) }
         if let d = try b.string("domain_id"), d != user.domainID { throw invalid("domain_id", "a user cannot move to another domain") }
         changes.extra = b.extra(excluding: Self.known)
-        let hash: String? = if let password { try await service.hasher.hash(password) } else { nil }
+        changes.options = try Self.optionChanges(b)
+        let hash: String? = if let password { try await service.hashNewPassword(password) } else { nil }
         let expires = passwordExpiry(from: Clock.micros())
         let newPassword = b.has("password")
         let edit = changes
@@ -129,7 +132,7 @@ struct UserRoutes: Sendable {
         // changed, that is the point.
         let user = try await service.read { sql in try await users.find(id: id, in: sql) }
         _ = try await service.checkPassword(original, user: user)
-        let newHash = try await service.hasher.hash(password)
+        let newHash = try await service.hashNewPassword(password)
         let expires = passwordExpiry(from: Clock.micros())
         try await service.write { sql in
             try await users.setPassword(id, hash: newHash, expiresAt: expires, in: sql)
@@ -164,11 +167,20 @@ struct UserRoutes: Sendable {
         service.settings.passwordExpiresDays.map { now + Int64($0) * 86_400_000_000 }
     }
 
+    /// The `options` of a user body (`UserOptions`): 400 for an option Stratus does not implement.
+    static func optionChanges(_ b: EntityBody) throws -> [String: JSON] {
+        guard let value = b.fields["options"] else { return [:] }
+        switch UserOptions.changes(value) {
+        case .success(let changes): return changes
+        case .failure(let refusal): throw invalid(refusal.field, refusal.message)
+        }
+    }
+
     /// keystone's user representation: `extra` attributes merged under the known ones.
     static func json(_ user: UserRecord, _ req: Request) -> JSON {
         var base: [String: JSON] = [
             "id": .string(user.id), "name": .string(user.name), "domain_id": .string(user.domainID),
-            "enabled": .bool(user.enabled), "options": [:],
+            "enabled": .bool(user.enabled), "options": .object(user.options),
             "password_expires_at": user.passwordExpiresAt.map { .string(Clock.iso(micros: $0, zulu: false)) } ?? .null,
             "links": ["self": .string(req.baseURL + "/v3/users/" + user.id)],
         ]

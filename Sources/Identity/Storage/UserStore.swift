@@ -30,6 +30,8 @@ struct UserChanges: Sendable {
     var defaultProjectID: String??
     /// Merged over the stored `extra` (new keys win).
     var extra: [String: JSON] = [:]
+    /// Resource options to set (a value) or remove (null), see `UserOptions`.
+    var options: [String: JSON] = [:]
 }
 
 /// Users in the identity database (`identity_user`), their passwords and lockout counters.
@@ -163,6 +165,10 @@ struct UserStore: Sendable {
         }
         if !changes.extra.isEmpty {
             q = q.set("extra", to: JSON.object(current.extra.merging(changes.extra) { _, new in new }).serialized())
+            any = true
+        }
+        if !changes.options.isEmpty {
+            q = q.set("options", to: JSON.object(UserOptions.apply(changes.options, to: current.options)).serialized())
             any = true
         }
         guard any else { return current }

@@ -1,0 +1,163 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import StratusCore
+import Testing
+
+@testable import Identity
+
+@Suite("password rules")
+struct PasswordRulesTests {
+    @Test("NUL anywhere is refused; past 72 bytes is truncated, or refused when strict")
+    func verdicts() {
+        #expect(PasswordRules.check("secret", maxPasswordLength: 4096, strict: true) == .accepted)
+        #expect(PasswordRules.check("\u{0}secret", maxPasswordLength: 4096, strict: false) == .containsNUL)
+        #expect(PasswordRules.check("pw\u{0}", maxPasswordLength: 4096, strict: false) == .containsNUL)
+        let seventyTwo = String(repeating: "a", count: 72)
+        #expect(PasswordRules.check(seventyTwo, maxPasswordLength: 4096, strict: true) == .accepted)
+        #expect(PasswordRules.check(seventyTwo + "b", maxPasswordLength: 4096, strict: false) == .truncated(bytes: 73))
+        #expect(PasswordRules.check(seventyTwo + "b", maxPasswordLength: 4096, strict: true) == .tooLong(limit: 72))
+        // Bytes, not characters: 37 two-byte characters are 74 bytes.
+        #expect(PasswordRules.check(String(repeating: "é", count: 37), maxPasswordLength: 4096, strict: true) == .tooLong(limit: 72))
+        #expect(PasswordRules.check("abcdef", maxPasswordLength: 5, strict: true) == .tooLong(limit: 5))
+    }
+}
+
+@Suite("user options")
+struct UserOptionsTests {
+    @Test("only ignore_lockout_failure_attempts, a boolean or null; null removes it")
+    func rules() throws {
+        #expect(try UserOptions.changes(["ignore_lockout_failure_attempts": true]).get() == ["ignore_lockout_failure_attempts": true])
+        #expect(
+            UserOptions.changes(["lock_password": true])
+                == .failure(.init(field: "options", message: "Additional properties are not allowed ('lock_password' was unexpected)"))
+        )
+        #expect(
+            UserOptions.changes(["ignore_lockout_failure_attempts": "yes"])
+                == .failure(.init(field: "options/ignore_lockout_failure_attempts", message: "\"yes\" is not of type 'boolean', 'null'"))
+        )
+        #expect(UserOptions.changes([1, 2]) == .failure(.init(field: "options", message: "[1, 2] is not of type 'object'")))
+        let set = UserOptions.apply(["ignore_lockout_failure_attempts": true], to: [:])
+        #expect(UserOptions.ignoresLockout(set))
+        #expect(UserOptions.apply(["ignore_lockout_failure_attempts": nil], to: set).isEmpty)
+        #expect(!UserOptions.ignoresLockout(["ignore_lockout_failure_attempts": false]))
+    }
+}
+
+@Suite("Identity hardening in process")
+struct IdentityHardeningTests {
+    func json(_ r: TestResponse) throws -> JSON { try JSON.parse(Array(r.body.readableBytesView)) }
+
+    func login(_ client: any TestClientProtocol, _ user: String, _ password: JSON) async throws -> HTTPResponse.Status {
+        let body: JSON = [
+            "auth": [
+                "identity": [
+                    "methods": ["password"], "password": ["user": ["name": .string(user), "domain": ["id": "default"], "password": password]],
+                ]
+            ]
+        ]
+        return try await client.call(.post, "/v3/auth/tokens", token: nil, body: body.serialized()).status
+    }
+
+    @Test("a password with a NUL is refused with 400 naming the field, and cannot log in as its prefix")
+    func nul() async throws {
+        try await IdentityFixture.make().test { client in
+            let admin = try await client.token(scope: adminProject)
+            let refused = try await client.call(
+                .post,
+                "/v3/users",
+                token: admin,
+                body: (["user": ["name": "nul", "password": "\u{0}x"]] as JSON).serialized()
+            )
+            #expect(refused.status == .badRequest)
+            #expect(try json(refused)["error"]?["message"]?.stringValue?.contains("'password'") == true)
+            let none = try await client.call(.get, "/v3/users?name=nul", token: admin)
+            #expect(try json(none)["users"]?.arrayValue?.isEmpty == true, "nothing was created")
+            let bob = try await client.call(.post, "/v3/users", token: admin, body: #"{"user": {"name": "bob", "password": "pw3"}}"#)
+            #expect(bob.status == .created)
+            #expect(try await login(client, "bob", "pw3") == .created)
+            // bcrypt stops at a NUL: without the check this logs in as "pw3".
+            #expect(try await login(client, "bob", "pw3\u{0}anything") == .unauthorized)
+            let id = try #require(try json(bob)["user"]?["id"]?.stringValue)
+            let patch = try await client.call(.patch, "/v3/users/\(id)", token: admin, body: (["user": ["password": "a\u{0}"]] as JSON).serialized())
+            #expect(patch.status == .badRequest)
+            #expect(try await login(client, "bob", "pw3") == .created, "the refused update changed nothing")
+        }
+    }
+
+    @Test("strict_password_check refuses a password bcrypt would truncate with keystone's 403; without it the password works")
+    func strictLength() async throws {
+        let long = String(repeating: "x", count: 80)
+        try await IdentityFixture.make([("DEFAULT", "strict_password_check", "true")]).test { client in
+            let admin = try await client.token(scope: adminProject)
+            let refused = try await client.call(
+                .post,
+                "/v3/users",
+                token: admin,
+                body: (["user": ["name": "long", "password": .string(long)]] as JSON).serialized()
+            )
+            #expect(refused.status == .forbidden)
+            #expect(try json(refused)["error"]?["message"]?.stringValue?.hasPrefix("The password length must be less than or equal to 72.") == true)
+        }
+        try await IdentityFixture.make().test { client in
+            let admin = try await client.token(scope: adminProject)
+            let made = try await client.call(
+                .post,
+                "/v3/users",
+                token: admin,
+                body: (["user": ["name": "long", "password": .string(long)]] as JSON).serialized()
+            )
+            #expect(made.status == .created)
+            #expect(try await login(client, "long", .string(long)) == .created)
+        }
+    }
+
+    @Test("keystone-manage bootstrap resetting the admin password revokes the admin's tokens")
+    func bootstrapRevokes() async throws {
+        let fixture = try await IdentityFixture.make()
+        try await fixture.test { client in
+            let before = try await client.token(scope: adminProject)
+            #expect(try await client.call(.get, "/v3/users", token: before).status == .ok)
+            try await Task.sleep(for: .milliseconds(5))
+            try await fixture.service.bootstrap(IdentityBootstrap(password: "new-pw"))
+            #expect(try await client.call(.get, "/v3/users", token: before).status == .unauthorized)
+            let after = try await client.token(password: "new-pw", scope: adminProject)
+            #expect(try await client.call(.get, "/v3/users", token: after).status == .ok)
+        }
+    }
+
+    @Test("wrong passwords lock an ordinary user but not one with ignore_lockout_failure_attempts; other options are refused")
+    func lockoutExemption() async throws {
+        try await IdentityFixture.make([("security_compliance", "lockout_failure_attempts", "2")]).test { client in
+            let admin = try await client.token(scope: adminProject)
+            let svc = try await client.call(
+                .post,
+                "/v3/users",
+                token: admin,
+                body: #"{"user": {"name": "glance", "password": "svc-pw", "options": {"ignore_lockout_failure_attempts": true}}}"#
+            )
+            #expect(svc.status == .created)
+            #expect(try json(svc)["user"]?["options"] == ["ignore_lockout_failure_attempts": true])
+            #expect(
+                try await client.call(.post, "/v3/users", token: admin, body: #"{"user": {"name": "carol", "password": "c-pw"}}"#).status == .created
+            )
+            for _ in 0..<3 {
+                #expect(try await login(client, "glance", "wrong") == .unauthorized)
+                #expect(try await login(client, "carol", "wrong") == .unauthorized)
+            }
+            #expect(try await login(client, "glance", "svc-pw") == .created, "the service user is not locked")
+            #expect(try await login(client, "carol", "c-pw") == .unauthorized, "the ordinary user is")
+            let odd = try await client.call(
+                .post,
+                "/v3/users",
+                token: admin,
+                body: #"{"user": {"name": "dave", "options": {"lock_password": true}}}"#
+            )
+            #expect(odd.status == .badRequest)
+            #expect(try json(odd)["error"]?["message"]?.stringValue?.contains("'lock_password' was unexpected") == true)
+            let dave = try await client.call(.get, "/v3/users?name=dave", token: admin)
+            #expect(try json(dave)["users"]?.arrayValue?.isEmpty == true)
+        }
+    }
+}

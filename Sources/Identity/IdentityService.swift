@@ -53,6 +53,8 @@ public final class IdentityService: Sendable {
     /// Bumped on every write made through this process: cached validations older than the
     /// current generation are recomputed.
     let generation = Atomic<Int>(0)
+    /// The newest revocation event seen in the database and when it was read (see `cacheStamp`).
+    let revocationMark = Mutex<(value: Int64, readAt: Date, reading: Bool)>((0, .distantPast, false))
     let validations = LocalCache<ValidatedToken>(capacity: 50_000)
     let scopes = LocalCache<ResolvedScope>(capacity: 50_000)
     let dummy = Mutex<String?>(nil)
@@ -107,6 +109,7 @@ public final class IdentityService: Sendable {
     public func router(logger: Logger) -> Router<StratusContext> {
         let router = Router(context: StratusContext.self)
         router.add(middleware: OpenStackMiddleware(format: .identity, bodyLimit: settings.bodyLimit, logger: logger))
+        router.add(middleware: AuthenticateFirst(service: self))
         var routes = RouteTable(router: router)
         VersionRoutes(service: self).add(to: &routes)
         AuthRoutes(service: self).add(to: &routes)
@@ -125,7 +128,34 @@ public final class IdentityService: Sendable {
 
     /// The stamp cached entries are checked against (see `LocalCache`).
     var cacheStamp: CacheStamp {
-        CacheStamp(generation: generation.load(ordering: .relaxed), keyVersion: keys.current().version)
+        CacheStamp(
+            generation: generation.load(ordering: .relaxed),
+            keyVersion: keys.current().version,
+            revocations: revocationMark.withLock { $0.value }
+        )
+    }
+
+    /// How stale this process's view of other processes' revocations may get, whatever
+    /// `[cache] expiration_time` says: the revocation table's high-water mark is re-read this often.
+    static let revocationRecheck: TimeInterval = 2
+
+    /// The revocation high-water mark, re-read when older than `revocationRecheck` (by one
+    /// request at a time; the others use the value they find).
+    func refreshedRevocationMark(now: Date) async -> Int64 {
+        let (value, due) = revocationMark.withLock { m -> (Int64, Bool) in
+            guard !m.reading, now.timeIntervalSince(m.readAt) >= Self.revocationRecheck else { return (m.value, false) }
+            m.reading = true
+            return (m.value, true)
+        }
+        guard due else { return value }
+        let fresh = try? await db.read { sql in try await revocations.highWaterMark(in: sql) }
+        return revocationMark.withLock { m in
+            m.reading = false
+            guard let fresh else { return m.value }  // a failed read is retried by the next request
+            m.value = fresh
+            m.readAt = now
+            return fresh
+        }
     }
 
     /// One write transaction: committed when `body` returns, rolled back when it throws. Storage

@@ -153,10 +153,16 @@ extension IdentityService {
     /// Authorizes a list call that can be narrowed to a domain: the `domain_id` filter, else the
     /// domain of a domain-scoped token (keystone's rule). Without either, the target has no
     /// `domain_id`, so `domain_id:%(target.domain_id)s` checks fail as in oslo.policy.
-    func authorizeList(_ req: Request, _ action: String, domainFilter: String?) async throws -> (Caller, String?) {
+    /// `entity` puts the domain where that rule reads it (`group` → `target.group.domain_id`, as
+    /// keystone's `identity:list_groups`).
+    func authorizeList(_ req: Request, _ action: String, domainFilter: String?, entity: String? = nil) async throws -> (Caller, String?) {
         let caller = try await authenticate(req)
         let domain = domainFilter ?? caller.domainID
-        let target: [String: JSON] = domain.map { ["target": ["domain_id": .string($0)]] } ?? [:]
+        let target: [String: JSON] =
+            domain.map { d in
+                if let entity { return ["target": [entity: ["domain_id": .string(d)]]] }
+                return ["target": ["domain_id": .string(d)]]
+            } ?? [:]
         try enforcer.authorize(action, target: target, caller: caller)
         return (caller, domain)
     }

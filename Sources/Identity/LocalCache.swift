@@ -1,12 +1,14 @@
 import Foundation
 import Synchronization
 
-/// What a cached entry was computed under: this process's write generation and the key-ring
-/// version. An entry holds only while both are unchanged and it is younger than the TTL, so a
-/// write here or a key rotation drops every cached validation, scope, catalog and lookup at once.
+/// What a cached entry was computed under: this process's write generation, the key-ring
+/// version and the newest revocation event any process recorded. An entry holds only while all
+/// are unchanged and it is younger than the TTL, so a write here, a key rotation or a revocation
+/// anywhere drops every cached validation, scope, catalog and lookup at once.
 struct CacheStamp: Equatable, Sendable {
     var generation: Int
     var keyVersion: Int
+    var revocations: Int64 = 0
 }
 
 /// An in-process cache for the Identity hot paths (token validation, scope resolution,

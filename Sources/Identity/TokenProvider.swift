@@ -29,7 +29,11 @@ extension IdentityService {
     func validate(_ token: String) async throws -> ValidatedToken {
         let now = Date()
         let ring = keys.current()
-        let stamp = CacheStamp(generation: generation.load(ordering: .relaxed), keyVersion: ring.version)
+        let stamp = CacheStamp(
+            generation: generation.load(ordering: .relaxed),
+            keyVersion: ring.version,
+            revocations: await refreshedRevocationMark(now: now)
+        )
         if let hit = validations.value(token, stamp: stamp, ttl: settings.cacheSeconds, now: now),
             hit.payload.expiresAt > Int64(now.timeIntervalSince1970)
         {

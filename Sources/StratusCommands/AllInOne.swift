@@ -24,8 +24,13 @@ struct AllInOne: AsyncParsableCommand {
     var dataDir: String?
     @Option(name: .customLong("bind"), help: "Address to listen on and to advertise (default 127.0.0.1).") var bind = "127.0.0.1"
     @Option(name: .customLong("port-offset"), help: "Added to every port (5000 → 5000+N).") var portOffset = 0
-    @Option(name: .customLong("admin-password"), help: "Admin password (else OS_PASSWORD, else generated on first start).")
+    @Option(
+        name: .customLong("admin-password"),
+        help: "Admin password (else OS_PASSWORD, else generated on first start). Visible to every local user in ps: prefer --admin-password-file."
+    )
     var adminPassword: String?
+    @Option(name: .customLong("admin-password-file"), help: "Read the admin password from the first line of FILE (wins over --admin-password).")
+    var adminPasswordFile: String?
     @Option(
         name: .customLong("config-file"),
         help: """
@@ -181,7 +186,17 @@ struct AllInOne: AsyncParsableCommand {
 
     /// The admin password: the stored one wins; otherwise the given one or a generated one, stored.
     func resolvePassword(dir: String) throws -> (value: String, isNew: Bool) {
-        let given = adminPassword ?? ProcessInfo.processInfo.environment["OS_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+        var fromFile: String?
+        if let adminPasswordFile {
+            guard let data = FileManager.default.contents(atPath: adminPasswordFile),
+                let line = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).first,
+                !line.isEmpty
+            else {
+                throw Terminal.fail("all-in-one: cannot read an admin password from \(adminPasswordFile)")
+            }
+            fromFile = String(line.hasSuffix("\r") ? line.dropLast() : line)
+        }
+        let given = fromFile ?? adminPassword ?? ProcessInfo.processInfo.environment["OS_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         let path = dir + "/admin-password"
         if let stored = StoredSecret.read(path) {
             if let given, given != stored {

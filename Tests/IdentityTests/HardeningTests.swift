@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import StratusCore
 import Testing
 
@@ -159,5 +160,114 @@ struct IdentityHardeningTests {
             let dave = try await client.call(.get, "/v3/users?name=dave", token: admin)
             #expect(try json(dave)["users"]?.arrayValue?.isEmpty == true)
         }
+    }
+
+    @Test("a revocation made by another process ends a cached validation within seconds, whatever [cache] expiration_time says")
+    func revocationStaleness() async throws {
+        let fixture = try await IdentityFixture.make([("cache", "enabled", "true"), ("cache", "expiration_time", "600")])
+        let other = try await IdentityService.open(config: fixture.config, logger: Logger(label: "other"))
+        try await fixture.test { client in
+            let admin = try await client.token(scope: adminProject)
+            let user = try await client.token(scope: adminProject)
+            #expect(try await other.validate(user).caller.userName == "admin", "the other process caches the validation")
+            var headers = HTTPFields()
+            headers[.xAuthToken] = admin
+            headers[.xSubjectToken] = user
+            let revoked = try await client.execute(uri: "/v3/auth/tokens", method: .delete, headers: headers) { $0.status }
+            #expect(revoked == .noContent)
+            try await Task.sleep(for: .seconds(IdentityService.revocationRecheck + 0.3))
+            await #expect(throws: IdentityError.self, "the revoked token no longer validates in the other process") {
+                _ = try await other.validate(user)
+            }
+            #expect(try await other.validate(admin).caller.userName == "admin", "other tokens still validate")
+        }
+        await other.close()
+    }
+
+    @Test("a domain reader lists its domain's groups and a user's groups there, not another domain's (list_groups targets)")
+    func domainReaderListsGroups() async throws {
+        try await IdentityFixture.make().test { client in
+            let admin = try await client.token(scope: adminProject)
+            func id(_ r: TestResponse, _ entity: String) throws -> String { try #require(try json(r)[entity]?["id"]?.stringValue) }
+            let reader = try #require(
+                try json(try await client.call(.get, "/v3/roles?name=reader", token: admin))["roles"]?.arrayValue?.first?["id"]?.stringValue
+            )
+            let adminID = try #require(
+                try json(try await client.call(.get, "/v3/users?name=admin", token: admin))["users"]?.arrayValue?.first?["id"]?.stringValue
+            )
+            let d2 = try id(try await client.call(.post, "/v3/domains", token: admin, body: #"{"domain": {"name": "d2"}}"#), "domain")
+            let here = try id(
+                try await client.call(.post, "/v3/users", token: admin, body: #"{"user": {"name": "dr", "password": "dr-pw"}}"#),
+                "user"
+            )
+            let there = try id(
+                try await client.call(
+                    .post,
+                    "/v3/users",
+                    token: admin,
+                    body: #"{"user": {"name": "dr2", "password": "dr-pw", "domain_id": "\#(d2)"}}"#
+                ),
+                "user"
+            )
+            #expect(try await client.call(.put, "/v3/domains/default/users/\(here)/roles/\(reader)", token: admin).status == .noContent)
+            #expect(try await client.call(.put, "/v3/domains/\(d2)/users/\(there)/roles/\(reader)", token: admin).status == .noContent)
+            #expect(try await client.call(.post, "/v3/groups", token: admin, body: #"{"group": {"name": "ops"}}"#).status == .created)
+            let mine = try await client.execute(
+                uri: "/v3/auth/tokens",
+                method: .post,
+                body: ByteBuffer(
+                    string:
+                        #"{"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "dr", "domain": {"id": "default"}, "password": "dr-pw"}}}, "scope": {"domain": {"id": "default"}}}}"#
+                )
+            ) { try #require($0.headers[.xSubjectToken]) }
+            let groups = try await client.call(.get, "/v3/groups", token: mine)
+            #expect(groups.status == .ok)
+            #expect(try json(groups)["groups"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["ops"])
+            #expect(try await client.call(.get, "/v3/users/\(adminID)/groups", token: mine).status == .ok)
+            let theirs = try await client.execute(
+                uri: "/v3/auth/tokens",
+                method: .post,
+                body: ByteBuffer(
+                    string:
+                        #"{"auth": {"identity": {"methods": ["password"], "password": {"user": {"id": "\#(there)", "password": "dr-pw"}}}, "scope": {"domain": {"id": "\#(d2)"}}}}"#
+                )
+            ) { try #require($0.headers[.xSubjectToken]) }
+            #expect(try await client.call(.get, "/v3/users/\(adminID)/groups", token: theirs).status == .forbidden)
+            #expect(try await client.call(.get, "/v3/groups?domain_id=default", token: theirs).status == .forbidden)
+        }
+    }
+
+    @Test("without a valid token every protected route is 401 whether or not the id it names exists")
+    func noProbing() async throws {
+        try await IdentityFixture.make().test { client in
+            let admin = try await client.token(scope: adminProject)
+            let adminID = try #require(
+                try json(try await client.call(.get, "/v3/users?name=admin", token: admin))["users"]?.arrayValue?.first?["id"]?.stringValue
+            )
+            for token in [nil, "gAAAAAB-not-a-token"] {
+                for path in ["/v3/users/\(adminID)", "/v3/users/no-such-user", "/v3/domains/default", "/v3/domains/nope", "/v3/projects/nope"] {
+                    #expect(try await client.call(.get, path, token: token).status == .unauthorized, "\(path)")
+                }
+                #expect(
+                    try await client.call(.post, "/v3/users", token: token, body: #"{"user": {"name": "x", "domain_id": "nope"}}"#).status
+                        == .unauthorized
+                )
+            }
+            #expect(try await client.call(.get, "/v3/users/no-such-user", token: admin).status == .notFound)
+            #expect(try await client.call(.get, "/v3", token: nil).status == .ok)
+        }
+    }
+
+    @Test("the routes open without a token")
+    func openRoutes() {
+        #expect(AuthenticateFirst.isOpen(.get, "/"))
+        #expect(AuthenticateFirst.isOpen(.get, "/v3/"))
+        #expect(AuthenticateFirst.isOpen(.head, "/healthcheck"))
+        #expect(AuthenticateFirst.isOpen(.post, "/v3/auth/tokens"))
+        #expect(AuthenticateFirst.isOpen(.post, "/v3/users/abc/password"))
+        #expect(!AuthenticateFirst.isOpen(.get, "/v3/users/abc/password"))
+        #expect(!AuthenticateFirst.isOpen(.post, "/v3/users"))
+        #expect(!AuthenticateFirst.isOpen(.post, "/v3"))
+        #expect(!AuthenticateFirst.isOpen(.get, "/v3/users/abc/groups"))
     }
 }

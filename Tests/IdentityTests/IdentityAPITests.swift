@@ -44,6 +44,8 @@ struct IdentityFixture {
 
     let dir: String
     let service: IdentityService
+    /// The keystone.conf the service was opened with (a second "process" opens another on it).
+    let config: Config
 
     /// A service on its own copy of the template (`extra` adds keystone.conf options).
     static func make(_ extra: [(String, String, String)] = []) async throws -> IdentityFixture {
@@ -60,7 +62,7 @@ struct IdentityFixture {
                 ("oslo_policy", "policy_file", dir + "/policy.yaml"),
             ] + extra
         )
-        return IdentityFixture(dir: dir, service: try await IdentityService.open(config: config, logger: Logger(label: "test")))
+        return IdentityFixture(dir: dir, service: try await IdentityService.open(config: config, logger: Logger(label: "test")), config: config)
     }
 
     func close() async {

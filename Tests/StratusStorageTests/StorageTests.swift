@@ -41,6 +41,15 @@ struct DatabaseURLTests {
 /// STRATUS_TEST_POSTGRES_URL is set (make test sets it when run as root).
 @Suite("storage conformance")
 struct StorageConformanceTests {
+    /// In CI (`STRATUS_TEST_REQUIRE_ALL=1`, set by scripts/test.sh under `CI=true`) the
+    /// PostgreSQL half of these tests must run: without its URL they would pass on SQLite alone.
+    @Test("in CI, PostgreSQL is among the databases tested")
+    func postgresInCI() {
+        let env = ProcessInfo.processInfo.environment
+        guard env["STRATUS_TEST_REQUIRE_ALL"] == "1" else { return }
+        #expect(env["STRATUS_TEST_POSTGRES_URL"] != nil, "STRATUS_TEST_POSTGRES_URL is unset in CI: the PostgreSQL variants did not run")
+    }
+
     static var urls: [String] {
         var out = ["sqlite:///" + FileManager.default.temporaryDirectory.path + "/stratus-storage-\(UUID().uuidString).db"]
         if let pg = ProcessInfo.processInfo.environment["STRATUS_TEST_POSTGRES_URL"] { out.append(pg) }

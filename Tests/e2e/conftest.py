@@ -34,6 +34,8 @@ def new_postgres_database(base_url):
 
 def postgres_url_or_skip():
     url = os.environ.get("STRATUS_TEST_POSTGRES_URL")
+    if not url and os.environ.get("STRATUS_TEST_REQUIRE_ALL") == "1":
+        pytest.fail("STRATUS_TEST_POSTGRES_URL is not set in CI: the PostgreSQL tests would have been skipped")
     if not url:
         print("\n*** SKIPPING PostgreSQL tests: STRATUS_TEST_POSTGRES_URL is not set (make test sets it when run as root) ***",
               file=sys.stderr)

@@ -24,7 +24,7 @@ struct GroupRoutes: Sendable {
 
     /// GET groups, filtered by `name` and `domain_id` (default: a domain-scoped caller's domain): 200. 403 by policy.
     @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let (_, domain) = try await service.authorizeList(req, IdentityPolicy.listGroups, domainFilter: req.query("domain_id"))
+        let (_, domain) = try await service.authorizeList(req, IdentityPolicy.listGroups, domainFilter: req.query("domain_id"), entity: "group")
         let name = req.query("name")
         let found = try await service.read { sql in try await groups.list(name: name, domainID: domain, in: sql) }
         return .json(["groups": .array(found.map { Self.json($0, req) }), "links": collectionLinks(req)])

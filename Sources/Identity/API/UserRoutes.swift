@@ -144,11 +144,11 @@ struct UserRoutes: Sendable {
     /// GET the groups a user belongs to: 200. 404 unknown user; 403 by policy.
     @Sendable func listGroups(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("user_id")
-        _ = try await service.read { sql in try await users.get(id, in: sql) }
+        let user = try await service.read { sql in try await users.get(id, in: sql) }
         _ = try await service.authorize(
             req,
             IdentityPolicy.listGroupsForUser,
-            target: ["user_id": .string(id), "target": ["user": ["id": .string(id)]]]
+            target: ["user_id": .string(id), "target": ["user": ["id": .string(id), "domain_id": .string(user.domainID)]]]
         )
         let found = try await service.read { sql in try await groups.groups(ofUser: id, in: sql) }
         return .json(["groups": .array(found.map { GroupRoutes.json($0, req) }), "links": collectionLinks(req)])

@@ -43,4 +43,12 @@ struct RevocationStore: Sendable {
             })
             .limit(1).first() != nil
     }
+
+    /// When the newest event was recorded (microseconds; 0 without events): cheap to read, and
+    /// it changes whenever any process records a revocation.
+    func highWaterMark(in sql: any SQLDatabase) async throws -> Int64 {
+        struct Mark: Decodable { var mark: Int64? }
+        return try await sql.select().column(SQLFunction("MAX", args: SQLColumn("revoked_at")), as: "mark")
+            .from("revocation_event").first(decoding: Mark.self)?.mark ?? 0
+    }
 }

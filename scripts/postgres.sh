@@ -31,6 +31,26 @@ if [ "$(su postgres -c "psql -tAc 'SHOW max_connections'")" -lt 300 ]; then
     pg_ctlcluster "$version" main restart
     wait_ready
 fi
+# TLS with a self-signed certificate (localhost, 127.0.0.1), for the sslmode tests; the
+# certificate is the CA they verify against (scripts/test.sh exports its path).
+ssl_dir=/var/lib/postgresql/stratus-test-ssl
+if [ ! -s "$ssl_dir/server.crt" ]; then
+    mkdir -p "$ssl_dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localhost" \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        -keyout "$ssl_dir/server.key" -out "$ssl_dir/server.crt" 2>/dev/null
+    chown -R postgres:postgres "$ssl_dir"
+    chmod 600 "$ssl_dir/server.key"
+    chmod 644 "$ssl_dir/server.crt"
+    chmod 755 "$ssl_dir"
+fi
+if [ "$(su postgres -c "psql -tAc 'SHOW ssl'")" != on ] ||
+    [ "$(su postgres -c "psql -tAc 'SHOW ssl_cert_file'")" != "$ssl_dir/server.crt" ]; then
+    su postgres -c "psql -q -c \"ALTER SYSTEM SET ssl_cert_file = '$ssl_dir/server.crt'\""
+    su postgres -c "psql -q -c \"ALTER SYSTEM SET ssl_key_file = '$ssl_dir/server.key'\""
+    su postgres -c "psql -q -c 'ALTER SYSTEM SET ssl = on'"
+    su postgres -c "psql -q -c 'SELECT pg_reload_conf()'" >/dev/null
+fi
 su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname='stratus'\"" | grep -q 1 ||
     su postgres -c "psql -q -c \"CREATE ROLE stratus LOGIN CREATEDB PASSWORD 'stratus'\""
 # Leftovers of earlier runs (the store tests' schemas live in stratus_test): every database of

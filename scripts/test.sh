@@ -54,6 +54,7 @@ if [ "${CI:-}" = true ]; then export STRATUS_TEST_REQUIRE_ALL=1; fi
 if [ "$(id -u)" = 0 ]; then
     wait $postgres_pid || { cat "$logs/postgres.log"; exit 1; }
     export STRATUS_TEST_POSTGRES_URL=postgresql://stratus:stratus@127.0.0.1/stratus_test
+    export STRATUS_TEST_POSTGRES_CA=/var/lib/postgresql/stratus-test-ssl/server.crt
 else
     wait $postgres_pid || true
     echo "*** not root: PostgreSQL tests will be SKIPPED (CI runs them as root) ***" >&2

@@ -66,7 +66,7 @@ public final class Database: Sendable {
                 readers.append(r)
             }
             return Database(dialect: .sqlite, backend: .sqlite(writer: writer, readers: readers), logger: logger)
-        case .postgres(let host, let port, let user, let password, let database):
+        case .postgres(let host, let port, let user, let password, let database, let tls):
             if let schema {
                 let admin = try await open(url, maxPoolSize: 1, logger: logger)
                 try await admin.write { sql in try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run() }
@@ -78,7 +78,7 @@ public final class Database: Sendable {
                 username: user,
                 password: password,
                 database: database,
-                tls: .disable
+                tls: try tls.clientTLS()
             )
             config.options.maximumConnections = max(1, maxPoolSize)
             if let schema { config.options.additionalStartupParameters = [("search_path", schema)] }
@@ -102,9 +102,9 @@ public final class Database: Sendable {
     /// `postgres` maintenance database, so the role needs CREATEDB; SQLite files are created on
     /// open). all-in-one uses it for the databases it derives from keystone's.
     public static func createIfMissing(_ url: DatabaseURL, logger: Logger = Logger(label: "stratus.storage")) async throws {
-        guard case .postgres(let host, let port, let user, let password, let database) = url else { return }
+        guard case .postgres(let host, let port, let user, let password, let database, let tls) = url else { return }
         let maintenance = try await open(
-            .postgres(host: host, port: port, user: user, password: password, database: "postgres"),
+            .postgres(host: host, port: port, user: user, password: password, database: "postgres", tls: tls),
             maxPoolSize: 1,
             logger: logger
         )

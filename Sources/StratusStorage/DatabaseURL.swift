@@ -4,12 +4,51 @@ import StratusCore
 /// A `[database] connection` URL, read with SQLAlchemy's rules.
 ///
 /// - `sqlite://` — in memory; `sqlite:///relative/path`; `sqlite:////absolute/path`.
-/// - `postgresql://user:password@host[:port]/dbname` (also `postgresql+psycopg2://`, `postgres://`).
+/// - `postgresql://user:password@host[:port]/dbname[?sslmode=…&sslrootcert=FILE]` (also
+///   `postgresql+psycopg2://`, `postgres://`), `sslmode` as libpq reads it.
 /// - Anything else, MySQL/MariaDB included, is refused with the list of supported schemes.
 public enum DatabaseURL: Sendable, Equatable {
     case sqliteMemory
     case sqliteFile(path: String)
-    case postgres(host: String, port: Int, user: String, password: String?, database: String)
+    case postgres(host: String, port: Int, user: String, password: String?, database: String, tls: PostgresTLS = .init())
+
+    /// libpq's `sslmode` and `sslrootcert`. Without `sslmode` the connection is plaintext, as
+    /// before (libpq's own default, `prefer`, silently falls back to plaintext as well).
+    public struct PostgresTLS: Sendable, Equatable {
+        public enum Mode: String, Sendable, CaseIterable {
+            case disable, allow, prefer, require
+            case verifyCA = "verify-ca"
+            case verifyFull = "verify-full"
+        }
+        public var mode: Mode = .disable
+        /// The CA certificates (PEM) the server's certificate must chain to; else the system's.
+        public var rootCert: String?
+
+        public init(mode: Mode = .disable, rootCert: String? = nil) {
+            self.mode = mode
+            self.rootCert = rootCert
+        }
+
+        /// From a URL's query: `sslmode` (an unknown value is an error naming it) and `sslrootcert`.
+        init(query: Substring?) throws(ConfigError) {
+            for pair in (query ?? "").split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+                guard kv.count == 2 else { continue }
+                switch kv[0] {
+                case "sslmode":
+                    guard let m = Mode(rawValue: kv[1]) else {
+                        throw ConfigError(
+                            message:
+                                "invalid sslmode value '\(kv[1])' in the database URL; use one of \(Mode.allCases.map(\.rawValue).joined(separator: ", "))"
+                        )
+                    }
+                    mode = m
+                case "sslrootcert": rootCert = kv[1]
+                default: continue  // other options (e.g. charset) are accepted and ignored
+                }
+            }
+        }
+    }
 
     public static let supported =
         "supported URL schemes are sqlite:///relative/path, sqlite:////absolute/path and postgresql://user:password@host[:port]/dbname"
@@ -32,7 +71,9 @@ public enum DatabaseURL: Sendable, Equatable {
             let path = String(rest.dropFirst()).split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
             if path.isEmpty || path == ":memory:" { self = .sqliteMemory } else { self = .sqliteFile(path: path) }
         case "postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg":
-            var body = rest.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
+            let halves = rest.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+            var body = halves.first.map(String.init) ?? ""
+            let tls = try PostgresTLS(query: halves.count > 1 ? halves[1] : nil)
             var user = "postgres"
             var password: String?
             if let at = body.lastIndex(of: "@") {
@@ -63,7 +104,7 @@ public enum DatabaseURL: Sendable, Equatable {
             guard !database.isEmpty else {
                 throw ConfigError(message: "'\(DatabaseURL.redacted(url))' names no database; expected postgresql://user:password@host[:port]/dbname")
             }
-            self = .postgres(host: host.isEmpty ? "localhost" : host, port: port, user: user, password: password, database: database)
+            self = .postgres(host: host.isEmpty ? "localhost" : host, port: port, user: user, password: password, database: database, tls: tls)
         default:
             let hint =
                 scheme.hasPrefix("mysql") || scheme.hasPrefix("mariadb")

@@ -106,4 +106,23 @@ struct CredentialStore: Sendable {
     func deleteAll(ofUser userID: String, in sql: any SQLDatabase) async throws {
         try await sql.delete(from: "credential").where("user_id", .equal, userID).run()
     }
+
+    /// Every credential's id, sealed blob and key hash (for key maintenance).
+    func sealed(in sql: any SQLDatabase) async throws -> [(id: String, encryptedBlob: String, keyHash: String)] {
+        struct Sealed: Decodable {
+            var id: String
+            var encryptedBlob: String
+            var keyHash: String
+        }
+        return try await sql.select().columns("id", "encrypted_blob", "key_hash").from("credential").orderBy("id").all()
+            .map { row in
+                let s = try row.decode(Sealed.self)
+                return (s.id, s.encryptedBlob, s.keyHash)
+            }
+    }
+
+    /// Replaces one credential's sealed blob and key hash.
+    func reseal(_ id: String, encryptedBlob: String, keyHash: String, in sql: any SQLDatabase) async throws {
+        try await sql.update("credential").set("encrypted_blob", to: encryptedBlob).set("key_hash", to: keyHash).where("id", .equal, id).run()
+    }
 }

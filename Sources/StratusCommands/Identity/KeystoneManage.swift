@@ -10,7 +10,9 @@ struct KeystoneManage: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keystone-manage",
         abstract: "Keystone administration: database, keys, bootstrap.",
-        subcommands: [DBSync.self, FernetSetup.self, FernetRotate.self, CredentialSetup.self, CredentialRotate.self, Bootstrap.self]
+        subcommands: [
+            DBSync.self, FernetSetup.self, FernetRotate.self, CredentialSetup.self, CredentialRotate.self, CredentialMigrate.self, Bootstrap.self,
+        ]
     )
 
     /// `db_sync [--check]`: create or upgrade the schema; with `--check`, exit 2 when an upgrade is due.
@@ -86,11 +88,52 @@ struct KeystoneManage: AsyncParsableCommand {
     }
 
     /// `credential_rotate`: rotate the credential keys (keystone keeps three).
+    /// Refused, as keystone refuses it, while a credential is encrypted with another key than the
+    /// primary: the rotation would delete the key that opens it.
     struct CredentialRotate: KeyRepositoryCommand {
         static let configuration = CommandConfiguration(commandName: "credential_rotate", abstract: "Rotate the credential encryption keys.")
         static let group = "credential", rotates = true
         @OptionGroup var config: ConfigArguments
         @OptionGroup var owner: KeyOwnerArguments
+
+        func run() async throws {
+            let conf = try IdentityModule.loadConfig(config, prog: "keystone-manage")
+            let path = conf.string("credential", "key_repository")!
+            let db = try await openDatabase(conf)
+            let behind: Int
+            do { behind = try await CredentialKeyMaintenance.notOnPrimary(db: db, repository: FernetKeyRepository(path: path)) } catch {
+                await db.close()
+                throw Terminal.fail("\(error)")
+            }
+            await db.close()
+            guard behind == 0 else { throw Terminal.fail(CredentialKeyMaintenance.notMigrated) }
+            try rotateRepository(path, max: 3, owner: owner.owner())
+        }
+    }
+
+    /// `credential_migrate`: re-encrypt every credential with the primary credential key.
+    struct CredentialMigrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "credential_migrate",
+            abstract: "Re-encrypt the credentials with the primary credential key."
+        )
+        @OptionGroup var config: ConfigArguments
+
+        func run() async throws {
+            let conf = try IdentityModule.loadConfig(config, prog: "keystone-manage")
+            let db = try await openDatabase(conf)
+            do {
+                let n = try await CredentialKeyMaintenance.migrate(
+                    db: db,
+                    repository: FernetKeyRepository(path: conf.string("credential", "key_repository")!)
+                )
+                print("Re-encrypted \(n) credential\(n == 1 ? "" : "s") with the primary key.")
+            } catch {
+                await db.close()
+                throw Terminal.fail("\(error)")
+            }
+            await db.close()
+        }
     }
 
     /// `bootstrap`: the admin, roles, region, identity service and endpoints (`--bootstrap-*`).

@@ -87,12 +87,15 @@ public final class LogBuffer: @unchecked Sendable {
 /// swift-log's stream format (`<time> <level> <label>: <metadata> [<source>] <message>`) into
 /// `LogBuffer.shared`.
 ///
-/// The request id every request's logger carries is kept in its own field rather than the
-/// metadata dictionary: setting it and writing the request's line are on every request's path.
+/// The request ids every request's logger carries (Stratus's `request_id`, Hummingbird's
+/// `hb.request.id`) are kept in fields of their own rather than the metadata dictionary:
+/// setting them and writing the request's line are on every request's path.
 public struct BufferedLogHandler: LogHandler {
     public static let requestIDKey = "request_id"
+    public static let frameworkIDKey = "hb.request.id"
     var others: Logger.Metadata = [:]
     var requestID: Logger.Metadata.Value?
+    var frameworkID: Logger.Metadata.Value?
     public var logLevel: Logger.Level = .info
     let label: String
 
@@ -105,18 +108,30 @@ public struct BufferedLogHandler: LogHandler {
         get {
             var all = others
             if let requestID { all[Self.requestIDKey] = requestID }
+            if let frameworkID { all[Self.frameworkIDKey] = frameworkID }
             return all
         }
         set {
             others = newValue
             requestID = others.removeValue(forKey: Self.requestIDKey)
+            frameworkID = others.removeValue(forKey: Self.frameworkIDKey)
         }
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { key == Self.requestIDKey ? requestID : others[key] }
+        get {
+            switch key {
+            case Self.requestIDKey: requestID
+            case Self.frameworkIDKey: frameworkID
+            default: others[key]
+            }
+        }
         set {
-            if key == Self.requestIDKey { requestID = newValue } else { others[key] = newValue }
+            switch key {
+            case Self.requestIDKey: requestID = newValue
+            case Self.frameworkIDKey: frameworkID = newValue
+            default: others[key] = newValue
+            }
         }
     }
 
@@ -131,6 +146,10 @@ public struct BufferedLogHandler: LogHandler {
         line += label
         line += ":"
         if others.isEmpty, event.metadata?.isEmpty ?? true {
+            if let frameworkID {  // sorts before request_id
+                line += " hb.request.id="
+                line += frameworkID.description
+            }
             if let requestID {
                 line += " request_id="
                 line += requestID.description

@@ -66,8 +66,16 @@ import Testing
                 == "info stratus.identity: a=1 request_id=req-1 service=keystone z=9 [StratusCore] GET /v3 200 1.2ms\n"
         )
         #expect(handler.metadata == ["a": "1", "request_id": "req-1", "service": "keystone"])
+        handler[metadataKey: "hb.request.id"] = "7"
+        #expect(
+            handler.line(for: event())
+                == "info stratus.identity: a=1 hb.request.id=7 request_id=req-1 service=keystone [StratusCore] GET /v3 200 1.2ms\n"
+        )
+        #expect(handler.metadata["hb.request.id"] == "7")
         handler.metadata = ["request_id": "req-2"]
         #expect(handler[metadataKey: "request_id"] == "req-2" && handler[metadataKey: "a"] == nil)
         #expect(handler.line(for: event()) == "info stratus.identity: request_id=req-2 [StratusCore] GET /v3 200 1.2ms\n")
+        handler[metadataKey: "hb.request.id"] = "8"
+        #expect(handler.line(for: event()) == "info stratus.identity: hb.request.id=8 request_id=req-2 [StratusCore] GET /v3 200 1.2ms\n")
     }
 }

@@ -20,7 +20,8 @@ struct AuthenticateFirst: RouterMiddleware {
     /// changing one's own password), and `/v3/auth/tokens`' GET, HEAD and DELETE, whose handlers
     /// authenticate before reading anything (and keep keystone's order for the subject token).
     static func isOpen(_ method: HTTPRequest.Method, _ path: String) -> Bool {
-        let p = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        if path == "/v3/auth/tokens" { return true }  // the validation path, first
+        let p = path.utf8.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         switch p {
         case "/", "/v3", "/healthcheck": return method == .get || method == .head
         case "/v3/auth/tokens": return true

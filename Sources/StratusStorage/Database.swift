@@ -57,6 +57,16 @@ public final class Database: Sendable {
             return Database(dialect: .sqlite, backend: .sqlite(writer: c, readers: [c]), logger: logger)
         case .sqliteFile(let path):
             try createPrivately(path)
+            // Files are private to their owner (0600): another user (the guide's `su … keystone`
+            // after a root-run command made the file) gets a message saying so, not SQLite's cantOpen.
+            if access(path, R_OK | W_OK) != 0, errno == EACCES {
+                var st = stat()
+                let owner = stat(path, &st) == 0 ? " (owner uid \(st.st_uid), mode \(String(st.st_mode & 0o777, radix: 8)))" : ""
+                throw ConfigError(
+                    message:
+                        "cannot open the SQLite database \(path): permission denied\(owner); run the command as the file's owner, or chown the file to this user"
+                )
+            }
             let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
             try await configure(writer)
             var readers: [SQLiteConnection] = []

@@ -48,9 +48,9 @@ mark build
 
 echo "== installs (PostgreSQL as root, Python venv)"
 wait $venv_pid || { cat "$logs/venv.log"; exit 1; }
-# In CI a skipped PostgreSQL or root-only test would mean coverage silently disappeared: the
+# In CI (.ci/run sets STRATUS_CI=1, not the generic CI=true other runners set) a skipped PostgreSQL or root-only test would mean coverage silently disappeared: the
 # tests fail instead of skipping (conftest.py, StorageTests, test_keystone_guide.py).
-if [ "${CI:-}" = true ]; then export STRATUS_TEST_REQUIRE_ALL=1; fi
+if [ "${STRATUS_CI:-}" = 1 ]; then export STRATUS_TEST_REQUIRE_ALL=1; fi
 if [ "$(id -u)" = 0 ]; then
     wait $postgres_pid || { cat "$logs/postgres.log"; exit 1; }
     export STRATUS_TEST_POSTGRES_URL=postgresql://stratus:stratus@127.0.0.1/stratus_test

@@ -30,7 +30,11 @@ public struct IdentityBootstrap: Sendable {
             throw invalid("password", "the password contains a NUL character")
         }
         let existing = try await db.read { sql in try await users.find(name: self.username, domainID: "default", in: sql) }
-        let hash: String? = existing == nil || resetPassword ? try await hasher.hash(password) : nil
+        // As keystone: an existing user's password is reset (and its tokens revoked) only when the
+        // given one does not already log in, so re-running bootstrap keeps the admin's tokens.
+        var reset = existing == nil || resetPassword
+        if reset, let stored = existing?.passwordHash, try await hasher.verify(password, hash: stored) { reset = false }
+        let hash: String? = reset ? try await hasher.hash(password) : nil
         let now = Clock.micros()
         let me = self
         return try await db.write { sql in

@@ -125,6 +125,12 @@ struct IdentityHardeningTests {
             #expect(try await client.call(.get, "/v3/users", token: before).status == .unauthorized)
             let after = try await client.token(password: "new-pw", scope: adminProject)
             #expect(try await client.call(.get, "/v3/users", token: after).status == .ok)
+            try await Task.sleep(for: .milliseconds(5))
+            try await fixture.service.bootstrap(IdentityBootstrap(password: "new-pw"))
+            #expect(
+                try await client.call(.get, "/v3/users", token: after).status == .ok,
+                "re-running bootstrap with the same password revokes nothing"
+            )
         }
     }
 

@@ -140,8 +140,12 @@ extension IdentityService {
             throw OpenStackError.unauthorized("The account is locked for user: \(user.id).")
         }
         // NOTE: these counters never change what a token resolves to, so they bypass `write` and leave the caches alone.
-        // bcrypt would stop at a NUL; no password that holds one can be set (`PasswordRules`).
-        guard let hash = user.passwordHash, !password.utf8.contains(0), try await hasher.verify(password, hash: hash) else {
+        // bcrypt would stop at a NUL; no password that holds one can be set (`PasswordRules`). The
+        // hash is checked either way, so the answer takes as long as any other wrong password.
+        let stored: String
+        if let h = user.passwordHash { stored = h } else { stored = try await dummyHash() }
+        let matches = try await hasher.verify(password, hash: stored)
+        guard user.passwordHash != nil, matches, !password.utf8.contains(0) else {
             if counts {
                 try await db.write { sql in try await UserStore().recordFailedLogin(user.id, at: now, lockoutWindow: window, in: sql) }
             }

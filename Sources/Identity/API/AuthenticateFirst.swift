@@ -5,8 +5,8 @@ import StratusCore
 /// Identity's first check on every request: the caller's token is validated before a handler
 /// reads anything, so an anonymous or invalid-token request is 401 whether or not the id it
 /// names exists (otherwise 404 for unknown ids and 401 for real ones would let anyone probe ids).
-/// keystone does the same (its auth middleware runs before routing). The handlers authenticate
-/// again, from the validation cache.
+/// Unlike keystone, which routes first, an anonymous request to an unknown path or with a wrong
+/// method is 401 too, not 404/405. The handlers authenticate again, from the validation cache.
 struct AuthenticateFirst: RouterMiddleware {
     typealias Context = StratusContext
     let service: IdentityService

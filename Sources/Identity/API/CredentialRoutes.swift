@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Hummingbird
 import StratusCore
@@ -110,8 +109,7 @@ struct CredentialRoutes: Sendable {
             throw OpenStackError(.internalServerError, "The credential key repository is not set up; run keystone-manage credential_setup.")
         }
         let key = keys.primary
-        let hash = SHA256.hash(data: Data(key.base64.utf8)).map { String(format: "%02x", $0) }.joined()
-        return (try Fernet.encrypt(Array(blob.utf8), key: key), hash)
+        return (try Fernet.encrypt(Array(blob.utf8), key: key), CredentialKeyMaintenance.hash(key))
     }
 
     /// keystone's credential representation, the blob decrypted; 500 when no key opens it.

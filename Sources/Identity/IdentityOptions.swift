@@ -39,6 +39,17 @@ public enum IdentityOptions {
             .int("cache", "expiration_time", default: 600, min: 1, max: 86_400, "Seconds a cached validation is reused."),
             .list("cache", "memcache_servers", default: "localhost:11211", "Accepted; caching is in process."),
             .string("assignment", "driver", default: "sql", "Accepted for compatibility."),
+            .int("DEFAULT", "list_limit", default: nil, min: 1, "Most entities a list returns (with truncated: true past it); unbounded when unset."),
+            .int("identity", "list_limit", default: nil, min: 1, "list_limit for users and groups."),
+            .int("resource", "list_limit", default: nil, min: 1, "list_limit for projects and domains."),
+            .int("role", "list_limit", default: nil, min: 1, "list_limit for roles."),
+            .int(
+                "assignment",
+                "list_limit",
+                default: 10_000,
+                min: 1,
+                "Most role assignments /v3/role_assignments returns (Stratus's bound; keystone has none)."
+            ),
             .string("resource", "driver", default: "sql", "Accepted for compatibility."),
             .string("catalog", "driver", default: "sql", "Accepted for compatibility."),
         ]

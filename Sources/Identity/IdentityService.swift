@@ -22,6 +22,8 @@ public struct IdentitySettings: Sendable {
     /// How long a validated token stays in the in-process cache when nothing changed here
     /// (another process's writes are seen after at most this long).
     public var cacheSeconds: Double = 5
+    /// keystone's `list_limit` options, per driver.
+    var listLimits = ListLimits()
 
     public init() {}
 
@@ -37,6 +39,13 @@ public struct IdentitySettings: Sendable {
         defaultDomainID = config.string("identity", "default_domain_id") ?? "default"
         bodyLimit = config.int("oslo_middleware", "max_request_body_size") ?? 114_688
         cacheSeconds = config.bool("cache", "enabled") ? Double(config.int("cache", "expiration_time") ?? 600) : 5
+        let fallback = config.int("DEFAULT", "list_limit")
+        listLimits = ListLimits(
+            identity: .resolve(driver: config.int("identity", "list_limit"), fallback: fallback),
+            resource: .resolve(driver: config.int("resource", "list_limit"), fallback: fallback),
+            role: .resolve(driver: config.int("role", "list_limit"), fallback: fallback),
+            assignment: ListLimit(limit: config.int("assignment", "list_limit") ?? ListLimits.defaultAssignmentLimit)
+        )
     }
 }
 

@@ -150,20 +150,29 @@ func merged(_ base: [String: JSON], _ extra: [String: JSON]) -> JSON {
 func queryBool(_ s: String) -> Bool { !["0", "false", "no", "off"].contains(s.lowercased()) }
 
 extension IdentityService {
-    /// Authorizes a list call that can be narrowed to a domain: the `domain_id` filter, else the
-    /// domain of a domain-scoped token (keystone's rule). Without either, the target has no
-    /// `domain_id`, so `domain_id:%(target.domain_id)s` checks fail as in oslo.policy.
-    /// `entity` puts the domain where that rule reads it (`group` → `target.group.domain_id`, as
-    /// keystone's `identity:list_groups`).
-    func authorizeList(_ req: Request, _ action: String, domainFilter: String?, entity: String? = nil) async throws -> (Caller, String?) {
+    /// Authorizes a list call that can be narrowed to a domain, as keystone does: a domain-scoped
+    /// token puts its own domain in the target (`target.domain_id`, or `target.<entity>.domain_id`
+    /// for `entity`, as `identity:list_groups` reads it) and sees only that domain, whatever
+    /// `domain_id` it asks for; any other token is checked with no domain in the target, so a
+    /// `domain_id` query value never satisfies `domain_id:%(target.domain_id)s` (keystone 30
+    /// builds the target the same way). Returns the domain to list: `domainFilter`, or the token's.
+    func authorizeList(_ req: Request, _ action: String, domainFilter: String?, entity: String? = nil) async throws -> (Caller, ListedDomain) {
         let caller = try await authenticate(req)
-        let domain = domainFilter ?? caller.domainID
+        let tokenDomain = caller.domainID
         let target: [String: JSON] =
-            domain.map { d in
+            tokenDomain.map { d in
                 if let entity { return ["target": [entity: ["domain_id": .string(d)]]] }
                 return ["target": ["domain_id": .string(d)]]
             } ?? [:]
         try enforcer.authorize(action, target: target, caller: caller)
-        return (caller, domain)
+        return (caller, ListedDomain(filter: domainFilter, tokenDomain: tokenDomain))
     }
+}
+
+/// A list answer as keystone wraps it: `{key: [...], "links": {...}}`, with `"truncated": true`
+/// when a `list_limit` cut it.
+func collectionBody(_ key: String, _ items: [JSON], truncated: Bool, _ req: Request) -> Response {
+    var body: [String: JSON] = [key: .array(items), "links": collectionLinks(req)]
+    if truncated { body["truncated"] = true }
+    return .json(.object(body))
 }

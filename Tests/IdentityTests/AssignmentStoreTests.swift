@@ -83,14 +83,14 @@ struct AssignmentStoreTests {
             RoleGrant(actor: .user("u2"), target: .project("top"), roleID: "admin"),
             in: db
         )
-        let all = try await db.read { sql in try await assignments.listEffective(.init(projectID: "top"), in: sql) }
+        let all = try await db.read { sql in try await assignments.listEffective(.init(projectID: "top"), in: sql).rows }
         #expect(
             Set(all.map { "\($0.grant.actor)/\($0.grant.roleID)" }) == [
                 "user(\"u1\")/member", "user(\"u1\")/reader", "user(\"u2\")/admin", "user(\"u2\")/member", "user(\"u2\")/reader",
             ]
         )
         #expect(all.first { $0.grant.actor == .user("u1") }?.viaGroup == "g1")
-        let readers = try await db.read { sql in try await assignments.listEffective(.init(userID: "u1", roleID: "reader"), in: sql) }
+        let readers = try await db.read { sql in try await assignments.listEffective(.init(userID: "u1", roleID: "reader"), in: sql).rows }
         #expect(readers.count == 1 && readers[0].priorRole == "member" && readers[0].viaGroup == "g1")
         let names = try await db.read { sql in try await assignments.names(for: all, in: sql) }
         #expect(names["user:u1"]?.name == "alice" && names["project:top"]?.domainID == "d1" && names["domain:d1"]?.name == "One")

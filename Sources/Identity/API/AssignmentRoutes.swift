@@ -88,12 +88,16 @@ struct AssignmentRoutes: Sendable {
 
     /// GET `/v3/role_assignments`: 200. 400 `effective` with `group.id`; 403 by policy.
     @Sendable func listAssignments(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let scopeDomain = req.query("scope.domain.id")
-        _ = try await service.authorize(
-            req,
+        // keystone's target: a domain-scoped token's own domain, which also bounds what it sees;
+        // the query's `scope.domain.id` is a filter, never a target (so `=None` matches nothing).
+        let caller = try await service.authenticate(req)
+        let tokenDomain = caller.domainID
+        try service.enforcer.authorize(
             IdentityPolicy.listRoleAssignments,
-            target: scopeDomain.map { ["target": ["domain_id": .string($0)]] } ?? [:]
+            target: tokenDomain.map { ["target": ["domain_id": .string($0)]] } ?? [:],
+            caller: caller
         )
+        let scopeDomain = req.query("scope.domain.id")
         let effective = req.query("effective") != nil
         let includeNames = req.query("include_names").map(queryBool) ?? false
         let filter = AssignmentStore.Filter(
@@ -102,20 +106,25 @@ struct AssignmentRoutes: Sendable {
             roleID: req.query("role.id"),
             projectID: req.query("scope.project.id"),
             domainID: scopeDomain,
-            system: req.query("scope.system") != nil
+            system: req.query("scope.system") != nil,
+            withinDomain: tokenDomain,
+            limit: service.settings.listLimits.assignment.fetch
         )
         if effective && filter.groupID != nil {
             throw OpenStackError.badRequest("Combining effective and group filter will always result in an empty list.")
         }
-        let (rows, names) = try await service.read { sql in
-            let rows =
+        let limit = service.settings.listLimits.assignment
+        let (kept, truncated, names) = try await service.read { sql in
+            // Effective rows come from at most `limit + 1` grants; a cut there truncates too.
+            let (rows, complete) =
                 effective
                 ? try await assignments.listEffective(filter, in: sql)
-                : try await assignments.list(filter, in: sql).map { EffectiveRoles.Assignment(grant: $0) }
-            return (rows, includeNames ? try await assignments.names(for: rows, in: sql) : [:])
+                : (try await assignments.list(filter, in: sql).map { EffectiveRoles.Assignment(grant: $0) }, true)
+            let (kept, truncated) = limit.apply(rows)
+            return (kept, truncated || !complete, includeNames ? try await assignments.names(for: kept, in: sql) : [:])
         }
-        let list = rows.map { Self.json($0, names: names, includeNames: includeNames, base: req.baseURL + "/v3") }
-        return .json(["role_assignments": .array(list), "links": collectionLinks(req)])
+        let list = kept.map { Self.json($0, names: names, includeNames: includeNames, base: req.baseURL + "/v3") }
+        return collectionBody("role_assignments", list, truncated: truncated, req)
     }
 
     // MARK: Helpers

@@ -24,10 +24,11 @@ struct AuthRoutes: Sendable {
         r.get("/v3/auth/system", system)
     }
 
-    /// GET the caller's service catalog: 200. 403 for an unscoped token or by policy; 401 unauthenticated.
+    /// GET the caller's service catalog: 200. 403 for a token not scoped to a project (keystone
+    /// 30 refuses system and domain tokens here too) or by policy; 401 unauthenticated.
     @Sendable func catalog(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let caller = try await service.authorize(req, IdentityPolicy.getAuthCatalog)
-        guard caller.scope != .unscoped else {
+        guard caller.projectID != nil else {
             throw OpenStackError.forbidden("A project-scoped token is required to produce a service catalog.")
         }
         let catalog = try await service.read { sql in try await service.catalog(db: sql, projectID: caller.projectID) }

@@ -16,11 +16,21 @@ struct DomainRoutes: Sendable {
 
     /// GET the domains, narrowed by `name` and `enabled`: 200. 403 by policy.
     @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        _ = try await service.authorize(req, IdentityPolicy.listDomains)
+        // A domain-scoped token is its own target and sees only its domain (keystone's list_domains).
+        let caller = try await service.authenticate(req)
+        let tokenDomain = caller.domainID
+        try service.enforcer.authorize(
+            IdentityPolicy.listDomains,
+            target: tokenDomain.map { ["target": ["domain": ["id": .string($0)]]] } ?? [:],
+            caller: caller
+        )
         let name = req.query("name")
         let enabled = req.query("enabled").map(queryBool)
-        let found = try await service.read { sql in try await domains.list(name: name, enabled: enabled, in: sql) }
-        return .json(["domains": .array(found.map { Self.json($0, req) }), "links": collectionLinks(req)])
+        let limit = service.settings.listLimits.resource
+        let rows = try await service.read { sql in try await domains.list(id: tokenDomain, name: name, enabled: enabled, limit: limit.fetch, in: sql)
+        }
+        let (found, truncated) = limit.apply(rows)
+        return collectionBody("domains", found.map { Self.json($0, req) }, truncated: truncated, req)
     }
 
     /// POST a domain (`explicit_domain_id` picks its id): 201. 400 invalid body; 409 name or id taken; 403 by policy.

@@ -24,10 +24,14 @@ struct GroupRoutes: Sendable {
 
     /// GET groups, filtered by `name` and `domain_id` (default: a domain-scoped caller's domain): 200. 403 by policy.
     @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let (_, domain) = try await service.authorizeList(req, IdentityPolicy.listGroups, domainFilter: req.query("domain_id"), entity: "group")
+        let (_, listed) = try await service.authorizeList(req, IdentityPolicy.listGroups, domainFilter: req.query("domain_id"), entity: "group")
+        if listed.isEmpty { return .json(["groups": [], "links": collectionLinks(req)]) }
+        let domain = listed.domainID
         let name = req.query("name")
-        let found = try await service.read { sql in try await groups.list(name: name, domainID: domain, in: sql) }
-        return .json(["groups": .array(found.map { Self.json($0, req) }), "links": collectionLinks(req)])
+        let limit = service.settings.listLimits.identity
+        let rows = try await service.read { sql in try await groups.list(name: name, domainID: domain, limit: limit.fetch, in: sql) }
+        let (found, truncated) = limit.apply(rows)
+        return collectionBody("groups", found.map { Self.json($0, req) }, truncated: truncated, req)
     }
 
     /// POST a group (in `domain_id`, default the default domain): 201. 400 invalid body; 404 unknown domain;

@@ -28,16 +28,28 @@ struct ProjectRoutes: Sendable {
     /// GET the projects, narrowed by `name`, `domain_id` (else a domain-scoped token's domain),
     /// `enabled`, `parent_id` and `tags` (all of a comma-separated list): 200. 403 by policy.
     @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let (_, domain) = try await service.authorizeList(req, IdentityPolicy.listProjects, domainFilter: req.query("domain_id"))
+        let (_, listed) = try await service.authorizeList(req, IdentityPolicy.listProjects, domainFilter: req.query("domain_id"))
+        if listed.isEmpty { return .json(["projects": [], "links": collectionLinks(req)]) }
+        let domain = listed.domainID
         let name = req.query("name")
         let enabled = req.query("enabled").map(queryBool)
         let parent = req.query("parent_id")
         let tags = req.query("tags").map { $0.split(separator: ",").map(String.init) } ?? []
-        let (found, tagged) = try await service.read { sql in
-            let found = try await projects.list(name: name, domainID: domain, enabled: enabled, parentID: parent, tags: tags, in: sql)
-            return (found, try await projects.tags(of: found.map(\.id), in: sql))
+        let limit = service.settings.listLimits.resource
+        let (found, truncated, tagged) = try await service.read { sql in
+            let rows = try await projects.list(
+                name: name,
+                domainID: domain,
+                enabled: enabled,
+                parentID: parent,
+                tags: tags,
+                limit: limit.fetch,
+                in: sql
+            )
+            let (found, truncated) = limit.apply(rows)
+            return (found, truncated, try await projects.tags(of: found.map(\.id), in: sql))
         }
-        return .json(["projects": .array(found.map { Self.json($0, req, tags: tagged[$0.id] ?? []) }), "links": collectionLinks(req)])
+        return collectionBody("projects", found.map { Self.json($0, req, tags: tagged[$0.id] ?? []) }, truncated: truncated, req)
     }
 
     /// POST a project under `parent_id` (a project or the domain) in `domain_id` (default: the

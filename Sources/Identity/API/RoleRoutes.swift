@@ -32,8 +32,10 @@ struct RoleRoutes: Sendable {
             target: domain.map { ["target": ["domain_id": .string($0)]] } ?? [:]
         )
         let name = req.query("name")
-        let found = try await service.read { sql in try await roles.list(domainID: domain, name: name, in: sql) }
-        return .json(["roles": .array(found.map { Self.json($0, req) }), "links": collectionLinks(req)])
+        let limit = service.settings.listLimits.role
+        let rows = try await service.read { sql in try await roles.list(domainID: domain, name: name, limit: limit.fetch, in: sql) }
+        let (found, truncated) = limit.apply(rows)
+        return collectionBody("roles", found.map { Self.json($0, req) }, truncated: truncated, req)
     }
 
     /// POST a role (global, or in `domain_id`): 201. 400 invalid body; 404 unknown domain; 409 name taken; 403 by policy.

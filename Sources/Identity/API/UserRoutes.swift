@@ -27,11 +27,15 @@ struct UserRoutes: Sendable {
 
     /// GET users, filtered by `name`, `domain_id` (default: a domain-scoped caller's domain), `enabled`: 200. 403 by policy.
     @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let (_, domain) = try await service.authorizeList(req, IdentityPolicy.listUsers, domainFilter: req.query("domain_id"))
+        let (_, listed) = try await service.authorizeList(req, IdentityPolicy.listUsers, domainFilter: req.query("domain_id"))
+        if listed.isEmpty { return .json(["users": [], "links": collectionLinks(req)]) }
+        let domain = listed.domainID
         let name = req.query("name")
         let enabled = req.query("enabled").map(queryBool)
-        let found = try await service.read { sql in try await users.list(name: name, domainID: domain, enabled: enabled, in: sql) }
-        return .json(["users": .array(found.map { Self.json($0, req) }), "links": collectionLinks(req)])
+        let limit = service.settings.listLimits.identity
+        let rows = try await service.read { sql in try await users.list(name: name, domainID: domain, enabled: enabled, limit: limit.fetch, in: sql) }
+        let (found, truncated) = limit.apply(rows)
+        return collectionBody("users", found.map { Self.json($0, req) }, truncated: truncated, req)
     }
 
     /// POST a user (in `domain_id`, default the default domain): 201. 400 invalid body; 404 unknown domain or

@@ -103,6 +103,10 @@ struct AssignmentStore: Sendable {
         var projectID: String?
         var domainID: String?
         var system = false
+        /// Only grants on this domain or on its projects (a domain-scoped caller's view).
+        var withinDomain: String?
+        /// At most this many grants are read (the route asks for one past its limit).
+        var limit: Int?
     }
 
     /// The grants (not inherited) matching `filter`, in key order.
@@ -112,6 +116,7 @@ struct AssignmentStore: Sendable {
         if let group = filter.groupID { query.where("type", .in, Self.groupTypes).where("actor_id", .equal, group) }
         if let role = filter.roleID { query.where("role_id", .equal, role) }
         narrowScope(query, filter)
+        if let limit = filter.limit { query.limit(limit) }
         return try await Self.grants(query)
     }
 
@@ -119,7 +124,9 @@ struct AssignmentStore: Sendable {
     /// roles are added (see `EffectiveRoles.expand`). The user, role and scope filters are
     /// applied in SQL where they can be (a user's groups, the roles implying the one asked for)
     /// and again on the expanded rows.
-    func listEffective(_ filter: Filter, in sql: any SQLDatabase) async throws -> [EffectiveRoles.Assignment] {
+    /// `complete` is false when `filter.limit` stopped the read of grants.
+    func listEffective(_ filter: Filter, in sql: any SQLDatabase) async throws -> (rows: [EffectiveRoles.Assignment], complete: Bool) {
+        var readAll = true
         let implications = try await RoleStore().implications(in: sql)
         let query = sql.select().columns(Self.columns).from("assignment").where("inherited", .equal, false)
         if let user = filter.userID {
@@ -144,7 +151,9 @@ struct AssignmentStore: Sendable {
             query.where("role_id", .in, EffectiveRoles.closure(of: [role], implications: reversed).sorted())
         }
         narrowScope(query, filter)
+        if let limit = filter.limit { query.limit(limit) }
         let grants = try await Self.grants(query)
+        if let limit = filter.limit, grants.count >= limit { readAll = false }
         var groups: Set<String> = []
         for grant in grants { if case .group(let id) = grant.actor { groups.insert(id) } }
         var memberships: [GroupMembership] = []
@@ -156,11 +165,12 @@ struct AssignmentStore: Sendable {
                 return GroupMembership(groupID: row.groupId, userID: row.userId)
             }
         }
-        return EffectiveRoles.expand(grants, memberships: memberships, implications: implications).filter { row in
+        let rows = EffectiveRoles.expand(grants, memberships: memberships, implications: implications).filter { row in
             if let user = filter.userID, row.grant.actor != .user(user) { return false }
             if let role = filter.roleID, row.grant.roleID != role { return false }
             return true
         }
+        return (rows, readAll)
     }
 
     /// One `group_membership` row.
@@ -173,6 +183,19 @@ struct AssignmentStore: Sendable {
         if let project = filter.projectID { query.where("type", .in, ["UserProject", "GroupProject"]).where("target_id", .equal, project) }
         if let domain = filter.domainID { query.where("type", .in, ["UserDomain", "GroupDomain"]).where("target_id", .equal, domain) }
         if filter.system { query.where("type", .in, ["UserSystem", "GroupSystem"]) }
+        if let domain = filter.withinDomain {
+            query.where(group: {
+                $0
+                    .where(group: { $0.where("type", .in, ["UserDomain", "GroupDomain"]).where("target_id", .equal, domain) })
+                    .orWhere(group: {
+                        $0.where("type", .in, ["UserProject", "GroupProject"]).where(
+                            "target_id",
+                            .in,
+                            SQLSubquery.select { $0.column("id").from("project").where("domain_id", .equal, domain) }
+                        )
+                    })
+            })
+        }
     }
 
     private static func grants(_ query: SQLSelectBuilder) async throws -> [RoleGrant] {

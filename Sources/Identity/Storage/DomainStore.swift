@@ -52,11 +52,14 @@ struct DomainStore: Sendable {
         try await sql.select().column("id").from("domain").where("id", .equal, id).first() != nil
     }
 
-    /// Domains matching every given filter, by name.
-    func list(name: String? = nil, enabled: Bool? = nil, in sql: any SQLDatabase) async throws -> [DomainRecord] {
+    /// Domains matching every given filter (only `id` when given), by name; at most `limit` rows.
+    func list(id: String? = nil, name: String? = nil, enabled: Bool? = nil, limit: Int? = nil, in sql: any SQLDatabase) async throws -> [DomainRecord]
+    {
         let query = sql.select().columns("*").from("domain")
+        if let id { query.where("id", .equal, id) }
         if let name { query.where("name", .equal, name) }
         if let enabled { query.where("enabled", .equal, enabled) }
+        if let limit { query.limit(limit) }
         return try await query.orderBy("name").all().map { try $0.decode(Row.self).record() }
     }
 

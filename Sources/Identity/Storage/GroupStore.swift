@@ -36,11 +36,12 @@ struct GroupStore: Sendable {
         return try Self.record(row)
     }
 
-    /// Groups matching every given filter, by name.
-    func list(name: String? = nil, domainID: String? = nil, in sql: any SQLDatabase) async throws -> [GroupRecord] {
+    /// Groups matching every given filter, by name; at most `limit` rows.
+    func list(name: String? = nil, domainID: String? = nil, limit: Int? = nil, in sql: any SQLDatabase) async throws -> [GroupRecord] {
         var q = sql.select().column("*").from("identity_group")
         if let name { q = q.where("name", .equal, name) }
         if let domainID { q = q.where("domain_id", .equal, domainID) }
+        if let limit { q = q.limit(limit) }
         return try await q.orderBy("name").all().map(Self.record)
     }
 

@@ -62,13 +62,14 @@ struct ProjectStore: Sendable {
             .first()?.decode(Row.self).record()
     }
 
-    /// Projects matching every given filter (a project must carry all of `tags`), by name.
+    /// Projects matching every given filter (a project must carry all of `tags`), by name; at most `limit` rows.
     func list(
         name: String? = nil,
         domainID: String? = nil,
         enabled: Bool? = nil,
         parentID: String? = nil,
         tags: [String] = [],
+        limit: Int? = nil,
         in sql: any SQLDatabase
     ) async throws -> [ProjectRecord] {
         let query = sql.select().columns("*").from("project")
@@ -79,6 +80,7 @@ struct ProjectStore: Sendable {
         for tag in tags {
             query.where("id", .in, SQLSubquery.select { $0.column("project_id").from("project_tag").where("name", .equal, tag) })
         }
+        if let limit { query.limit(limit) }
         return try await query.orderBy("name").all().map { try $0.decode(Row.self).record() }
     }
 

@@ -99,12 +99,19 @@ struct UserStore: Sendable {
             .where("name", .equal, name).where("domain_id", .equal, domainID).first().map(Self.record)
     }
 
-    /// Users matching every given filter, by name.
-    func list(name: String? = nil, domainID: String? = nil, enabled: Bool? = nil, in sql: any SQLDatabase) async throws -> [UserRecord] {
+    /// Users matching every given filter, by name; at most `limit` rows.
+    func list(
+        name: String? = nil,
+        domainID: String? = nil,
+        enabled: Bool? = nil,
+        limit: Int? = nil,
+        in sql: any SQLDatabase
+    ) async throws -> [UserRecord] {
         var q = sql.select().column("*").from("identity_user")
         if let name { q = q.where("name", .equal, name) }
         if let domainID { q = q.where("domain_id", .equal, domainID) }
         if let enabled { q = q.where("enabled", .equal, enabled) }
+        if let limit { q = q.limit(limit) }
         return try await q.orderBy("name").all().map(Self.record)
     }
 

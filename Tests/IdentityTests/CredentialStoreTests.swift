@@ -67,16 +67,20 @@ struct CredentialStoreTests {
         await db.close()
     }
 
-    @Test("update replaces the sealed blob and type and clears the project")
-    func update() async throws {
+    @Test("reseal replaces the sealed blob and its key hash, nothing else")
+    func reseal() async throws {
         let db = try await openCredentialDatabase()
+        let original = credential("c1", user: "u1")
         let updated = try await db.write { sql in
-            try await credentials.create(credential("c1", user: "u1"), in: sql)
-            return try await credentials.update("c1", CredentialChanges(sealed: ("new", "k2"), type: "totp", projectID: .some(nil)), in: sql)
+            try await credentials.create(original, in: sql)
+            return try await credentials.reseal("c1", ("new", "k2"), in: sql)
         }
-        #expect(updated == CredentialRecord(id: "c1", userID: "u1", projectID: nil, type: "totp", encryptedBlob: "new", keyHash: "k2"))
+        #expect(
+            updated
+                == CredentialRecord(id: "c1", userID: "u1", projectID: original.projectID, type: original.type, encryptedBlob: "new", keyHash: "k2")
+        )
         await #expect(throws: IdentityError.notFound(kind: "credential", id: "nope")) {
-            try await db.write { sql in try await credentials.update("nope", CredentialChanges(type: "x"), in: sql) }
+            try await db.write { sql in try await credentials.reseal("nope", ("x", "k"), in: sql) }
         }
         await db.close()
     }

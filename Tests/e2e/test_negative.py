@@ -1,5 +1,9 @@
 """What a caller who should not succeed sees: status codes, keystone's error bodies, and no
 data of other projects."""
+import base64
+import os
+import time
+
 import pytest
 
 from framework.cloud import API
@@ -26,6 +30,7 @@ def world(cloud, api):
     r = api.call("POST", f"/v3/users/{ids['alpha_user']}/application_credentials", alpha, json={"application_credential": {"name": "a-cred"}})
     assert r.status_code == 201, r.text
     ids["app_cred"] = r.json()["application_credential"]["id"]
+    ids["app_cred_secret"] = r.json()["application_credential"]["secret"]
     r = api.call("POST", "/v3/credentials", alpha, json={"credential": {"user_id": ids["alpha_user"], "type": "cert", "blob": "alpha-secret-blob"}})
     assert r.status_code == 201, r.text
     ids["credential"] = r.json()["credential"]["id"]
@@ -135,6 +140,24 @@ def test_other_projects_member_gets_no_data(api, world):
         ("GET", "/v3/users"),
         ("POST", "/v3/projects"),
     ]
+    member = api.call("GET", "/v3/roles?name=member", world["admin"]).json()["roles"][0]["id"]
+    beta_user = api.call("GET", "/v3/users?name=beta-user", world["admin"]).json()["users"][0]["id"]
+    writes = [
+        # grants on alpha for itself, joining alpha's group, keys in alpha's name
+        ("PUT", f"/v3/projects/{world['alpha_project']}/users/{beta_user}/roles/{member}", None),
+        ("PUT", f"/v3/groups/{world['group']}/users/{beta_user}", None),
+        ("POST", f"/v3/users/{world['alpha_user']}/application_credentials", {"application_credential": {"name": "stolen"}}),
+        ("POST", "/v3/credentials", {"credential": {"user_id": world["alpha_user"], "type": "cert", "blob": "stolen"}}),
+    ]
+    for method, path, body in writes:
+        r = api.call(method, path, beta, json=body)
+        assert r.status_code == 403, (method, path, r.status_code, r.text)
+    assert api.call("HEAD", f"/v3/projects/{world['alpha_project']}/users/{beta_user}/roles/{member}", world["admin"]).status_code == 404
+    assert api.call("HEAD", f"/v3/groups/{world['group']}/users/{beta_user}", world["admin"]).status_code == 404
+    assert [c["name"] for c in api.call("GET", f"/v3/users/{world['alpha_user']}/application_credentials", world["alpha"]).json()[
+        "application_credentials"]] == ["a-cred"]
+    assert [c["blob"] for c in api.call("GET", f"/v3/credentials?user_id={world['alpha_user']}", world["admin"]).json()["credentials"]] == [
+        "alpha-secret-blob"]
     for method, path in attempts:
         body = {"project": {"name": "x"}, "user": {"name": "x"}, "credential": {"blob": "x"}} if method in ("PATCH", "POST") else None
         r = api.call(method, path, beta, json=body)
@@ -169,8 +192,65 @@ def test_concurrent_creates_of_one_name_make_one_project(api, world):
     assert len(api.call("GET", "/v3/projects?name=racer", world["admin"]).json()["projects"]) == 1
 
 
-def test_logs_carry_no_passwords_or_tokens(cloud, world):
+def test_a_delegated_token_cannot_touch_credentials(api, world):
+    """keystone 30: a token from an application credential gets none of /v3/credentials, so an
+    EC2 key cannot be minted from (and outlive) a restricted credential."""
+    r = api.requests.post(api.base + "/v3/auth/tokens", json={"auth": {"identity": {"methods": ["application_credential"],
+                          "application_credential": {"id": world["app_cred"], "secret": world["app_cred_secret"]}}}})
+    assert r.status_code == 201, r.text
+    delegated = r.headers["X-Subject-Token"]
+    message = "You are not authorized to perform the requested action: Delegated tokens cannot access credentials directly."
+    assert error(api.call("POST", "/v3/credentials", delegated, json={"credential": {
+        "user_id": world["alpha_user"], "type": "ec2", "project_id": world["alpha_project"], "blob": '{"access": "a", "secret": "s"}'}}), 403) == message
+    for method in ("GET", "PATCH", "DELETE"):
+        r = api.call(method, f"/v3/credentials/{world['credential']}", delegated, json={"credential": {"blob": "x"}} if method == "PATCH" else None)
+        assert error(r, 403) == message, method
+    r = api.call("GET", "/v3/credentials", delegated)
+    assert r.status_code == 200 and r.json()["credentials"] == []
+    assert api.call("GET", f"/v3/credentials/{world['credential']}", world["alpha"]).json()["credential"]["blob"] == "alpha-secret-blob"
+
+
+def test_credential_project_and_owner_are_fixed(api, world):
+    """Only the blob of a credential changes (keystone 30); its project must exist."""
+    path = f"/v3/credentials/{world['credential']}"
+    for body in ({"project_id": world["beta_project"]}, {"type": "ec2", "blob": "x"}, {"user_id": world["beta_user"], "blob": "x"}):
+        assert "was unexpected" in error(api.call("PATCH", path, world["admin"], json={"credential": body}), 400), body
+    cred = api.call("GET", path, world["admin"]).json()["credential"]
+    assert (cred["project_id"], cred["type"], cred["blob"]) == (None, "cert", "alpha-secret-blob")
+    r = api.call("POST", "/v3/credentials", world["alpha"], json={"credential": {"user_id": world["alpha_user"], "type": "cert",
+                                                                                 "project_id": "no-such-project", "blob": "x"}})
+    assert "'project_id'" in error(r, 400)
+    r = api.call("POST", "/v3/credentials", world["alpha"], json={"credential": {"user_id": world["alpha_user"], "type": "ec2", "blob": "{}"}})
+    assert "'project_id' is a required property" in error(r, 400)
+    assert len(api.call("GET", f"/v3/credentials?user_id={world['alpha_user']}", world["admin"]).json()["credentials"]) == 1
+
+
+def test_logs_carry_no_passwords_tokens_or_secrets(cloud, world, api):
+    # a 500 path: the credential key repository is emptied and replaced by a key that opens
+    # nothing, so reading a credential fails inside the server
+    keys = os.path.join(cloud.data_dir, "credential-keys")
+    saved = {name: open(os.path.join(keys, name), "rb").read() for name in os.listdir(keys)}
+    try:
+        for name in saved:
+            os.remove(os.path.join(keys, name))
+        with open(os.path.join(keys, "0"), "wb") as f:
+            f.write(base64.urlsafe_b64encode(os.urandom(32)))
+        deadline = time.time() + 10
+        while api.call("GET", f"/v3/credentials/{world['credential']}", world["admin"]).status_code != 500:
+            assert time.time() < deadline, "the replaced key never took effect"
+            time.sleep(0.3)
+    finally:
+        os.remove(os.path.join(keys, "0"))
+        for name, data in saved.items():
+            with open(os.path.join(keys, name), "wb") as f:
+                f.write(data)
+    deadline = time.time() + 10
+    while api.call("GET", f"/v3/credentials/{world['credential']}", world["admin"]).status_code != 200:
+        assert time.time() < deadline
+        time.sleep(0.3)
     out = cloud.process.output()
-    for secret in (cloud.password, "alpha-pw", "beta-pw", world["alpha"], world["beta"], world["admin"]):
+    assert f"GET /v3/credentials/{world['credential']} 500 " in out, "the 500 went through the logged path"
+    for secret in (cloud.password, "alpha-pw", "beta-pw", world["alpha"], world["beta"], world["admin"], world["app_cred_secret"],
+                   "alpha-secret-blob", "stolen"):
         assert secret not in out
     assert " GET /v3/projects" in out and "request_id=req-" in out, "one line per request with method, path and request id"

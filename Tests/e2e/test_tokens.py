@@ -66,6 +66,14 @@ def test_system_scoped_token_carries_system_and_admin_role(cloud, api):
     assert body["system"] == {"all": True}
     assert "project" not in body
     assert {"admin", "manager", "member", "reader"} <= {r["name"] for r in body["roles"]}
+    # the scope is what grants system access: the same user's unscoped token is refused where
+    # the system token passes (system_scope:all), and has no system to show
+    unscoped, unscoped_body = api.issue("admin", cloud.password)
+    assert "system" not in unscoped_body and "roles" not in unscoped_body
+    assert api.call("GET", "/v3/auth/system", token).json()["system"] == [{"all": True}]
+    for path in ("/v3/domains", "/v3/users", "/v3/role_assignments"):
+        assert api.call("GET", path, token).status_code == 200, path
+        assert api.call("GET", path, unscoped).status_code == 403, path
 
 
 def test_get_and_head_validate_and_revoke_invalidates(cloud, api, demo):
@@ -89,12 +97,28 @@ def test_get_and_head_validate_and_revoke_invalidates(cloud, api, demo):
     cloud.openstack("token", "revoke", user_token)
     r = api.call("GET", "/v3/auth/tokens", admin, headers={"X-Subject-Token": user_token})
     assert r.status_code == 404 and r.json()["error"]["code"] == 404
+    # every reason gets keystone's generic answer: revoked, garbage, a disabled owner
+    assert r.json()["error"]["message"] == f"Could not find token: {user_token}."
+    garbage = user_token[:-8] + "AAAAAAAA"
+    r = api.call("GET", "/v3/auth/tokens", admin, headers={"X-Subject-Token": garbage})
+    assert r.status_code == 404 and r.json()["error"]["message"] == f"Could not find token: {garbage}."
     assert api.call("HEAD", "/v3/auth/tokens", admin, headers={"X-Subject-Token": user_token}).status_code == 404
     r = api.call("GET", "/v3/auth/projects", user_token)
     assert r.status_code == 401 and r.json()["error"]["title"] == "Unauthorized"
     # the revocation is for that token only: a fresh login works
     fresh, _ = api.issue("myuser", "DEMO_PASS", project="myproject")
     assert api.call("GET", "/v3/auth/projects", fresh).status_code == 200
+
+
+def test_a_disabled_owners_token_gets_the_same_generic_404(cloud, api):
+    admin, _ = api.issue("admin", cloud.password, project="admin")
+    uid = api.call("POST", "/v3/users", admin, json={"user": {"name": "soon-disabled", "password": "sd-pw"}}).json()["user"]["id"]
+    token, _ = api.issue("soon-disabled", "sd-pw")
+    assert api.call("GET", "/v3/auth/tokens", admin, headers={"X-Subject-Token": token}).status_code == 200
+    assert api.call("PATCH", f"/v3/users/{uid}", admin, json={"user": {"enabled": False}}).status_code == 200
+    r = api.call("GET", "/v3/auth/tokens", admin, headers={"X-Subject-Token": token})
+    assert r.status_code == 404 and r.json()["error"]["message"] == f"Could not find token: {token}."
+    assert "disabled" not in r.text
 
 
 def test_rescoping_keeps_expiry_and_audit_chain(cloud, api):
@@ -105,7 +129,7 @@ def test_rescoping_keeps_expiry_and_audit_chain(cloud, api):
                                                                         "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}})
     assert r.status_code == 201, r.text
     scoped = r.json()["token"]
-    assert scoped["methods"] == ["token", "password"]
+    assert sorted(scoped["methods"]) == ["password", "token"]  # keystone treats methods as a set
     assert scoped["expires_at"] == unscoped.json()["token"]["expires_at"]
     assert scoped["audit_ids"][1] == unscoped.json()["token"]["audit_ids"][0]
     child = r.headers["X-Subject-Token"]

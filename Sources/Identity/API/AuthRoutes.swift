@@ -101,8 +101,10 @@ struct AuthRoutes: Sendable {
         let validated: ValidatedToken
         do {
             validated = try await service.validate(subject)
-        } catch IdentityError.invalidToken(let reason) {
-            throw OpenStackError.notFound(reason)
+        } catch IdentityError.invalidToken {
+            // keystone's generic answer for every reason (expired, revoked, disabled, garbage):
+            // the reason would tell a caller holding someone's token what happened to its owner.
+            throw OpenStackError.notFound("Could not find token: \(subject).")
         }
         try service.enforcer.authorize(action, flatTarget: ["target.token.user_id": validated.caller.userID], caller: caller)
         return (subject, validated)

@@ -8,6 +8,7 @@ struct CredentialRoutes: Sendable {
     let service: IdentityService
     let credentials = CredentialStore()
     let users = UserStore()
+    let projects = ProjectStore()
 
     func add(to r: inout RouteTable) {
         r.get("/v3/credentials", list)
@@ -21,6 +22,8 @@ struct CredentialRoutes: Sendable {
     /// filtered by `user_id` and `type`: 200. 401 without a valid token.
     @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let caller = try await service.authenticate(req)
+        // keystone 30 drops every credential from a delegated token's list (see requirePrimaryAuth).
+        if caller.isDelegated { return .json(["credentials": [], "links": collectionLinks(req)]) }
         let (user, type) = (req.query("user_id"), req.query("type"))
         let found = try await service.read { sql in try await credentials.list(userID: user, type: type, in: sql) }
         let visible = found.filter {
@@ -33,17 +36,27 @@ struct CredentialRoutes: Sendable {
         return .json(["credentials": .array(try visible.map { try json($0, req) }), "links": collectionLinks(req)])
     }
 
-    /// POST a credential: 201. 400 invalid body or an ec2 credential without `project_id`; 404 unknown user;
-    /// 403 by policy; 500 without a credential key repository.
+    /// POST a credential: 201. 400 invalid body, an unknown `project_id`, or an ec2 credential without
+    /// one; 404 unknown user; 403 by policy or from a delegated token; 500 without a credential key repository.
     @Sendable func create(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "credential")
         let userID = try b.string("user_id", required: true, maxLength: 64)!
         let type = try b.string("type", required: true, maxLength: 255, minLength: 1)!
         let blob = try b.string("blob", required: true, maxLength: 65535)!
         let projectID = try b.string("project_id", nullable: true, maxLength: 64)
-        _ = try await service.authorize(req, IdentityPolicy.createCredential, target: ["target": ["credential": ["user_id": .string(userID)]]])
+        let caller = try await service.authorize(
+            req,
+            IdentityPolicy.createCredential,
+            target: ["target": ["credential": ["user_id": .string(userID)]]]
+        )
+        try Self.requirePrimaryAuth(caller)
         _ = try await service.read { sql in try await users.get(userID, in: sql) }
-        if type == "ec2" && projectID == nil { throw invalid("project_id", "an ec2 credential needs a project_id") }
+        if type == "ec2" && projectID == nil { throw invalid("project_id", "'project_id' is a required property") }
+        if let projectID {
+            do { _ = try await service.read { sql in try await projects.get(projectID, in: sql) } } catch IdentityError.notFound {
+                throw invalid("project_id", "project \(projectID) does not exist")
+            }
+        }
         let (encrypted, keyHash) = try encrypt(blob)
         let credential = CredentialRecord(id: newID(), userID: userID, projectID: projectID, type: type, encryptedBlob: encrypted, keyHash: keyHash)
         let created = try await service.write { sql in
@@ -59,22 +72,18 @@ struct CredentialRoutes: Sendable {
         return .json(["credential": try json(credential, req)])
     }
 
-    /// PATCH a credential's blob, type or project: 200. 400 invalid body or another `user_id`; 404 unknown;
-    /// 403 by policy.
+    /// PATCH a credential's blob, the one field keystone 30 lets change (its type, owner and
+    /// project are fixed at creation): 200. 400 any other field or no blob; 404 unknown; 403 by
+    /// policy or from a delegated token.
     @Sendable func update(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let credential = try await authorized(req, ctx, IdentityPolicy.updateCredential)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "credential")
-        let blob = try b.string("blob", maxLength: 65535)
-        var changes = CredentialChanges()
-        changes.type = try b.string("type", maxLength: 255, minLength: 1)
-        let projectID = try b.string("project_id", nullable: true, maxLength: 64)
-        if b.has("project_id") { changes.projectID = .some(projectID) }
-        if let u = try b.string("user_id"), u != credential.userID {
-            throw invalid("user_id", "a credential cannot be given to another user")
+        if let unexpected = b.extra(excluding: ["blob"]).keys.sorted().first {
+            throw invalid("credential", "Additional properties are not allowed ('\(unexpected)' was unexpected)")
         }
-        changes.sealed = try blob.map { try encrypt($0) }
-        let edit = changes
-        let updated = try await service.write { sql in try await credentials.update(credential.id, edit, in: sql) }
+        let blob = try b.string("blob", required: true, maxLength: 65535)!
+        let sealed = try encrypt(blob)
+        let updated = try await service.write { sql in try await credentials.reseal(credential.id, sealed, in: sql) }
         return .json(["credential": try json(updated, req)])
     }
 
@@ -100,7 +109,19 @@ struct CredentialRoutes: Sendable {
         else {
             throw OpenStackError.forbidden("You are not authorized to perform the requested action: \(action).")
         }
+        try Self.requirePrimaryAuth(caller)
         return credential
+    }
+
+    /// keystone 30: a token from an application credential (a delegated method; trusts when
+    /// they exist) may not read, create, change or delete credentials at all, so an EC2 key
+    /// minted from a restricted credential cannot outlive or widen it (CVE-2020-12689/12691).
+    static func requirePrimaryAuth(_ caller: Caller) throws {
+        if caller.isDelegated {
+            throw OpenStackError.forbidden(
+                "You are not authorized to perform the requested action: Delegated tokens cannot access credentials directly."
+            )
+        }
     }
 
     /// The blob sealed with the primary credential key, and that key's SHA-256 (hex).

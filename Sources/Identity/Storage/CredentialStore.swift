@@ -15,14 +15,6 @@ struct CredentialRecord: Sendable, Equatable {
     var extra: [String: JSON] = [:]
 }
 
-/// The changes of a credential PATCH; nil leaves a column as it is.
-struct CredentialChanges: Sendable {
-    var sealed: (encryptedBlob: String, keyHash: String)?
-    var type: String?
-    /// `.some(nil)` clears the project.
-    var projectID: String??
-}
-
 /// Credentials in the identity database (`credential`).
 struct CredentialStore: Sendable {
     /// One `credential` row; a missing or mistyped column throws.
@@ -85,15 +77,11 @@ struct CredentialStore: Sendable {
         }
     }
 
-    /// Applies `changes` and returns the updated credential; 404 when absent.
-    func update(_ id: String, _ changes: CredentialChanges, in sql: any SQLDatabase) async throws -> CredentialRecord {
-        let current = try await get(id, in: sql)
-        guard changes.sealed != nil || changes.type != nil || changes.projectID != nil else { return current }
-        var q = sql.update("credential").where("id", .equal, id)
-        if let sealed = changes.sealed { q = q.set("encrypted_blob", to: sealed.encryptedBlob).set("key_hash", to: sealed.keyHash) }
-        if let type = changes.type { q = q.set("type", to: type) }
-        if let project = changes.projectID { q = q.set("project_id", to: project) }
-        try await q.run()
+    /// Replaces the sealed blob (the one thing a PATCH changes) and returns the credential; 404 when absent.
+    func reseal(_ id: String, _ sealed: (encryptedBlob: String, keyHash: String), in sql: any SQLDatabase) async throws -> CredentialRecord {
+        _ = try await get(id, in: sql)
+        try await sql.update("credential").where("id", .equal, id)
+            .set("encrypted_blob", to: sealed.encryptedBlob).set("key_hash", to: sealed.keyHash).run()
         return try await get(id, in: sql)
     }
 

@@ -53,6 +53,9 @@ public struct Caller: Sendable, Equatable {
     public let applicationCredentialID: String?
     /// A restricted application credential may not create application credentials or trusts.
     public let applicationCredentialRestricted: Bool
+    /// A token from a delegated method (an application credential): keystone 30 keeps it away
+    /// from `/v3/credentials`.
+    public var isDelegated: Bool { applicationCredentialID != nil }
     /// The token itself, kept so a service can forward it; never logged.
     public var token: String
 

@@ -33,7 +33,9 @@ class GuideController:
         self.conf = os.path.join(self.dir, "keystone.conf")
         self.bin = os.path.join(self.dir, "bin")
         os.mkdir(self.bin)
-        os.symlink(STRATUS, os.path.join(self.bin, "keystone-manage"))
+        # the keystone user gets a copy, not a link: the checkout may sit under a 0700
+        # directory (root's home, a mktemp -d clone) that it cannot enter
+        (shutil.copy2 if as_keystone_user else os.symlink)(STRATUS, os.path.join(self.bin, "keystone-manage"))
         with open(self.conf, "w") as f:
             f.write(f"""[DEFAULT]
 # the guide's file has more; unknown options only warn

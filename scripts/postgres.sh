@@ -36,9 +36,15 @@ fi
 ssl_dir=/var/lib/postgresql/stratus-test-ssl
 if [ ! -s "$ssl_dir/server.crt" ]; then
     mkdir -p "$ssl_dir"
-    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localhost" \
+    # openssl's progress goes to a log shown only when it fails
+    if ! openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localhost" \
         -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-        -keyout "$ssl_dir/server.key" -out "$ssl_dir/server.crt" 2>/dev/null
+        -keyout "$ssl_dir/server.key" -out "$ssl_dir/server.crt" 2>"$ssl_dir/openssl.log"; then
+        echo "postgres.sh: could not make the test server's certificate:" >&2
+        cat "$ssl_dir/openssl.log" >&2
+        rm -f "$ssl_dir/server.crt"
+        exit 1
+    fi
     chown -R postgres:postgres "$ssl_dir"
     chmod 600 "$ssl_dir/server.key"
     chmod 644 "$ssl_dir/server.crt"

@@ -63,13 +63,13 @@ public final class IdentityService: Sendable {
     /// current generation are recomputed.
     let generation = Atomic<Int>(0)
     /// The newest revocation event seen in the database and when it was read (see `cacheStamp`).
-    let revocationMark = Mutex<(value: Int64, readAt: Date, reading: Bool)>((0, .distantPast, false))
+    let revocationMark = Mutex<(value: Int64, readAt: ContinuousClock.Instant?, reading: Bool)>((0, nil, false))
     let validations = LocalCache<ValidatedToken>(capacity: 50_000)
     let scopes = LocalCache<ResolvedScope>(capacity: 50_000)
     let dummy = Mutex<String?>(nil)
     let lookups = LocalCache<String>(capacity: 10_000)
-    let rendered = LocalCache<ByteBuffer>(capacity: 50_000)
-    let renderedWithoutCatalog = LocalCache<ByteBuffer>(capacity: 50_000)
+    let rendered = LocalCache<RenderedValidation>(capacity: 50_000)
+    let renderedWithoutCatalog = LocalCache<RenderedValidation>(capacity: 50_000)
     let catalogs = LocalCache<JSON>(capacity: 10_000)
 
     public init(
@@ -146,13 +146,15 @@ public final class IdentityService: Sendable {
 
     /// How stale this process's view of other processes' revocations may get, whatever
     /// `[cache] expiration_time` says: the revocation table's high-water mark is re-read this often.
-    static let revocationRecheck: TimeInterval = 2
+    static let revocationRecheck: Duration = .seconds(2)
 
     /// The revocation high-water mark, re-read when older than `revocationRecheck` (by one
-    /// request at a time; the others use the value they find).
-    func refreshedRevocationMark(now: Date) async -> Int64 {
+    /// request at a time; the others use the value they find). Timed on the monotonic clock.
+    func refreshedRevocationMark() async -> Int64 {
+        let now = ContinuousClock.now
         let (value, due) = revocationMark.withLock { m -> (Int64, Bool) in
-            guard !m.reading, now.timeIntervalSince(m.readAt) >= Self.revocationRecheck else { return (m.value, false) }
+            let stale = m.readAt.map { now - $0 >= Self.revocationRecheck } ?? true
+            guard !m.reading, stale else { return (m.value, false) }
             m.reading = true
             return (m.value, true)
         }

@@ -3,6 +3,12 @@ import NIOCore
 import SQLKit
 import StratusCore
 
+/// A serialized validation document and the validation it was built from.
+struct RenderedValidation: Sendable {
+    let source: ValidatedToken
+    let buffer: ByteBuffer
+}
+
 /// A validated token: the caller and keystone's token body. A class: the validation cache hands
 /// the same instance to every request for the token (copying the struct's fields out of the
 /// cache was a visible share of a cached validation's retains and releases).
@@ -32,7 +38,7 @@ extension IdentityService {
         let stamp = CacheStamp(
             generation: generation.load(ordering: .relaxed),
             keyVersion: ring.version,
-            revocations: await refreshedRevocationMark(now: now)
+            revocations: await refreshedRevocationMark()
         )
         if let hit = validations.value(token, stamp: stamp, ttl: settings.cacheSeconds, now: now),
             hit.payload.expiresAt > Int64(now.timeIntervalSince1970)
@@ -189,13 +195,17 @@ extension IdentityService {
     /// The serialized `GET /v3/auth/tokens` document; cached like validations (services
     /// validate the same tokens over and over, so the body is built once per change).
     /// Kept as a `ByteBuffer`, which responses share without copying.
+    /// A document is reused only for the very validation it was built from, so one built from a
+    /// validation computed under an older stamp is never served under a newer one.
     func renderedValidation(_ token: String, _ validated: ValidatedToken, withCatalog: Bool) async throws -> ByteBuffer {
         let cache = withCatalog ? rendered : renderedWithoutCatalog
-        return try await cache.get(token, stamp: cacheStamp, ttl: settings.cacheSeconds) {
-            var body = validated.body
-            if withCatalog { body["catalog"] = try await db.read { db in try await self.catalog(db: db, projectID: validated.caller.projectID) } }
-            return ByteBuffer(string: JSON.object(["token": .object(body)]).serialized())
-        }
+        let stamp = cacheStamp
+        if let hit = cache.value(token, stamp: stamp, ttl: settings.cacheSeconds), hit.source === validated { return hit.buffer }
+        var body = validated.body
+        if withCatalog { body["catalog"] = try await db.read { db in try await self.catalog(db: db, projectID: validated.caller.projectID) } }
+        let buffer = ByteBuffer(string: JSON.object(["token": .object(body)]).serialized())
+        cache.store(token, RenderedValidation(source: validated, buffer: buffer), stamp: stamp)
+        return buffer
     }
 
     /// The service catalog as it appears in tokens and `/v3/auth/catalog`; cached per project

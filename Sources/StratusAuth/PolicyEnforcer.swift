@@ -184,14 +184,16 @@ public struct PolicyEnforcer: Sendable {
         repeat {
             let keyStart = bytes.index(open, offsetBy: 2)
             guard let close = Self.find(0x29, 0x73, in: bytes, from: keyStart) else { return nil }  // ")s"
-            guard let value = target[String(match[keyStart..<close])] else { return nil }
-            out += match[rest..<open]
+            // Sliced as UTF-8, not as Characters: an index next to a combining mark is not a
+            // Character boundary, and String slicing would round it.
+            guard let value = target[String(decoding: bytes[keyStart..<close], as: UTF8.self)] else { return nil }
+            out += String(decoding: bytes[rest..<open], as: UTF8.self)
             out += value
             rest = bytes.index(close, offsetBy: 2)
             guard let next = Self.find(0x25, 0x28, in: bytes, from: rest) else { break }
             open = next
         } while true
-        out += match[rest...]
+        out += String(decoding: bytes[rest...], as: UTF8.self)
         return out
     }
 

@@ -64,6 +64,8 @@ public final class KeystoneTokenValidator: TokenValidator {
     /// How long a refused token stays refused without asking again: briefly, since a token
     /// signed with a key this Identity process has not loaded yet validates a second later.
     let invalidCacheSeconds: Double
+    /// When the 403 configuration error was last logged.
+    let lastConfigurationError = Mutex<ContinuousClock.Instant?>(nil)
     let logger: Logger
 
     public init(settings: Settings, logger: Logger = Logger(label: "stratus.keystonemiddleware")) {
@@ -110,9 +112,17 @@ public final class KeystoneTokenValidator: TokenValidator {
         case 403:
             // Identity refused to let this service validate anything: a configuration error
             // of this service, not a bad client token (keystonemiddleware answers 503 too).
-            logger.error(
-                "the service user '\(settings.credentials.username)' of [keystone_authtoken] may not validate tokens (Identity answered 403); give it the service role or fix [keystone_authtoken]"
-            )
+            // Logged at most once a minute: every request meets it until the configuration is fixed.
+            let due = lastConfigurationError.withLock { last in
+                guard last.map({ ContinuousClock.now - $0 >= .seconds(60) }) ?? true else { return false }
+                last = ContinuousClock.now
+                return true
+            }
+            if due {
+                logger.error(
+                    "the service user '\(settings.credentials.username)' of [keystone_authtoken] may not validate tokens (Identity answered 403); give it the service role or fix [keystone_authtoken]"
+                )
+            }
             throw OpenStackError(.serviceUnavailable, "The service could not validate the token with the identity service.")
         default:
             throw OpenStackError(.serviceUnavailable, "The identity service is unavailable (HTTP \(status)).")

@@ -19,8 +19,7 @@ struct CredentialKeyMaintenanceTests {
         let db = fixture.service.db
         try await fixture.test { client in
             let admin = try await client.token(scope: adminProject)
-            let users = try await client.call(.get, "/v3/users?name=admin", token: admin)
-            let adminID = try #require(try JSON.parse(Array(users.body.readableBytesView))["users"]?.arrayValue?.first?["id"]?.stringValue)
+            let adminID = try await client.firstID("users", named: "admin", token: admin)
             let made = try await client.call(
                 .post,
                 "/v3/credentials",

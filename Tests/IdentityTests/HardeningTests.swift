@@ -210,7 +210,7 @@ struct IdentityHardeningTests {
             headers[.xSubjectToken] = user
             let revoked = try await client.execute(uri: "/v3/auth/tokens", method: .delete, headers: headers) { $0.status }
             #expect(revoked == .noContent)
-            try await Task.sleep(for: .seconds(IdentityService.revocationRecheck + 0.3))
+            try await Task.sleep(for: IdentityService.revocationRecheck + .milliseconds(300))
             await #expect(throws: IdentityError.self, "the revoked token no longer validates in the other process") {
                 _ = try await other.validate(user)
             }
@@ -224,12 +224,8 @@ struct IdentityHardeningTests {
         try await IdentityFixture.make().test { client in
             let admin = try await client.token(scope: adminProject)
             func id(_ r: TestResponse, _ entity: String) throws -> String { try #require(try json(r)[entity]?["id"]?.stringValue) }
-            let reader = try #require(
-                try json(try await client.call(.get, "/v3/roles?name=reader", token: admin))["roles"]?.arrayValue?.first?["id"]?.stringValue
-            )
-            let adminID = try #require(
-                try json(try await client.call(.get, "/v3/users?name=admin", token: admin))["users"]?.arrayValue?.first?["id"]?.stringValue
-            )
+            let reader = try await client.firstID("roles", named: "reader", token: admin)
+            let adminID = try await client.firstID("users", named: "admin", token: admin)
             let d2 = try id(try await client.call(.post, "/v3/domains", token: admin, body: #"{"domain": {"name": "d2"}}"#), "domain")
             let here = try id(
                 try await client.call(.post, "/v3/users", token: admin, body: #"{"user": {"name": "dr", "password": "dr-pw"}}"#),
@@ -303,9 +299,7 @@ struct IdentityHardeningTests {
     func noProbing() async throws {
         try await IdentityFixture.make().test { client in
             let admin = try await client.token(scope: adminProject)
-            let adminID = try #require(
-                try json(try await client.call(.get, "/v3/users?name=admin", token: admin))["users"]?.arrayValue?.first?["id"]?.stringValue
-            )
+            let adminID = try await client.firstID("users", named: "admin", token: admin)
             for token in [nil, "gAAAAAB-not-a-token"] {
                 for path in ["/v3/users/\(adminID)", "/v3/users/no-such-user", "/v3/domains/default", "/v3/domains/nope", "/v3/projects/nope"] {
                     #expect(try await client.call(.get, path, token: token).status == .unauthorized, "\(path)")

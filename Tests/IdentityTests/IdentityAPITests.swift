@@ -92,6 +92,12 @@ extension TestClientProtocol {
         }
     }
 
+    /// The id of the first entity `GET /v3/<collection>?name=<name>` lists.
+    func firstID(_ collection: String, named name: String, token: String) async throws -> String {
+        let r = try await call(.get, "/v3/\(collection)?name=\(name)", token: token)
+        return try #require(try JSON.parse(Array(r.body.readableBytesView))[collection]?.arrayValue?.first?["id"]?.stringValue)
+    }
+
     func call(_ method: HTTPRequest.Method, _ uri: String, token: String?, body: String? = nil) async throws -> TestResponse {
         var headers = HTTPFields()
         if let token { headers[HTTPField.Name("X-Auth-Token")!] = token }
@@ -138,10 +144,8 @@ struct IdentityAPITests {
             )
             #expect(made.status == .created)
             let alice = try #require(try json(made)["user"]?["id"]?.stringValue)
-            let projects = try await client.call(.get, "/v3/projects?name=admin", token: admin)
-            let adminProjectID = try #require(try json(projects)["projects"]?.arrayValue?.first?["id"]?.stringValue)
-            let memberRole = try await client.call(.get, "/v3/roles?name=member", token: admin)
-            let member = try #require(try json(memberRole)["roles"]?.arrayValue?.first?["id"]?.stringValue)
+            let adminProjectID = try await client.firstID("projects", named: "admin", token: admin)
+            let member = try await client.firstID("roles", named: "member", token: admin)
             let grant = try await client.call(.put, "/v3/projects/\(adminProjectID)/users/\(alice)/roles/\(member)", token: admin)
             #expect(grant.status == .noContent)
             let token = try await client.token(user: "alice", password: "pw2", scope: adminProject)
@@ -176,10 +180,8 @@ struct IdentityAPITests {
     func domainScopedAdmin() async throws {
         try await IdentityFixture.make().test { client in
             let admin = try await client.token(scope: adminProject)
-            let users = try await client.call(.get, "/v3/users?name=admin", token: admin)
-            let adminID = try #require(try json(users)["users"]?.arrayValue?.first?["id"]?.stringValue)
-            let roles = try await client.call(.get, "/v3/roles?name=admin", token: admin)
-            let adminRole = try #require(try json(roles)["roles"]?.arrayValue?.first?["id"]?.stringValue)
+            let adminID = try await client.firstID("users", named: "admin", token: admin)
+            let adminRole = try await client.firstID("roles", named: "admin", token: admin)
             #expect(try await client.call(.put, "/v3/domains/default/users/\(adminID)/roles/\(adminRole)", token: admin).status == .noContent)
             let domainAdmin = try await client.token(scope: #"{"domain": {"id": "default"}}"#)
             let create = try await client.call(.post, "/v3/domains", token: domainAdmin, body: #"{"domain": {"name": "d2"}}"#)

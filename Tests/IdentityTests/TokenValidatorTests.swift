@@ -98,6 +98,9 @@ struct TokenValidatorTests {
             #expect(e.status == .serviceUnavailable)
         }
         #expect(log.messages.contains { $0.hasPrefix("error") && $0.contains("'nobody'") })
+        // every request meets the same misconfiguration: it is logged once a minute, not per request
+        for _ in 0..<3 { _ = try? await misconfigured.caller(for: serviceToken) }
+        #expect(log.messages.filter { $0.contains("'nobody'") }.count == 1)
 
         identityServer.cancel()
         _ = try? await identityServer.value

@@ -185,6 +185,11 @@ struct SubstitutionTests {
         #expect(PolicyEnforcer.substitute("%(empty)s%(target.a)s", target) == "x")
         #expect(PolicyEnforcer.substitute("plain", target) == "plain")
         #expect(PolicyEnforcer.substitute("100%", target) == "100%")
+        // A combining mark right after ")s" or before "%(" makes the byte index no Character
+        // boundary: the text around the substitution must survive byte for byte.
+        let combining = "\u{301}"
+        #expect(PolicyEnforcer.substitute("%(target.a)s\(combining)z", target)?.unicodeScalars.elementsEqual("x\(combining)z".unicodeScalars) == true)
+        #expect(PolicyEnforcer.substitute("e\(combining)%(target.a)s", target)?.unicodeScalars.elementsEqual("e\(combining)x".unicodeScalars) == true)
     }
 
     @Test("a missing key or an unterminated substitution fails the check")

@@ -41,7 +41,7 @@ struct DatabaseURLTests {
 /// STRATUS_TEST_POSTGRES_URL is set (make test sets it when run as root).
 @Suite("storage conformance")
 struct StorageConformanceTests {
-    /// In CI (`STRATUS_TEST_REQUIRE_ALL=1`, set by scripts/test.sh under `CI=true`) the
+    /// In CI (`STRATUS_TEST_REQUIRE_ALL=1`, set by scripts/test.sh when `.ci/run` exports `STRATUS_CI=1`) the
     /// PostgreSQL half of these tests must run: without its URL they would pass on SQLite alone.
     @Test("in CI, PostgreSQL is among the databases tested")
     func postgresInCI() {
@@ -74,10 +74,13 @@ struct StorageConformanceTests {
         arguments: urls
     )
     func conformance(url: String) async throws {
-        let db = try await Database.open(try DatabaseURL(url))
+        try await withScratchDatabase(url) { db in try await conform(db) }
+    }
+
+    func conform(_ db: Database) async throws {
         let table = "thing_\(Self.suffix)"
         // Migrations
-        #expect(try await migrations.currentVersion(db) == 0 || url.hasPrefix("postgres"))
+        #expect(try await migrations.currentVersion(db) == 0)
         let applied = try await migrations.migrate(db)
         #expect(applied == [1, 2])
         #expect(try await migrations.migrate(db).isEmpty, "re-running is a no-op")
@@ -112,14 +115,26 @@ struct StorageConformanceTests {
         let n = try await db.read { sql in try await sql.raw("SELECT n, flag FROM \(unsafeRaw: table) WHERE id = 'a'").first()! }
         #expect(try n.decode(column: "n", as: Int.self) == 21)
         #expect(try n.decode(column: "flag", as: Bool.self) == true)
-        if url.hasPrefix("postgres") {
-            try await db.write { sql in
-                try await sql.raw("DROP TABLE \(unsafeRaw: table)").run()
-                try await sql.raw("DELETE FROM stratus_migrations WHERE service = 'conformance'").run()
-            }
-        }
+    }
+}
+
+/// Opens `url` for one test — on PostgreSQL in a schema of its own, so nothing another test or
+/// run left behind is seen — runs `body`, then drops the schema and closes, also when `body` throws.
+func withScratchDatabase(_ url: String, _ body: (Database) async throws -> Void) async throws {
+    let postgres = url.hasPrefix("postgres")
+    let schema = "t_" + String(UUID().uuidString.prefix(8)).lowercased()
+    let db = try await Database.open(try DatabaseURL(url), schema: postgres ? schema : nil)
+    func cleanUp() async throws {
+        if postgres { try await db.write { sql in try await sql.raw("DROP SCHEMA \(ident: schema) CASCADE").run() } }
         await db.close()
     }
+    do {
+        try await body(db)
+    } catch {
+        try? await cleanUp()
+        throw error
+    }
+    try await cleanUp()
 }
 
 @Suite("migrations of several services")
@@ -128,8 +143,11 @@ struct MultiServiceMigrationTests {
 
     @Test("two services' version 1 are recorded apart, and the first (version-only) table becomes identity's", arguments: urls)
     func twoServices(url: String) async throws {
+        try await withScratchDatabase(url) { db in try await upgradeOldLayout(db) }
+    }
+
+    func upgradeOldLayout(_ db: Database) async throws {
         let schema = "t_" + String(UUID().uuidString.prefix(8)).lowercased()
-        let db = try await Database.open(try DatabaseURL(url), schema: url.hasPrefix("postgres") ? schema : nil)
         // The layout Identity wrote before there were other services.
         try await db.write { sql in
             try await sql.raw("CREATE TABLE stratus_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)").run()
@@ -150,10 +168,6 @@ struct MultiServiceMigrationTests {
             try await sql.raw("SELECT service, version FROM stratus_migrations ORDER BY service").all(decoding: Row.self)
         }
         #expect(rows.map(\.service) == ["identity", "image"])
-        if url.hasPrefix("postgres") {
-            try await db.write { sql in try await sql.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
-        }
-        await db.close()
     }
 
     @Test("all-in-one's database naming: beside keystone.db on SQLite, D_name on PostgreSQL")

@@ -86,7 +86,18 @@ enum IdentityMigrations {
                 "CREATE INDEX revocation_audit ON revocation_event (audit_id)",
                 "CREATE INDEX revocation_project ON revocation_event (project_id)",
             ]
-        )
+        ),
+        // A counter bumped in every revocation's transaction: other processes compare it to
+        // know their cached validations are stale (MAX(revoked_at) missed an event committed
+        // out of timestamp order).
+        Migration(
+            2,
+            "revocation counter",
+            [
+                "CREATE TABLE revocation_counter (id INTEGER PRIMARY KEY, value BIGINT NOT NULL)",
+                "INSERT INTO revocation_counter (id, value) VALUES (1, 0)",
+            ]
+        ),
     ]
 
     static let migrator = Migrator(service: "identity", all)

@@ -14,14 +14,16 @@ struct RevocationStore: Sendable {
         var auditID: String?
     }
 
-    /// Records `event` at `now` (microseconds) and prunes events issued before `horizon`, which
-    /// no living token can predate, so the check on every validation stays small.
+    /// Records `event` at `now` (microseconds), bumps the revocation counter in the same
+    /// transaction, and prunes events issued before `horizon`, which no living token can
+    /// predate, so the check on every validation stays small.
     func record(_ event: Event, at now: Int64, pruningBefore horizon: Int64, in sql: any SQLDatabase) async throws {
         try await sql.delete(from: "revocation_event").where("issued_before", .lessThan, horizon).run()
         try await sql.insert(into: "revocation_event")
             .columns("id", "user_id", "project_id", "audit_id", "issued_before", "revoked_at")
             .values(SQLBind(newID()), SQLBind(event.userID), SQLBind(event.projectID), SQLBind(event.auditID), SQLBind(now), SQLBind(now))
             .run()
+        try await sql.update("revocation_counter").set(SQLColumn("value"), to: SQLRaw("value + 1")).where("id", .equal, 1).run()
     }
 
     /// Whether a token of `userID`, scoped to `projectID` (nil: not project-scoped), with own
@@ -44,11 +46,10 @@ struct RevocationStore: Sendable {
             .limit(1).first() != nil
     }
 
-    /// When the newest event was recorded (microseconds; 0 without events): cheap to read, and
-    /// it changes whenever any process records a revocation.
+    /// How many revocations were ever recorded: one row, cheap to read, and it moves with every
+    /// committed revocation whatever its timestamp or the order transactions commit in.
     func highWaterMark(in sql: any SQLDatabase) async throws -> Int64 {
-        struct Mark: Decodable { var mark: Int64? }
-        return try await sql.select().column(SQLFunction("MAX", args: SQLColumn("revoked_at")), as: "mark")
-            .from("revocation_event").first(decoding: Mark.self)?.mark ?? 0
+        struct Mark: Decodable { var value: Int64 }
+        return try await sql.select().column("value").from("revocation_counter").where("id", .equal, 1).first(decoding: Mark.self)?.value ?? 0
     }
 }

@@ -82,6 +82,27 @@ public final class Database: Sendable {
                 try await admin.write { sql in try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run() }
                 await admin.close()
             }
+            // One direct connection first: the pool retries a refused handshake or login for
+            // about a minute before it gives up, where a single attempt fails at once with the reason.
+            do {
+                let probe = try await PostgresConnection.connect(
+                    configuration: .init(
+                        host: host,
+                        port: port,
+                        username: user,
+                        password: password,
+                        database: database,
+                        tls: try tls.connectionTLS()
+                    ),
+                    id: 0,
+                    logger: logger
+                )
+                try await probe.close()
+            } catch let error as ConfigError {
+                throw error
+            } catch {
+                throw ConfigError(message: "cannot connect to PostgreSQL at \(host):\(port)/\(database) as \(user): \(Self.reason(error))")
+            }
             var config = PostgresClient.Configuration(
                 host: host,
                 port: port,
@@ -100,12 +121,20 @@ public final class Database: Sendable {
                 _ = try await db.read { try await $0.raw("SELECT 1").all() }
             } catch {
                 runner.cancel()
-                throw ConfigError(
-                    message: "cannot connect to PostgreSQL at \(host):\(port)/\(database) as \(user): \(String(describing: error).prefix(200))"
-                )
+                throw ConfigError(message: "cannot connect to PostgreSQL at \(host):\(port)/\(database) as \(user): \(Self.reason(error))")
             }
             return db
         }
+    }
+
+    /// Why a connection failed, for an operator: the server's message (a refused login, an
+    /// unknown database), else the error code and its cause (a certificate that does not
+    /// verify). PSQLError's own description is generic on purpose; nothing here holds the password.
+    static func reason(_ error: any Error) -> String {
+        guard let e = error as? PSQLError else { return String(describing: error).prefix(300).description }
+        if let message = e.serverInfo?[.message] { return message }
+        let cause = e.underlying.map { ": " + String(describing: $0).prefix(300) } ?? ""
+        return e.code.description + cause
     }
 
     /// Creates the database `url` names when it does not exist yet (PostgreSQL: through the

@@ -9,6 +9,23 @@ extension DatabaseURL.PostgresTLS {
     /// against `sslrootcert` when one is given, as libpq does); `verify-ca` the chain against
     /// `sslrootcert` (else the system's CAs); `verify-full` the chain and the host name.
     func clientTLS() throws(ConfigError) -> PostgresClient.Configuration.TLS {
+        switch try settings() {
+        case nil: .disable
+        case (let config, let required)?: required ? .require(config) : .prefer(config)
+        }
+    }
+
+    /// The same for a single connection (`Database.open`'s first attempt).
+    func connectionTLS() throws -> PostgresConnection.Configuration.TLS {
+        switch try settings() {
+        case nil: .disable
+        case (let config, let required)?:
+            required ? .require(try NIOSSLContext(configuration: config)) : .prefer(try NIOSSLContext(configuration: config))
+        }
+    }
+
+    /// The TLS configuration and whether TLS is required; nil for plaintext.
+    private func settings() throws(ConfigError) -> (TLSConfiguration, required: Bool)? {
         var config = TLSConfiguration.makeClientConfiguration()
         if let rootCert {
             guard FileManager.default.isReadableFile(atPath: rootCert) else {
@@ -17,19 +34,19 @@ extension DatabaseURL.PostgresTLS {
             config.trustRoots = .file(rootCert)
         }
         switch mode {
-        case .disable: return .disable
+        case .disable: return nil
         case .allow, .prefer:
             config.certificateVerification = .none
-            return .prefer(config)
+            return (config, false)
         case .require:
             config.certificateVerification = rootCert == nil ? .none : .noHostnameVerification
-            return .require(config)
+            return (config, true)
         case .verifyCA:
             config.certificateVerification = .noHostnameVerification
-            return .require(config)
+            return (config, true)
         case .verifyFull:
             config.certificateVerification = .fullVerification
-            return .require(config)
+            return (config, true)
         }
     }
 }

@@ -292,7 +292,35 @@ struct PostgresTLSTests {
         #expect(try await encrypted("?sslmode=verify-full&sslrootcert=\(ca)"))
         #expect(try await encrypted("?sslmode=disable") == false)
         #expect(try await encrypted("") == false)
-        // NOTE: a certificate that does not verify (verify-ca against the system's CAs) is refused,
-        // but only after PostgresNIO's connection retries (about a minute): not run here.
+        // A certificate that does not verify is refused at once, with the reason: verify-ca
+        // against the system's CAs, and against a CA that did not sign the server's certificate.
+        let other = FileManager.default.temporaryDirectory.appendingPathComponent("stratus-other-ca-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: other) }
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+            "-keyout", other.appendingPathComponent("ca.key").path, "-out", other.appendingPathComponent("ca.crt").path,
+        ]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        #expect(openssl.terminationStatus == 0)
+        for query in ["?sslmode=verify-ca", "?sslmode=verify-ca&sslrootcert=\(other.appendingPathComponent("ca.crt").path)"] {
+            let started = ContinuousClock.now
+            do {
+                let db = try await Database.open(try DatabaseURL(base + query))
+                await db.close()
+                Issue.record("\(query) connected to a server whose certificate it cannot verify")
+            } catch let error as ConfigError {
+                #expect(
+                    error.message.contains("cannot connect to PostgreSQL") && error.message.contains("CERTIFICATE_VERIFY_FAILED"),
+                    "\(error.message)"
+                )
+                #expect(!error.message.contains(":stratus@"), "no password in the message")
+            }
+            #expect(ContinuousClock.now - started < .seconds(15), "refused at once, not after the pool's retries")
+        }
     }
 }

@@ -131,6 +131,7 @@ public final class IdentityService: Sendable {
         CatalogRoutes(service: self).add(to: &routes)
         ApplicationCredentialRoutes(service: self).add(to: &routes)
         CredentialRoutes(service: self).add(to: &routes)
+        RevocationRoutes(service: self).add(to: &routes)
         routes.finish()
         return router
     }

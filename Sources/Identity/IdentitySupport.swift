@@ -98,8 +98,9 @@ struct EntityBody {
     }
 
     /// A name: a non-empty string without leading or trailing whitespace only.
-    func name(_ key: String = "name", required: Bool) throws -> String? {
-        guard let s = try string(key, required: required, maxLength: 255, minLength: 1) else { return nil }
+    /// A name: 1 to `maxLength` characters, not blank (keystone allows 64 for domains and projects, 255 elsewhere).
+    func name(_ key: String = "name", required: Bool, maxLength: Int = 255) throws -> String? {
+        guard let s = try string(key, required: required, maxLength: maxLength, minLength: 1) else { return nil }
         if s.trimmingCharacters(in: .whitespaces).isEmpty { throw invalid(key, "'\(s)' must not be blank") }
         return s
     }
@@ -129,6 +130,11 @@ extension Request {
     /// `http://host:port` of this request, for `links`.
     var baseURL: String {
         "\(head.scheme ?? "http")://\(head.authority ?? header("Host") ?? "localhost")"
+    }
+
+    /// keystone's inexact filters on `name` in the query (`name__contains=…`, …).
+    var nameFilters: [InexactFilter] {
+        InexactFilter.parse(uri.queryParameters.map { (String($0.key), String($0.value)) })
     }
 
     /// The request URL without its query, for `links.self`.

@@ -194,7 +194,11 @@ public final class Database: Sendable {
 
     static func configure(_ c: SQLiteConnection) async throws {
         let db = c.sql()
-        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA busy_timeout=10000", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"] {
+        // case_sensitive_like: LIKE compares as PostgreSQL's does (the Identity list filters rely on it).
+        for pragma in [
+            "PRAGMA journal_mode=WAL", "PRAGMA busy_timeout=10000", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
+            "PRAGMA case_sensitive_like=ON",
+        ] {
             try await db.raw(SQLQueryString(pragma)).run()
         }
     }

@@ -54,6 +54,28 @@ struct ListBoundsTests {
     }
 }
 
+@Suite("inexact filters")
+struct InexactFilterTests {
+    @Test("keystone's six operators on one attribute; other keys are ignored")
+    func parse() {
+        let found = InexactFilter.parse([
+            ("name__contains", "a"), ("name__icontains", "b"), ("name__startswith", "c"), ("name__istartswith", "d"),
+            ("name__endswith", "e"), ("name__iendswith", "f"), ("name", "exact"), ("name__like", "x"), ("domain_id__contains", "y"),
+        ])
+        #expect(found.map(\.position) == [.contains, .contains, .startswith, .startswith, .endswith, .endswith])
+        #expect(found.map(\.ignoreCase) == [false, true, false, true, false, true])
+        #expect(found.map(\.value) == ["a", "b", "c", "d", "e", "f"])
+        #expect(InexactFilter.parse([("domain_id__contains", "y")], attribute: "domain_id").count == 1)
+    }
+
+    @Test("the LIKE pattern escapes %, _ and the escape character, and lowers the value when case is ignored")
+    func pattern() {
+        #expect(InexactFilter(attribute: "name", position: .contains, ignoreCase: false, value: "50%_a\\").likePattern == "%50\\%\\_a\\\\%")
+        #expect(InexactFilter(attribute: "name", position: .startswith, ignoreCase: true, value: "AbC").likePattern == "abc%")
+        #expect(InexactFilter(attribute: "name", position: .endswith, ignoreCase: false, value: "AbC").likePattern == "%AbC")
+    }
+}
+
 @Suite("user options")
 struct UserOptionsTests {
     @Test("only ignore_lockout_failure_attempts, a boolean or null; null removes it")

@@ -54,6 +54,11 @@ struct ApplicationCredentialRoutes: Sendable {
                     throw OpenStackError.forbidden("The caller does not hold role \(item.serialized()) on project \(projectID).")
                 }
             }
+            // As keystone, the roles the requested ones imply come with them (the caller's
+            // token holds those too, implied roles included).
+            let implications = try await service.read { sql in try await RoleStore().implications(in: sql) }
+            let implied = EffectiveRoles.closure(of: Set(roleIDs), implications: implications)
+            roleIDs += implied.subtracting(roleIDs).filter { caller.roleIDs.contains($0) }.sorted()
         }
         let credential = ApplicationCredentialRecord(
             id: newID(),
@@ -135,8 +140,12 @@ struct ApplicationCredentialRoutes: Sendable {
             "user_id": .string(credential.userID), "project_id": .optional(credential.projectID), "system": nil,
             "expires_at": credential.expiresAt.map { .string(Clock.iso(micros: $0, zulu: false)) } ?? .null,
             "unrestricted": .bool(credential.unrestricted), "access_rules": [],
-            "roles": .array(roles.map { ["id": .string($0.id), "name": .string($0.name), "domain_id": nil] }),
-            "links": ["self": .string(req.baseURL + "/v3/users/\(credential.userID)/application_credentials/\(credential.id)")],
+            "roles": .array(
+                roles.map {
+                    ["id": .string($0.id), "name": .string($0.name), "domain_id": nil, "description": .optional($0.description), "options": [:]]
+                }
+            ),
+            "links": ["self": .string(req.baseURL + "/v3/application_credentials/\(credential.id)")],
         ]
     }
 }

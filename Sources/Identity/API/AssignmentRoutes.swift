@@ -228,7 +228,8 @@ struct AssignmentRoutes: Sendable {
         } else {
             links["assignment"] = .string("\(base)/\(targetPath)/\(actor)s/\(actorID)/roles/\(a.priorRole ?? a.grant.roleID)")
         }
-        if let p = a.priorRole { links["prior_role"] = .string("\(base)/roles/\(p)") }
+        // keystone's link names the inference rule, under a path it does not serve.
+        if let p = a.priorRole { links["prior_role"] = .string("\(base)/prior_role/\(p)/implies/\(a.grant.roleID)") }
         return [
             "role": named("role", a.grant.roleID), actor: named(actor, actorID), "scope": scope,
             "links": .object(links),

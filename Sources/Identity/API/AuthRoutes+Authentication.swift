@@ -29,7 +29,9 @@ extension AuthRoutes {
         guard let secret = ac["secret"]?.stringValue else { throw invalid("secret", "'secret' is a required property") }
         var found: ApplicationCredentialRecord?
         if let id = ac["id"]?.stringValue {
+            // keystone 30 answers an unknown (or deleted) credential id with 404, naming it.
             found = try await service.read { sql in try await Self.absentAsNil { try await credentials.get(id, in: sql) } }
+            if found == nil { throw OpenStackError.notFound("Could not find Application Credential: \(id).") }
         } else if let name = ac["name"]?.stringValue, let user = ac["user"]?.objectValue {
             var userID = user["id"]?.stringValue
             if userID == nil, let userName = user["name"]?.stringValue {

@@ -162,8 +162,9 @@ struct CatalogRoutes: Sendable {
         return .json(["endpoints": .array(found.map { Self.json($0, req) }), "links": collectionLinks(req)])
     }
 
-    /// POST an endpoint of a service (in `region_id`, or its alias `region`): 201. 400 invalid
-    /// body, unknown interface, a URL that is not http(s), or an unknown service or region; 403 by policy.
+    /// POST an endpoint of a service (in `region_id`, or the legacy `region`, created when
+    /// missing): 201. 400 invalid body, unknown interface, a URL that is not http(s), or an
+    /// unknown service or `region_id`; 403 by policy.
     @Sendable func createEndpoint(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         _ = try await service.authorize(req, IdentityPolicy.createEndpoint)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "endpoint")
@@ -174,14 +175,23 @@ struct CatalogRoutes: Sendable {
         guard url.hasPrefix("http://") || url.hasPrefix("https://") || url.hasPrefix("$(") else {
             throw invalid("url", "'\(url)' is not a valid URL")
         }
-        let region = try b.string("region_id", nullable: true) ?? b.string("region", nullable: true)
+        let regionID = try b.string("region_id", nullable: true, maxLength: 255)
+        let legacyRegion = try b.string("region", nullable: true, maxLength: 255)
+        let region = regionID ?? legacyRegion
         let enabled = try b.bool("enabled") ?? true
         guard try await service.read({ sql in try await catalog.serviceExists(serviceID, in: sql) }) else {
             throw invalid("service_id", "service \(serviceID) does not exist")
         }
-        try await requireRegion(region)
+        // An unknown `region_id` is refused; the v2-era `region` alone names a region keystone
+        // creates when it does not exist yet (in the endpoint's transaction).
+        if regionID != nil { try await requireRegion(region) }
         let endpoint = EndpointRecord(id: newID(), serviceID: serviceID, interface: interface, regionID: region, url: url, enabled: enabled)
-        let created = try await service.write { sql in try await catalog.create(endpoint, in: sql) }
+        let created = try await service.write { sql in
+            if regionID == nil, let legacyRegion, try await !catalog.regionExists(legacyRegion, in: sql) {
+                _ = try await catalog.create(RegionRecord(id: legacyRegion, description: "", parentRegionID: nil), in: sql)
+            }
+            return try await catalog.create(endpoint, in: sql)
+        }
         return .json(["endpoint": Self.json(created, req)], status: .created)
     }
 

@@ -27,7 +27,8 @@ struct DomainRoutes: Sendable {
         let name = req.query("name")
         let enabled = req.query("enabled").map(queryBool)
         let limit = service.settings.listLimits.resource
-        let rows = try await service.read { sql in try await domains.list(id: tokenDomain, name: name, enabled: enabled, limit: limit.fetch, in: sql)
+        let rows = try await service.read { sql in
+            try await domains.list(id: tokenDomain, name: name, matching: req.nameFilters, enabled: enabled, limit: limit.fetch, in: sql)
         }
         let (found, truncated) = limit.apply(rows)
         return collectionBody("domains", found.map { Self.json($0, req) }, truncated: truncated, req)
@@ -37,7 +38,7 @@ struct DomainRoutes: Sendable {
     @Sendable func create(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         _ = try await service.authorize(req, IdentityPolicy.createDomain)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "domain")
-        let name = try b.name(required: true)!
+        let name = try b.name(required: true, maxLength: 64)!
         let description = try b.string("description", nullable: true, maxLength: 65535)
         let enabled = try b.bool("enabled") ?? true
         let id = try b.string("explicit_domain_id", maxLength: 64) ?? newID()
@@ -58,7 +59,7 @@ struct DomainRoutes: Sendable {
     @Sendable func update(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let domain = try await authorized(req, ctx, IdentityPolicy.updateDomain)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "domain")
-        let name = try b.name(required: false)
+        let name = try b.name(required: false, maxLength: 64)
         let description = try b.string("description", nullable: true, maxLength: 65535)
         let enabled = try b.bool("enabled")
         if domain.id == service.settings.defaultDomainID, enabled == false {

@@ -29,7 +29,9 @@ struct GroupRoutes: Sendable {
         let domain = listed.domainID
         let name = req.query("name")
         let limit = service.settings.listLimits.identity
-        let rows = try await service.read { sql in try await groups.list(name: name, domainID: domain, limit: limit.fetch, in: sql) }
+        let rows = try await service.read { sql in
+            try await groups.list(name: name, matching: req.nameFilters, domainID: domain, limit: limit.fetch, in: sql)
+        }
         let (found, truncated) = limit.apply(rows)
         return collectionBody("groups", found.map { Self.json($0, req) }, truncated: truncated, req)
     }
@@ -69,8 +71,10 @@ struct GroupRoutes: Sendable {
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "group")
         let name = try b.name(required: false)
         let description = try b.string("description", nullable: true, maxLength: 65535)
+        if let d = try b.string("domain_id"), d != group.domainID { throw invalid("domain_id", "a group cannot move to another domain") }
+        let extra = b.extra(excluding: ["name", "domain_id", "description", "id"])
         let updated = try await service.write { sql in
-            try await groups.update(group.id, name: name, description: b.has("description") ? .some(description) : nil, in: sql)
+            try await groups.update(group.id, name: name, description: b.has("description") ? .some(description) : nil, extra: extra, in: sql)
         }
         return .json(["group": Self.json(updated, req)])
     }

@@ -19,6 +19,8 @@ struct ProjectRoutes: Sendable {
         r.patch("/v3/projects/{project_id}", update)
         r.delete("/v3/projects/{project_id}", delete)
         r.get("/v3/projects/{project_id}/tags", listTags)
+        r.put("/v3/projects/{project_id}/tags", replaceTags)
+        r.delete("/v3/projects/{project_id}/tags", deleteTags)
         r.put("/v3/projects/{project_id}/tags/{tag}", addTag)
         r.get("/v3/projects/{project_id}/tags/{tag}", checkTag)
         r.delete("/v3/projects/{project_id}/tags/{tag}", deleteTag)
@@ -39,6 +41,7 @@ struct ProjectRoutes: Sendable {
         let (found, truncated, tagged) = try await service.read { sql in
             let rows = try await projects.list(
                 name: name,
+                matching: req.nameFilters,
                 domainID: domain,
                 enabled: enabled,
                 parentID: parent,
@@ -57,7 +60,7 @@ struct ProjectRoutes: Sendable {
     /// in another domain; 404 unknown parent or domain; 409 name taken in the domain; 403 by policy.
     @Sendable func create(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "project")
-        let name = try b.name(required: true)!
+        let name = try b.name(required: true, maxLength: 64)!
         let requestedDomain = try b.string("domain_id", nullable: true, maxLength: 64)
         let parentID = try b.string("parent_id", nullable: true, maxLength: 64)
         if try b.bool("is_domain") == true { throw invalid("is_domain", "projects acting as domains are not supported; create a domain") }
@@ -104,7 +107,7 @@ struct ProjectRoutes: Sendable {
     @Sendable func update(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let project = try await authorized(req, ctx, IdentityPolicy.updateProject)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "project")
-        let name = try b.name(required: false)
+        let name = try b.name(required: false, maxLength: 64)
         let description = try b.string("description", nullable: true, maxLength: 65535)
         let enabled = try b.bool("enabled")
         let tags = try b.strings("tags")
@@ -142,7 +145,37 @@ struct ProjectRoutes: Sendable {
     @Sendable func listTags(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let project = try await authorized(req, ctx, IdentityPolicy.listProjectTags)
         let tags = try await service.read { sql in try await projects.tags(of: [project.id], in: sql) }
-        return .json(["tags": .array((tags[project.id] ?? []).map(JSON.string))])
+        return Self.tagsBody(tags[project.id] ?? [], req)
+    }
+
+    /// PUT a project's whole tag list (`{"tags": [...]}`), replacing the old one: 200 with the
+    /// new list. 400 invalid tag or more than 80; 404 unknown project; 403 by policy.
+    @Sendable func replaceTags(_ req: Request, _ ctx: StratusContext) async throws -> Response {
+        let project = try await authorized(req, ctx, IdentityPolicy.updateProjectTags)
+        let body = try await req.jsonBody(limit: ctx.bodyLimit)
+        guard let list = body["tags"]?.arrayValue else { throw invalid("tags", "'tags' is a required property") }
+        let tags = try list.map { item -> String in
+            guard let tag = item.stringValue else { throw invalid("tags", "\(item.serialized()) is not of type 'string'") }
+            return tag
+        }
+        try Self.validate(tags)
+        let stored = try await service.write { sql in
+            _ = try await projects.update(project.id, tags: tags, in: sql)
+            return try await projects.tags(of: [project.id], in: sql)
+        }
+        return Self.tagsBody(stored[project.id] ?? [], req)
+    }
+
+    /// DELETE every tag of a project: 204. 404 unknown project; 403 by policy.
+    @Sendable func deleteTags(_ req: Request, _ ctx: StratusContext) async throws -> Response {
+        let project = try await authorized(req, ctx, IdentityPolicy.deleteProjectTags)
+        try await service.write { sql in _ = try await projects.update(project.id, tags: [], in: sql) }
+        return .empty()
+    }
+
+    /// keystone's tag list answer: `{"tags": [...], "links": {"self": ".../v3"}}` (its links name the API root).
+    static func tagsBody(_ tags: [String], _ req: Request) -> Response {
+        .json(["tags": .array(tags.map(JSON.string)), "links": ["self": .string(req.baseURL + "/v3")]])
     }
 
     /// PUT one tag on a project (idempotent): 201. 400 invalid tag or more than 80; 404 unknown project; 403 by policy.

@@ -33,7 +33,9 @@ struct RoleRoutes: Sendable {
         )
         let name = req.query("name")
         let limit = service.settings.listLimits.role
-        let rows = try await service.read { sql in try await roles.list(domainID: domain, name: name, limit: limit.fetch, in: sql) }
+        let rows = try await service.read { sql in
+            try await roles.list(domainID: domain, name: name, matching: req.nameFilters, limit: limit.fetch, in: sql)
+        }
         let (found, truncated) = limit.apply(rows)
         return collectionBody("roles", found.map { Self.json($0, req) }, truncated: truncated, req)
     }

@@ -33,7 +33,9 @@ struct UserRoutes: Sendable {
         let name = req.query("name")
         let enabled = req.query("enabled").map(queryBool)
         let limit = service.settings.listLimits.identity
-        let rows = try await service.read { sql in try await users.list(name: name, domainID: domain, enabled: enabled, limit: limit.fetch, in: sql) }
+        let rows = try await service.read { sql in
+            try await users.list(name: name, matching: req.nameFilters, domainID: domain, enabled: enabled, limit: limit.fetch, in: sql)
+        }
         let (found, truncated) = limit.apply(rows)
         return collectionBody("users", found.map { Self.json($0, req) }, truncated: truncated, req)
     }

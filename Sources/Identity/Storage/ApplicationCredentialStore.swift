@@ -39,6 +39,7 @@ struct ApplicationCredentialStore: Sendable {
     struct RoleRow: Decodable, Sendable, Equatable {
         var id: String
         var name: String
+        var description: String?
     }
 
     /// The credential with `id` (any user's); `IdentityError.notFound(kind: "application credential")` when absent.
@@ -110,6 +111,7 @@ struct ApplicationCredentialStore: Sendable {
     /// The delegated roles with their names, by name (roles deleted meanwhile are left out).
     func roles(of id: String, in sql: any SQLDatabase) async throws -> [RoleRow] {
         try await sql.select().column(SQLColumn("id", table: "r")).column(SQLColumn("name", table: "r"))
+            .column(SQLColumn("description", table: "r"))
             .from(SQLAlias(SQLIdentifier("role"), as: "r"))
             .join(
                 SQLAlias(SQLIdentifier("application_credential_role"), as: "a"),

@@ -125,10 +125,13 @@ struct AssignmentStore: Sendable {
     /// applied in SQL where they can be (a user's groups, the roles implying the one asked for)
     /// and again on the expanded rows.
     /// `complete` is false when `filter.limit` stopped the read of grants.
+    /// As keystone, the effective view holds no system grants, and a domain-specific role shows
+    /// only through the global roles it implies.
     func listEffective(_ filter: Filter, in sql: any SQLDatabase) async throws -> (rows: [EffectiveRoles.Assignment], complete: Bool) {
         var readAll = true
         let implications = try await RoleStore().implications(in: sql)
         let query = sql.select().columns(Self.columns).from("assignment").where("inherited", .equal, false)
+            .where("type", .notIn, ["UserSystem", "GroupSystem"])
         if let user = filter.userID {
             query.where(group: {
                 $0
@@ -165,7 +168,17 @@ struct AssignmentStore: Sendable {
                 return GroupMembership(groupID: row.groupId, userID: row.userId)
             }
         }
-        let rows = EffectiveRoles.expand(grants, memberships: memberships, implications: implications).filter { row in
+        let expanded = EffectiveRoles.expand(grants, memberships: memberships, implications: implications)
+        let roleIDs = Set(expanded.map(\.grant.roleID))
+        let domainRoles =
+            roleIDs.isEmpty
+            ? []
+            : Set(
+                try await sql.select().column("id").from("role").where("id", .in, roleIDs.sorted())
+                    .where("domain_id", .notEqual, RoleStore.globalDomain).all().map { try $0.decode(column: "id", as: String.self) }
+            )
+        let rows = expanded.filter { row in
+            if domainRoles.contains(row.grant.roleID) { return false }
             if let user = filter.userID, row.grant.actor != .user(user) { return false }
             if let role = filter.roleID, row.grant.roleID != role { return false }
             return true

@@ -53,9 +53,15 @@ struct DomainStore: Sendable {
     }
 
     /// Domains matching every given filter (only `id` when given), by name; at most `limit` rows.
-    func list(id: String? = nil, name: String? = nil, enabled: Bool? = nil, limit: Int? = nil, in sql: any SQLDatabase) async throws -> [DomainRecord]
-    {
-        let query = sql.select().columns("*").from("domain")
+    func list(
+        id: String? = nil,
+        name: String? = nil,
+        matching inexact: [InexactFilter] = [],
+        enabled: Bool? = nil,
+        limit: Int? = nil,
+        in sql: any SQLDatabase
+    ) async throws -> [DomainRecord] {
+        let query = sql.select().columns("*").from("domain").filter(inexact)
         if let id { query.where("id", .equal, id) }
         if let name { query.where("name", .equal, name) }
         if let enabled { query.where("enabled", .equal, enabled) }

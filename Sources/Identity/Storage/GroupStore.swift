@@ -37,8 +37,14 @@ struct GroupStore: Sendable {
     }
 
     /// Groups matching every given filter, by name; at most `limit` rows.
-    func list(name: String? = nil, domainID: String? = nil, limit: Int? = nil, in sql: any SQLDatabase) async throws -> [GroupRecord] {
-        var q = sql.select().column("*").from("identity_group")
+    func list(
+        name: String? = nil,
+        matching inexact: [InexactFilter] = [],
+        domainID: String? = nil,
+        limit: Int? = nil,
+        in sql: any SQLDatabase
+    ) async throws -> [GroupRecord] {
+        var q = sql.select().column("*").from("identity_group").filter(inexact)
         if let name { q = q.where("name", .equal, name) }
         if let domainID { q = q.where("domain_id", .equal, domainID) }
         if let limit { q = q.limit(limit) }
@@ -63,12 +69,22 @@ struct GroupStore: Sendable {
     }
 
     /// Renames and/or redescribes the group (`description: .some(nil)` clears it); returns it updated.
-    func update(_ id: String, name: String?, description: String??, in sql: any SQLDatabase) async throws -> GroupRecord {
+    /// Changes the given attributes; `extra` attributes merge into the stored ones.
+    func update(
+        _ id: String,
+        name: String?,
+        description: String??,
+        extra: [String: JSON] = [:],
+        in sql: any SQLDatabase
+    ) async throws
+        -> GroupRecord
+    {
         let current = try await get(id, in: sql)
-        guard name != nil || description != nil else { return current }
+        guard name != nil || description != nil || !extra.isEmpty else { return current }
         var q = sql.update("identity_group").where("id", .equal, id)
         if let name { q = q.set("name", to: name) }
         if let description { q = q.set("description", to: description) }
+        if !extra.isEmpty { q = q.set("extra", to: JSON.object(current.extra.merging(extra) { _, new in new }).serialized()) }
         do {
             try await q.run()
         } catch {

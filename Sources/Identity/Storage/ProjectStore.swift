@@ -65,6 +65,7 @@ struct ProjectStore: Sendable {
     /// Projects matching every given filter (a project must carry all of `tags`), by name; at most `limit` rows.
     func list(
         name: String? = nil,
+        matching inexact: [InexactFilter] = [],
         domainID: String? = nil,
         enabled: Bool? = nil,
         parentID: String? = nil,
@@ -72,7 +73,7 @@ struct ProjectStore: Sendable {
         limit: Int? = nil,
         in sql: any SQLDatabase
     ) async throws -> [ProjectRecord] {
-        let query = sql.select().columns("*").from("project")
+        let query = sql.select().columns("*").from("project").filter(inexact)
         if let name { query.where("name", .equal, name) }
         if let domainID { query.where("domain_id", .equal, domainID) }
         if let enabled { query.where("enabled", .equal, enabled) }

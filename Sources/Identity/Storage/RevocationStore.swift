@@ -46,6 +46,30 @@ struct RevocationStore: Sendable {
             .limit(1).first() != nil
     }
 
+    /// An event as stored (times in microseconds).
+    struct StoredEvent: Decodable, Sendable, Equatable {
+        var userID: String?
+        var projectID: String?
+        var auditID: String?
+        var issuedBefore: Int64
+        var revokedAt: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case userID = "user_id"
+            case projectID = "project_id"
+            case auditID = "audit_id"
+            case issuedBefore = "issued_before"
+            case revokedAt = "revoked_at"
+        }
+    }
+
+    /// The events in force, oldest first; only those recorded after `since` when given.
+    func list(recordedAfter since: Int64?, in sql: any SQLDatabase) async throws -> [StoredEvent] {
+        let query = sql.select().columns("user_id", "project_id", "audit_id", "issued_before", "revoked_at").from("revocation_event")
+        if let since { query.where("revoked_at", .greaterThan, since) }
+        return try await query.orderBy("revoked_at").orderBy("id").all(decoding: StoredEvent.self)
+    }
+
     /// How many revocations were ever recorded: one row, cheap to read, and it moves with every
     /// committed revocation whatever its timestamp or the order transactions commit in.
     func highWaterMark(in sql: any SQLDatabase) async throws -> Int64 {

@@ -51,8 +51,14 @@ struct RoleStore: Sendable {
     }
 
     /// The roles of `domainID` (nil: the global roles), optionally only the one called `name`, by name.
-    func list(domainID: String?, name: String? = nil, limit: Int? = nil, in sql: any SQLDatabase) async throws -> [RoleRecord] {
-        let query = sql.select().columns(Self.columns).from("role").where("domain_id", .equal, domainID ?? Self.globalDomain)
+    func list(
+        domainID: String?,
+        name: String? = nil,
+        matching inexact: [InexactFilter] = [],
+        limit: Int? = nil,
+        in sql: any SQLDatabase
+    ) async throws -> [RoleRecord] {
+        let query = sql.select().columns(Self.columns).from("role").where("domain_id", .equal, domainID ?? Self.globalDomain).filter(inexact)
         if let name { query.where("name", .equal, name) }
         if let limit { query.limit(limit) }
         return try await query.orderBy("name").all().map { try $0.decode(Row.self).record }

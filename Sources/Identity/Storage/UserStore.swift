@@ -102,12 +102,13 @@ struct UserStore: Sendable {
     /// Users matching every given filter, by name; at most `limit` rows.
     func list(
         name: String? = nil,
+        matching inexact: [InexactFilter] = [],
         domainID: String? = nil,
         enabled: Bool? = nil,
         limit: Int? = nil,
         in sql: any SQLDatabase
     ) async throws -> [UserRecord] {
-        var q = sql.select().column("*").from("identity_user")
+        var q = sql.select().column("*").from("identity_user").filter(inexact)
         if let name { q = q.where("name", .equal, name) }
         if let domainID { q = q.where("domain_id", .equal, domainID) }
         if let enabled { q = q.where("enabled", .equal, enabled) }

@@ -202,6 +202,11 @@ class Matrix:
             m.ok("PUT", f"/v3/projects/{i['P1']}/tags/{tag}")
             return ("DELETE", f"/v3/projects/{i['P1']}/tags/{tag}", None, None)
 
+        def tags_clear(persona):
+            if "pm-tag" not in m.ok("GET", f"/v3/projects/{i['P1']}/tags")["tags"]:  # put back what the previous persona cleared
+                m.ok("PUT", f"/v3/projects/{i['P1']}/tags/pm-tag")
+            return ("DELETE", f"/v3/projects/{i['P1']}/tags", None, None)
+
         def member_delete(persona):
             u = m.user()
             m.ok("PUT", f"/v3/groups/{i['g1']}/users/{u}")
@@ -237,6 +242,8 @@ class Matrix:
             ("get_project_tag", fixed("GET", "/v3/projects/{P1}/tags/pm-tag")),
             ("create_project_tag", lambda p: ("PUT", f"/v3/projects/{i['P1']}/tags/{m.name('tag')}", None, None)),
             ("delete_project_tag", tag_delete),
+            ("update_project_tags", fixed("PUT", "/v3/projects/{P1}/tags", {"tags": ["pm-tag"]})),
+            ("delete_project_tags", tags_clear),
             ("list_user_projects", fixed("GET", "/v3/users/{u1}/projects")),
             # users
             ("list_users", fixed("GET", "/v3/users")),
@@ -340,6 +347,7 @@ class Matrix:
             ("create_own_application_credential", lambda p: ("POST", f"/v3/users/{self_id(p)}/application_credentials",
                                                              {"application_credential": {"name": m.name("appcred")}}, None)),
             ("delete_application_credential", lambda p: ("DELETE", f"/v3/users/{i['u1']}/application_credentials/{m.app_cred()}", None, None)),
+            ("list_revoke_events", fixed("GET", "/v3/OS-REVOKE/events")),
             # auth
             ("get_auth_catalog", fixed("GET", "/v3/auth/catalog")),
             ("get_auth_projects", fixed("GET", "/v3/auth/projects")),

@@ -354,7 +354,6 @@ enum IdentityPolicy {
         createRegisteredLimits,
         updateRegisteredLimit,
         deleteRegisteredLimit,
-        listRoleAssignmentsForTree,
         s3tokensValidate,
         ec2tokensValidate,
         createServiceProvider,

@@ -102,4 +102,23 @@ struct EffectiveRolesTests {
         #expect(rows.filter { $0.grant.actor == .user("u3") }.count == 1, "a direct grant is not duplicated")
         #expect(!rows.contains { if case .group = $0.grant.actor { true } else { false } })
     }
+
+    @Test("an inherited row becomes one row per project below its target: a domain's projects, a project's descendants")
+    func inheritance() {
+        let projects = [
+            EffectiveRoles.ProjectNode(id: "top", parentID: "d", domainID: "d"),
+            EffectiveRoles.ProjectNode(id: "mid", parentID: "top", domainID: "d"),
+            EffectiveRoles.ProjectNode(id: "low", parentID: "mid", domainID: "d"),
+            EffectiveRoles.ProjectNode(id: "else", parentID: "e", domainID: "e"),
+        ]
+        let plain = EffectiveRoles.Assignment(grant: RoleGrant(actor: .user("u"), target: .project("top"), roleID: "r"))
+        let fromDomain = EffectiveRoles.Assignment(grant: RoleGrant(actor: .user("u"), target: .domain("d"), roleID: "x", inherited: true))
+        let fromTop = EffectiveRoles.Assignment(grant: RoleGrant(actor: .user("u"), target: .project("top"), roleID: "y", inherited: true))
+        let rows = EffectiveRoles.inherit([plain, fromDomain, fromTop], projects: projects)
+        #expect(rows.first == plain)
+        #expect(rows.filter { $0.grant.roleID == "x" }.map(\.grant.target) == [.project("low"), .project("mid"), .project("top")])
+        #expect(rows.filter { $0.grant.roleID == "y" }.map(\.grant.target) == [.project("low"), .project("mid")], "not on top itself")
+        #expect(rows.dropFirst().allSatisfy { !$0.grant.inherited && $0.inheritedFrom != nil })
+        #expect(rows.filter { $0.grant.roleID == "y" }.allSatisfy { $0.inheritedFrom == .project("top") })
+    }
 }

@@ -148,3 +148,94 @@ def test_groups_keep_extra_attributes(api, admin):
     assert ok(api.call("GET", f"/v3/groups/{g['id']}", admin))["group"]["color"] == "blue"
     updated = ok(api.call("PATCH", f"/v3/groups/{g['id']}", admin, json={"group": {"color": "green"}}))["group"]
     assert (updated["color"], updated["tier"]) == ("green", 2)
+
+
+def test_inherited_roles_through_the_cli_on_a_project_tree(cloud, api, admin):
+    """OS-INHERIT: `openstack role add --inherited` on a domain and on a parent project; the
+    roles reach the projects below (tokens, effective listing), not the target itself."""
+    os_ = cloud.openstack
+    os_("domain", "create", "tree", "-f", "json")
+    top = os_("project", "create", "--domain", "tree", "top", "-f", "json")["id"]
+    leaf = os_("project", "create", "--domain", "tree", "--parent", "top", "leaf", "-f", "json")["id"]
+    os_("user", "create", "--domain", "tree", "--password", "h-pw", "heir", "-f", "json")
+    os_("role", "add", "--inherited", "--project", top, "--user", "heir", "--user-domain", "tree", "member")
+    os_("role", "add", "--inherited", "--domain", "tree", "--user", "heir", "--user-domain", "tree", "reader")
+    listed = os_("role", "assignment", "list", "--effective", "--names", "--project", leaf, "-f", "json")
+    # member from top, the reader it implies, and reader from the domain
+    assert sorted((a["Role"], a["User"], a["Project"]) for a in listed) == [
+        ("member", "heir@tree", "leaf@tree"), ("reader", "heir@tree", "leaf@tree"), ("reader", "heir@tree", "leaf@tree")]
+    on_top = os_("role", "assignment", "list", "--effective", "--names", "--project", top, "-f", "json")
+    assert [(a["Role"], a["Project"]) for a in on_top] == [("reader", "top@tree")], "top's own inherited grant is not on top"
+    # the tokens agree: member (and reader) below top, reader only (from the domain) on top
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "heir", "domain": {"name": "tree"}, "password": "h-pw"}}}}}
+    body["auth"]["scope"] = {"project": {"id": leaf}}
+    r = api.requests.post(api.base + "/v3/auth/tokens", json=body)
+    assert r.status_code == 201 and {x["name"] for x in r.json()["token"]["roles"]} == {"member", "reader"}
+    body["auth"]["scope"] = {"project": {"id": top}}
+    r = api.requests.post(api.base + "/v3/auth/tokens", json=body)
+    assert r.status_code == 201 and {x["name"] for x in r.json()["token"]["roles"]} == {"reader"}
+    # the direct listing shows the grants where they were made, marked inherited
+    heir = api.call("GET", "/v3/users?name=heir", admin).json()["users"][0]["id"]
+    direct = api.call("GET", f"/v3/role_assignments?user.id={heir}", admin).json()["role_assignments"]
+    assert {(tuple(k for k in a["scope"] if k != "OS-INHERIT:inherited_to")[0], a["scope"].get("OS-INHERIT:inherited_to")) for a in direct} == {
+        ("project", "projects"), ("domain", "projects")}
+    assert all("/OS-INHERIT/" in a["links"]["assignment"] and a["links"]["assignment"].endswith("/inherited_to_projects") for a in direct)
+    only = api.call("GET", f"/v3/role_assignments?user.id={heir}&scope.OS-INHERIT:inherited_to=projects", admin).json()["role_assignments"]
+    assert len(only) == 2
+
+
+def test_os_inherit_routes(api, admin):
+    def id_of(kind, body):
+        r = api.call("POST", f"/v3/{kind}s", admin, json={kind: body})
+        assert r.status_code == 201, r.text
+        return r.json()[kind]["id"]
+    d = id_of("domain", {"name": "inh-d"})
+    parent = id_of("project", {"name": "inh-parent", "domain_id": d})
+    child = id_of("project", {"name": "inh-child", "domain_id": d, "parent_id": parent})
+    grandchild = id_of("project", {"name": "inh-grandchild", "domain_id": d, "parent_id": child})
+    g = id_of("group", {"name": "inh-g", "domain_id": d})
+    u = id_of("user", {"name": "inh-u", "domain_id": d})
+    assert api.call("PUT", f"/v3/groups/{g}/users/{u}", admin).status_code == 204
+    reader = api.call("GET", "/v3/roles?name=reader", admin).json()["roles"][0]["id"]
+    path = f"/v3/OS-INHERIT/domains/{d}/groups/{g}/roles/{reader}/inherited_to_projects"
+    assert api.call("HEAD", path, admin).status_code == 404
+    assert api.call("PUT", path, admin).status_code == 204
+    assert api.call("HEAD", path, admin).status_code == 204 and api.call("GET", path, admin).status_code == 204
+    listed = api.call("GET", f"/v3/OS-INHERIT/domains/{d}/groups/{g}/roles/inherited_to_projects", admin).json()["roles"]
+    assert [r["id"] for r in listed] == [reader]
+    # the plain grant list on the domain does not show it, nor does the domain itself get the role
+    assert api.call("GET", f"/v3/domains/{d}/groups/{g}/roles", admin).json()["roles"] == []
+    assert api.call("HEAD", f"/v3/domains/{d}/groups/{g}/roles/{reader}", admin).status_code == 404
+    eff = api.call("GET", f"/v3/role_assignments?effective&user.id={u}", admin).json()["role_assignments"]
+    assert sorted(a["scope"]["project"]["id"] for a in eff) == sorted([parent, child, grandchild])
+    assert all(a["links"]["membership"].endswith(f"/groups/{g}/users/{u}") for a in eff)
+    # a project-inherited grant reaches the subtree only; include_subtree lists it
+    member = api.call("GET", "/v3/roles?name=member", admin).json()["roles"][0]["id"]
+    ppath = f"/v3/OS-INHERIT/projects/{parent}/users/{u}/roles/{member}/inherited_to_projects"
+    assert api.call("PUT", ppath, admin).status_code == 204
+    on_parent = api.call("GET", f"/v3/role_assignments?effective&user.id={u}&scope.project.id={parent}", admin).json()["role_assignments"]
+    assert {a["role"]["id"] for a in on_parent} == {reader}
+    on_grandchild = api.call("GET", f"/v3/role_assignments?effective&user.id={u}&scope.project.id={grandchild}", admin).json()[
+        "role_assignments"]
+    assert {a["role"]["id"] for a in on_grandchild} == {reader, member}
+    tree = api.call("GET", f"/v3/role_assignments?scope.project.id={parent}&include_subtree=true&user.id={u}", admin).json()[
+        "role_assignments"]
+    assert [(a["role"]["id"], a["scope"].get("OS-INHERIT:inherited_to")) for a in tree] == [(member, "projects")]
+    r = api.call("GET", "/v3/role_assignments?include_subtree=true", admin)
+    assert r.status_code == 400 and "scope.project.id" in r.json()["error"]["message"]
+    # another project's member can neither make nor see such grants
+    outsider = id_of("user", {"name": "inh-outsider", "password": "o-pw"})
+    admin_project = api.call("GET", "/v3/projects?name=admin", admin).json()["projects"][0]["id"]
+    assert api.call("PUT", f"/v3/projects/{admin_project}/users/{outsider}/roles/{member}", admin).status_code == 204
+    theirs, _ = api.issue("inh-outsider", "o-pw", project="admin")
+    other = f"/v3/OS-INHERIT/projects/{parent}/users/{outsider}/roles/{member}/inherited_to_projects"
+    assert api.call("PUT", other, theirs).status_code == 403
+    assert api.call("HEAD", other, admin).status_code == 404
+    assert api.call("GET", f"/v3/OS-INHERIT/domains/{d}/groups/{g}/roles/inherited_to_projects", theirs).status_code == 403
+    # revoking ends it
+    assert api.call("DELETE", path, admin).status_code == 204
+    assert api.call("DELETE", path, admin).status_code == 404
+    eff = api.call("GET", f"/v3/role_assignments?effective&user.id={u}", admin).json()["role_assignments"]
+    assert {(a["role"]["id"], a["scope"]["project"]["id"]) for a in eff} == {
+        (member, child), (member, grandchild), (reader, child), (reader, grandchild)}, "member and the reader it implies, below parent"
+    assert all(a["links"]["prior_role"].endswith(f"/{member}/implies/{reader}") for a in eff if a["role"]["id"] == reader)

@@ -2,9 +2,10 @@ import Hummingbird
 import SQLKit
 import StratusCore
 
-/// Role grants on projects, domains and the system, for users and groups, and
-/// `GET /v3/role_assignments` with `effective`, `include_names` and the `scope.*`, `user.id`,
-/// `group.id`, `role.id` filters.
+/// Role grants on projects, domains and the system, for users and groups; OS-INHERIT grants
+/// (`/v3/OS-INHERIT/…/inherited_to_projects`: made on a domain or project, held on every
+/// project below it); and `GET /v3/role_assignments` with `effective`, `include_names`,
+/// `include_subtree` and the `scope.*`, `user.id`, `group.id`, `role.id` filters.
 struct AssignmentRoutes: Sendable {
     let service: IdentityService
     let assignments = AssignmentStore()
@@ -31,24 +32,47 @@ struct AssignmentRoutes: Sendable {
                 r.head(base + "/{role_id}") { req, ctx in try await checkGrant(req, ctx, target, actor) }
                 r.get(base + "/{role_id}") { req, ctx in try await checkGrant(req, ctx, target, actor) }
                 r.delete(base + "/{role_id}") { req, ctx in try await revokeGrant(req, ctx, target, actor) }
+                guard target != .system else { continue }
+                let inherit = "/v3/OS-INHERIT/\(target.rawValue)s/{\(target.rawValue)_id}/\(actor.rawValue)s/{actor_id}/roles"
+                let one = inherit + "/{role_id}/inherited_to_projects"
+                r.put(one) { req, ctx in try await createGrant(req, ctx, target, actor, inherited: true) }
+                r.head(one) { req, ctx in try await checkGrant(req, ctx, target, actor, inherited: true) }
+                r.get(one) { req, ctx in try await checkGrant(req, ctx, target, actor, inherited: true) }
+                r.delete(one) { req, ctx in try await revokeGrant(req, ctx, target, actor, inherited: true) }
+                // keystone lists inherited grants of domains only
+                if target == .domain {
+                    r.get(inherit + "/inherited_to_projects") { req, ctx in try await listGrants(req, ctx, target, actor, inherited: true) }
+                }
             }
         }
         r.get("/v3/role_assignments", listAssignments)
     }
 
     /// GET the roles granted to the actor on the target: 200. 404 unknown target or actor; 403 by policy.
-    @Sendable func listGrants(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind) async throws -> Response {
+    @Sendable func listGrants(
+        _ req: Request,
+        _ ctx: StratusContext,
+        _ target: TargetKind,
+        _ actor: ActorKind,
+        inherited: Bool = false
+    ) async throws -> Response {
         let action =
             target == .system
             ? (actor == .user ? IdentityPolicy.listSystemGrantsForUser : IdentityPolicy.listSystemGrantsForGroup) : IdentityPolicy.listGrants
         let resolved = try await resolve(req, ctx, target, actor, action: action, withRole: false)
-        let found = try await service.read { sql in try await roles.granted(to: resolved.actor, on: resolved.target, in: sql) }
+        let found = try await service.read { sql in try await roles.granted(to: resolved.actor, on: resolved.target, inherited: inherited, in: sql) }
         return .json(["roles": .array(found.map { RoleRoutes.json($0, req) }), "links": collectionLinks(req)])
     }
 
     /// PUT a grant (idempotent): 204. 404 unknown target, actor or role; 403 for a domain role
     /// outside its domain, or by policy.
-    @Sendable func createGrant(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind) async throws -> Response {
+    @Sendable func createGrant(
+        _ req: Request,
+        _ ctx: StratusContext,
+        _ target: TargetKind,
+        _ actor: ActorKind,
+        inherited: Bool = false
+    ) async throws -> Response {
         let action =
             target == .system
             ? (actor == .user ? IdentityPolicy.createSystemGrantForUser : IdentityPolicy.createSystemGrantForGroup) : IdentityPolicy.createGrant
@@ -57,7 +81,7 @@ struct AssignmentRoutes: Sendable {
         if let roleDomain = role.domainID, target == .project, resolved.targetDomainID != roleDomain {
             throw OpenStackError.forbidden("Domain-specific role \(role.id) can only be granted within its domain.")
         }
-        let grant = RoleGrant(actor: resolved.actor, target: resolved.target, roleID: role.id)
+        let grant = RoleGrant(actor: resolved.actor, target: resolved.target, roleID: role.id, inherited: inherited)
         // NOTE: an existing grant is not rewritten, so it does not drop this process's cached validations.
         if try await !service.read({ sql in try await assignments.exists(grant, in: sql) }) {
             try await service.write { sql in try await assignments.add(grant, in: sql) }
@@ -66,22 +90,34 @@ struct AssignmentRoutes: Sendable {
     }
 
     /// GET or HEAD a grant: 204. 404 unknown target, actor or role, or no such grant; 403 by policy.
-    @Sendable func checkGrant(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind) async throws -> Response {
+    @Sendable func checkGrant(
+        _ req: Request,
+        _ ctx: StratusContext,
+        _ target: TargetKind,
+        _ actor: ActorKind,
+        inherited: Bool = false
+    ) async throws -> Response {
         let action =
             target == .system
             ? (actor == .user ? IdentityPolicy.checkSystemGrantForUser : IdentityPolicy.checkSystemGrantForGroup) : IdentityPolicy.checkGrant
         let resolved = try await resolve(req, ctx, target, actor, action: action, withRole: true)
-        try await requireGrant(resolved, target, actor)
+        try await requireGrant(resolved, target, actor, inherited: inherited)
         return .empty()
     }
 
     /// DELETE a grant: 204. 404 unknown target, actor or role, or no such grant; 403 by policy.
-    @Sendable func revokeGrant(_ req: Request, _ ctx: StratusContext, _ target: TargetKind, _ actor: ActorKind) async throws -> Response {
+    @Sendable func revokeGrant(
+        _ req: Request,
+        _ ctx: StratusContext,
+        _ target: TargetKind,
+        _ actor: ActorKind,
+        inherited: Bool = false
+    ) async throws -> Response {
         let action =
             target == .system
             ? (actor == .user ? IdentityPolicy.revokeSystemGrantForUser : IdentityPolicy.revokeSystemGrantForGroup) : IdentityPolicy.revokeGrant
         let resolved = try await resolve(req, ctx, target, actor, action: action, withRole: true)
-        let grant = try await requireGrant(resolved, target, actor)
+        let grant = try await requireGrant(resolved, target, actor, inherited: inherited)
         try await service.write { sql in try await assignments.remove(grant, in: sql) }
         return .empty()
     }
@@ -100,13 +136,34 @@ struct AssignmentRoutes: Sendable {
         let scopeDomain = req.query("scope.domain.id")
         let effective = req.query("effective") != nil
         let includeNames = req.query("include_names").map(queryBool) ?? false
+        let subtree = req.query("include_subtree").map(queryBool) ?? false
+        let projectID = req.query("scope.project.id")
+        var subtreeIDs: [String] = []
+        if subtree {
+            guard let projectID else {
+                throw OpenStackError.badRequest("scope.project.id must be specified if include_subtree is also specified")
+            }
+            let project = try await service.read { sql in try await projects.get(projectID, in: sql) }
+            try service.enforcer.authorize(
+                IdentityPolicy.listRoleAssignmentsForTree,
+                target: [
+                    "target": [
+                        "project": ["id": .string(project.id), "domain_id": .string(project.domainID)], "domain_id": .string(project.domainID),
+                    ]
+                ],
+                caller: caller
+            )
+            subtreeIDs = try await service.read { sql in try await projects.descendants(of: projectID, in: sql) }
+        }
         let filter = AssignmentStore.Filter(
             userID: req.query("user.id"),
             groupID: req.query("group.id"),
             roleID: req.query("role.id"),
-            projectID: req.query("scope.project.id"),
+            projectID: projectID,
+            subtreeIDs: subtreeIDs,
             domainID: scopeDomain,
             system: req.query("scope.system") != nil,
+            inheritedOnly: req.query("scope.OS-INHERIT:inherited_to") != nil,
             withinDomain: tokenDomain,
             limit: service.settings.listLimits.assignment.fetch
         )
@@ -180,8 +237,8 @@ struct AssignmentRoutes: Sendable {
 
     /// The grant `resolved` names; keystone's 404 when it does not exist.
     @discardableResult
-    func requireGrant(_ resolved: Resolved, _ target: TargetKind, _ actor: ActorKind) async throws -> RoleGrant {
-        let grant = RoleGrant(actor: resolved.actor, target: resolved.target, roleID: resolved.role!.id)
+    func requireGrant(_ resolved: Resolved, _ target: TargetKind, _ actor: ActorKind, inherited: Bool) async throws -> RoleGrant {
+        let grant = RoleGrant(actor: resolved.actor, target: resolved.target, roleID: resolved.role!.id, inherited: inherited)
         guard try await service.read({ sql in try await assignments.exists(grant, in: sql) }) else {
             let key = AssignmentStore.Key(actor: grant.actor, target: grant.target)
             throw OpenStackError.notFound(
@@ -214,24 +271,38 @@ struct AssignmentRoutes: Sendable {
             }
             return .object(o)
         }
-        let scope: JSON
-        let targetPath: String
+        var scope: [String: JSON]
         switch a.grant.target {
-        case .project(let id): (scope, targetPath) = (["project": named("project", id)], "projects/\(id)")
-        case .domain(let id): (scope, targetPath) = (["domain": named("domain", id)], "domains/\(id)")
-        case .system: (scope, targetPath) = (["system": ["all": true]], "system")
+        case .project(let id): scope = ["project": named("project", id)]
+        case .domain(let id): scope = ["domain": named("domain", id)]
+        case .system: scope = ["system": ["all": true]]
+        }
+        // An inherited grant is listed where it was made, marked; its effective rows sit on the
+        // projects below, and link back to the OS-INHERIT grant that made them.
+        if a.grant.inherited { scope["OS-INHERIT:inherited_to"] = "projects" }
+        let source = a.inheritedFrom ?? a.grant.target
+        let inherited = a.grant.inherited || a.inheritedFrom != nil
+        let targetPath =
+            switch source {
+            case .project(let id): "projects/\(id)"
+            case .domain(let id): "domains/\(id)"
+            case .system: "system"
+            }
+        func assignmentLink(_ who: String) -> JSON {
+            let path = "\(targetPath)/\(who)/roles/\(a.priorRole ?? a.grant.roleID)"
+            return .string(inherited ? "\(base)/OS-INHERIT/\(path)/inherited_to_projects" : "\(base)/\(path)")
         }
         var links: [String: JSON] = [:]
         if let g = a.viaGroup {
-            links["assignment"] = .string("\(base)/\(targetPath)/groups/\(g)/roles/\(a.priorRole ?? a.grant.roleID)")
+            links["assignment"] = assignmentLink("groups/\(g)")
             links["membership"] = .string("\(base)/groups/\(g)/users/\(actorID)")
         } else {
-            links["assignment"] = .string("\(base)/\(targetPath)/\(actor)s/\(actorID)/roles/\(a.priorRole ?? a.grant.roleID)")
+            links["assignment"] = assignmentLink("\(actor)s/\(actorID)")
         }
         // keystone's link names the inference rule, under a path it does not serve.
         if let p = a.priorRole { links["prior_role"] = .string("\(base)/prior_role/\(p)/implies/\(a.grant.roleID)") }
         return [
-            "role": named("role", a.grant.roleID), actor: named(actor, actorID), "scope": scope,
+            "role": named("role", a.grant.roleID), actor: named(actor, actorID), "scope": .object(scope),
             "links": .object(links),
         ]
     }

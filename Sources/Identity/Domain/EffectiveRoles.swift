@@ -83,6 +83,60 @@ enum EffectiveRoles {
         var grant: RoleGrant
         var viaGroup: String?
         var priorRole: String?
+        /// For a row an inherited grant produced: where that grant was made.
+        var inheritedFrom: RoleGrant.Target?
+    }
+
+    /// A project as the inheritance walk needs it.
+    struct ProjectNode: Hashable, Sendable {
+        var id: String
+        var parentID: String?
+        var domainID: String
+    }
+
+    /// keystone's inherited grants in the effective listing: each inherited row becomes one
+    /// row per project below its target — every project of a domain, every descendant of a
+    /// project (not the project itself) — with `inheritedFrom` naming where it was made; other
+    /// rows stay as they are. Rows come out in input order, each expansion by project id.
+    static func inherit(_ rows: [Assignment], projects: [ProjectNode]) -> [Assignment] {
+        var children: [String: [String]] = [:]
+        var ofDomain: [String: [String]] = [:]
+        for p in projects {
+            ofDomain[p.domainID, default: []].append(p.id)
+            if let parent = p.parentID, parent != p.domainID { children[parent, default: []].append(p.id) }
+        }
+        func below(_ target: RoleGrant.Target) -> [String] {
+            switch target {
+            case .domain(let id): return (ofDomain[id] ?? []).sorted()
+            case .project(let id):
+                var out: [String] = []
+                var queue = children[id] ?? []
+                var seen: Set<String> = [id]
+                while let next = queue.popLast() {
+                    guard seen.insert(next).inserted else { continue }
+                    out.append(next)
+                    queue += children[next] ?? []
+                }
+                return out.sorted()
+            case .system: return []
+            }
+        }
+        var result: [Assignment] = []
+        var seen: Set<Assignment> = []
+        for row in rows {
+            guard row.grant.inherited else {
+                if seen.insert(row).inserted { result.append(row) }
+                continue
+            }
+            for project in below(row.grant.target) {
+                var each = row
+                each.inheritedFrom = row.grant.target
+                each.grant.target = .project(project)
+                each.grant.inherited = false
+                if seen.insert(each).inserted { result.append(each) }
+            }
+        }
+        return result
     }
 
     /// keystone's effective listing: each group grant becomes one grant per member (in

@@ -101,17 +101,22 @@ struct AssignmentStore: Sendable {
         var groupID: String?
         var roleID: String?
         var projectID: String?
+        /// `include_subtree`: the project's descendants count as the project (set with `projectID`).
+        var subtreeIDs: [String] = []
         var domainID: String?
         var system = false
+        /// `scope.OS-INHERIT:inherited_to=projects`: only inherited grants.
+        var inheritedOnly = false
         /// Only grants on this domain or on its projects (a domain-scoped caller's view).
         var withinDomain: String?
         /// At most this many grants are read (the route asks for one past its limit).
         var limit: Int?
     }
 
-    /// The grants (not inherited) matching `filter`, in key order.
+    /// The grants (inherited ones too) matching `filter`, in key order.
     func list(_ filter: Filter, in sql: any SQLDatabase) async throws -> [RoleGrant] {
-        let query = sql.select().columns(Self.columns).from("assignment").where("inherited", .equal, false)
+        let query = sql.select().columns(Self.columns).from("assignment")
+        if filter.inheritedOnly { query.where("inherited", .equal, true) }
         if let user = filter.userID { query.where("type", .in, Self.userTypes).where("actor_id", .equal, user) }
         if let group = filter.groupID { query.where("type", .in, Self.groupTypes).where("actor_id", .equal, group) }
         if let role = filter.roleID { query.where("role_id", .equal, role) }
@@ -129,9 +134,9 @@ struct AssignmentStore: Sendable {
     /// only through the global roles it implies.
     func listEffective(_ filter: Filter, in sql: any SQLDatabase) async throws -> (rows: [EffectiveRoles.Assignment], complete: Bool) {
         var readAll = true
+        if filter.system || filter.inheritedOnly { return ([], true) }
         let implications = try await RoleStore().implications(in: sql)
-        let query = sql.select().columns(Self.columns).from("assignment").where("inherited", .equal, false)
-            .where("type", .notIn, ["UserSystem", "GroupSystem"])
+        let query = sql.select().columns(Self.columns).from("assignment").where("type", .notIn, ["UserSystem", "GroupSystem"])
         if let user = filter.userID {
             query.where(group: {
                 $0
@@ -153,7 +158,19 @@ struct AssignmentStore: Sendable {
             let reversed = implications.map { RoleImplication(prior: $0.implied, implied: $0.prior) }
             query.where("role_id", .in, EffectiveRoles.closure(of: [role], implications: reversed).sorted())
         }
-        narrowScope(query, filter)
+        // On a project: grants made on it (or its subtree), and inherited ones made above it.
+        if let project = filter.projectID {
+            let lineage = try await lineage(of: project, in: sql)
+            let above = (lineage?.parents ?? []) + (lineage.map { [$0.domainID] } ?? [])
+            let here = [project] + filter.subtreeIDs
+            query.where(group: {
+                $0.where(group: { $0.where("target_id", .in, here).where("type", .in, ["UserProject", "GroupProject"]) })
+                    .orWhere(group: { $0.where("target_id", .in, above + here).where("inherited", .equal, true) })
+            })
+        } else if let domain = filter.domainID {
+            query.where("type", .in, ["UserDomain", "GroupDomain"]).where("target_id", .equal, domain).where("inherited", .equal, false)
+        }
+        narrowScope(query, Filter(withinDomain: filter.withinDomain))
         if let limit = filter.limit { query.limit(limit) }
         let grants = try await Self.grants(query)
         if let limit = filter.limit, grants.count >= limit { readAll = false }
@@ -168,7 +185,14 @@ struct AssignmentStore: Sendable {
                 return GroupMembership(groupID: row.groupId, userID: row.userId)
             }
         }
-        let expanded = EffectiveRoles.expand(grants, memberships: memberships, implications: implications)
+        var expanded = EffectiveRoles.expand(grants, memberships: memberships, implications: implications)
+        if grants.contains(where: \.inherited) {
+            expanded = EffectiveRoles.inherit(expanded, projects: try await projectNodes(in: sql))
+        }
+        if let project = filter.projectID {
+            let wanted = Set([project] + filter.subtreeIDs)
+            expanded = expanded.filter { if case .project(let id) = $0.grant.target { wanted.contains(id) } else { false } }
+        }
         let roleIDs = Set(expanded.map(\.grant.roleID))
         let domainRoles =
             roleIDs.isEmpty
@@ -192,8 +216,23 @@ struct AssignmentStore: Sendable {
         var userId: String
     }
 
+    /// Every project's id, parent and domain (for inherited grants).
+    func projectNodes(in sql: any SQLDatabase) async throws -> [EffectiveRoles.ProjectNode] {
+        struct Node: Decodable {
+            var id: String
+            var parentId: String?
+            var domainId: String
+        }
+        return try await sql.select().columns("id", "parent_id", "domain_id").from("project").all().map {
+            let n = try $0.decode(Node.self)
+            return EffectiveRoles.ProjectNode(id: n.id, parentID: n.parentId, domainID: n.domainId)
+        }
+    }
+
     private func narrowScope(_ query: SQLSelectBuilder, _ filter: Filter) {
-        if let project = filter.projectID { query.where("type", .in, ["UserProject", "GroupProject"]).where("target_id", .equal, project) }
+        if let project = filter.projectID {
+            query.where("type", .in, ["UserProject", "GroupProject"]).where("target_id", .in, [project] + filter.subtreeIDs)
+        }
         if let domain = filter.domainID { query.where("type", .in, ["UserDomain", "GroupDomain"]).where("target_id", .equal, domain) }
         if filter.system { query.where("type", .in, ["UserSystem", "GroupSystem"]) }
         if let domain = filter.withinDomain {

@@ -85,6 +85,20 @@ struct ProjectStore: Sendable {
         return try await query.orderBy("name").all().map { try $0.decode(Row.self).record() }
     }
 
+    /// The projects below `id` (children, their children, …; not `id` itself), by id.
+    func descendants(of id: String, in sql: any SQLDatabase) async throws -> [String] {
+        struct Row: Decodable { var id: String }
+        return try await sql.raw(
+            """
+            WITH RECURSIVE below(id, depth) AS (
+              SELECT id, 0 FROM project WHERE parent_id = \(bind: id)
+              UNION ALL
+              SELECT p.id, b.depth + 1 FROM project p JOIN below b ON p.parent_id = b.id WHERE b.depth < 32)
+            SELECT id FROM below ORDER BY id
+            """
+        ).all(decoding: Row.self).map(\.id)
+    }
+
     /// Enabled projects of enabled domains on which `userID` holds a role, directly or through
     /// a group (`/v3/auth/projects`, `/v3/users/{id}/projects`), by name.
     func list(assignedTo userID: String, in sql: any SQLDatabase) async throws -> [ProjectRecord] {

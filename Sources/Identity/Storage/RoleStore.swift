@@ -103,7 +103,14 @@ struct RoleStore: Sendable {
     }
 
     /// The roles granted (not inherited) to `actor` on `target`, by name.
-    func granted(to actor: RoleGrant.Actor, on target: RoleGrant.Target, in sql: any SQLDatabase) async throws -> [RoleRecord] {
+    func granted(
+        to actor: RoleGrant.Actor,
+        on target: RoleGrant.Target,
+        inherited: Bool = false,
+        in sql: any SQLDatabase
+    ) async throws
+        -> [RoleRecord]
+    {
         let key = AssignmentStore.Key(actor: actor, target: target)
         return try await sql.select().columns(Self.columns.map { SQLColumn($0, table: "r") })
             .from(SQLAlias(SQLIdentifier("role"), as: "r"))
@@ -117,7 +124,7 @@ struct RoleStore: Sendable {
             .where(SQLColumn("type", table: "a"), .equal, SQLBind(key.type))
             .where(SQLColumn("actor_id", table: "a"), .equal, SQLBind(key.actorID))
             .where(SQLColumn("target_id", table: "a"), .equal, SQLBind(key.targetID))
-            .where(SQLColumn("inherited", table: "a"), .equal, SQLBind(false))
+            .where(SQLColumn("inherited", table: "a"), .equal, SQLBind(inherited))
             .orderBy(SQLColumn("name", table: "r")).all().map { try $0.decode(Row.self).record }
     }
 

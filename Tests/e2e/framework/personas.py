@@ -134,6 +134,7 @@ class Matrix:
         self.ok("PUT", f"/v3/groups/{ids['g1']}/users/{ids['u1']}")
         self.ok("PUT", f"/v3/projects/{ids['P1']}/groups/{ids['g1']}/roles/{ids['reader']}")
         self.ok("PUT", f"/v3/domains/{ids['D1']}/groups/{ids['g1']}/roles/{ids['reader']}")
+        self.ok("PUT", f"/v3/OS-INHERIT/domains/{ids['D1']}/groups/{ids['g1']}/roles/{ids['reader']}/inherited_to_projects")
         ids["drole"] = self.ok("POST", "/v3/roles", {"role": {"name": "pm-drole", "domain_id": ids["D1"]}})["role"]["id"]
         self.ok("PUT", f"/v3/projects/{ids['P1']}/tags/pm-tag")
         self.ok("POST", "/v3/regions", {"region": {"id": "pm-region"}})
@@ -187,6 +188,16 @@ class Matrix:
                     return (method, path, None, None)
                 return run
             return prepare
+
+        def inherited(method, target):
+            def run(persona):
+                actor = m.user()
+                where = f"projects/{i['P1']}" if target == "project" else f"domains/{i['D1']}"
+                path = f"/v3/OS-INHERIT/{where}/users/{actor}/roles/{i['member']}/inherited_to_projects"
+                if method == "DELETE":
+                    m.ok("PUT", path)
+                return (method, path, None, None)
+            return run
 
         def subject(method, whose):
             def run(persona):
@@ -306,6 +317,12 @@ class Matrix:
             ("list_system_group_grants", fixed("GET", "/v3/system/groups/{g1}/roles")),
             ("create_system_group_grant", grant_target("groups", "system")("PUT")),
             ("revoke_system_group_grant", grant_target("groups", "system")("DELETE")),
+            ("create_inherited_domain_user_grant", inherited("PUT", "domain")),
+            ("revoke_inherited_domain_user_grant", inherited("DELETE", "domain")),
+            ("create_inherited_project_user_grant", inherited("PUT", "project")),
+            ("revoke_inherited_project_user_grant", inherited("DELETE", "project")),
+            ("check_inherited_domain_group_grant", fixed("HEAD", "/v3/OS-INHERIT/domains/{D1}/groups/{g1}/roles/{reader}/inherited_to_projects")),
+            ("list_inherited_domain_group_grants", fixed("GET", "/v3/OS-INHERIT/domains/{D1}/groups/{g1}/roles/inherited_to_projects")),
             # role assignments
             ("list_role_assignments", fixed("GET", "/v3/role_assignments")),
             ("list_role_assignments_project", fixed("GET", "/v3/role_assignments?scope.project.id={P1}")),
@@ -314,6 +331,7 @@ class Matrix:
             ("list_role_assignments_user", fixed("GET", "/v3/role_assignments?user.id={u1}")),
             ("list_role_assignments_effective", fixed("GET", "/v3/role_assignments?effective&scope.project.id={P1}")),
             ("list_role_assignments_system", fixed("GET", "/v3/role_assignments?scope.system=all")),
+            ("list_role_assignments_subtree", fixed("GET", "/v3/role_assignments?scope.project.id={P1}&include_subtree=true")),
             # catalog
             ("list_regions", fixed("GET", "/v3/regions")),
             ("get_region", fixed("GET", "/v3/regions/pm-region")),

@@ -239,3 +239,22 @@ def test_os_inherit_routes(api, admin):
     assert {(a["role"]["id"], a["scope"]["project"]["id"]) for a in eff} == {
         (member, child), (member, grandchild), (reader, child), (reader, grandchild)}, "member and the reader it implies, below parent"
     assert all(a["links"]["prior_role"].endswith(f"/{member}/implies/{reader}") for a in eff if a["role"]["id"] == reader)
+
+
+def test_bodies_and_headers_as_keystone(api, admin):
+    """Shape differences the differential runner found (scripts/identity_diff.py), fixed."""
+    svc = api.call("POST", "/v3/services", admin, json={"service": {"type": "unnamed-type"}}).json()["service"]
+    assert svc["name"] == ""
+    assert api.call("GET", "/v3/auth/catalog", admin).json()["links"] == {"self": api.base + "/v3/auth/catalog"}
+    assert "links" not in api.call("GET", "/v3/role_inferences", admin).json()
+    p = api.call("POST", "/v3/projects", admin, json={"project": {"name": "loc-p"}}).json()["project"]["id"]
+    r = api.call("PUT", f"/v3/projects/{p}/tags/blue", admin)
+    assert r.status_code == 201 and r.headers["Location"] == f"{api.base}/v3/projects/{p}/tags/blue"
+    u = api.call("POST", "/v3/users", admin, json={"user": {"name": "member-of-g"}}).json()["user"]["id"]
+    g = api.call("POST", "/v3/groups", admin, json={"group": {"name": "g-with-member"}}).json()["group"]["id"]
+    api.call("PUT", f"/v3/groups/{g}/users/{u}", admin)
+    groups = api.call("GET", f"/v3/users/{u}/groups", admin).json()["groups"]
+    assert [x["id"] for x in groups] == [g] and groups[0]["membership_expires_at"] is None
+    ac_user = api.call("GET", "/v3/users?name=admin", admin).json()["users"][0]["id"]
+    ac = api.call("POST", f"/v3/users/{ac_user}/application_credentials", admin, json={"application_credential": {"name": "shape-ac"}}).json()
+    assert "access_rules" not in ac["application_credential"], "keystone omits an empty access_rules"

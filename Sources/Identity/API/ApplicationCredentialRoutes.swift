@@ -139,7 +139,7 @@ struct ApplicationCredentialRoutes: Sendable {
             "id": .string(credential.id), "name": .string(credential.name), "description": .optional(credential.description),
             "user_id": .string(credential.userID), "project_id": .optional(credential.projectID), "system": nil,
             "expires_at": credential.expiresAt.map { .string(Clock.iso(micros: $0, zulu: false)) } ?? .null,
-            "unrestricted": .bool(credential.unrestricted), "access_rules": [],
+            "unrestricted": .bool(credential.unrestricted),
             "roles": .array(
                 roles.map {
                     ["id": .string($0.id), "name": .string($0.name), "domain_id": nil, "description": .optional($0.description), "options": [:]]

@@ -164,7 +164,8 @@ struct AssignmentRoutes: Sendable {
             domainID: scopeDomain,
             system: req.query("scope.system") != nil,
             inheritedOnly: req.query("scope.OS-INHERIT:inherited_to") != nil,
-            withinDomain: tokenDomain,
+            // keystone's tree listing is not narrowed to a domain-scoped caller's domain
+            withinDomain: subtree ? nil : tokenDomain,
             limit: service.settings.listLimits.assignment.fetch
         )
         if effective && filter.groupID != nil {

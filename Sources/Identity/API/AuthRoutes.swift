@@ -32,7 +32,7 @@ struct AuthRoutes: Sendable {
             throw OpenStackError.forbidden("A project-scoped token is required to produce a service catalog.")
         }
         let catalog = try await service.read { sql in try await service.catalog(db: sql, projectID: caller.projectID) }
-        return .json(["catalog": catalog, "links": ["self": .string(req.selfURL), "previous": nil, "next": nil]])
+        return .json(["catalog": catalog, "links": ["self": .string(req.selfURL)]])
     }
 
     /// GET the enabled projects the caller holds a role on: 200. 401 unauthenticated; 403 by policy.
@@ -53,7 +53,7 @@ struct AuthRoutes: Sendable {
     @Sendable func system(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let caller = try await service.authorize(req, IdentityPolicy.getAuthSystem)
         let roles = try await service.read { sql in try await assignments.effectiveRoles(user: caller.userID, scope: .system, in: sql) }
-        return .json(["system": roles.isEmpty ? [] : [["all": true]], "links": ["self": .string(req.selfURL), "previous": nil, "next": nil]])
+        return .json(["system": roles.isEmpty ? [] : [["all": true]], "links": ["self": .string(req.selfURL)]])
     }
 
     // MARK: Validation

@@ -271,7 +271,8 @@ struct CatalogRoutes: Sendable {
                 "id": .string(service.id), "type": .string(service.type), "enabled": .bool(service.enabled),
                 "links": ["self": .string(req.baseURL + "/v3/services/" + service.id)],
             ],
-            service.extra
+            // keystone shows an unnamed service with an empty name
+            service.extra["name"] == nil ? service.extra.merging(["name": ""]) { a, _ in a } : service.extra
         )
     }
 

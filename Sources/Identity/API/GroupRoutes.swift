@@ -92,7 +92,10 @@ struct GroupRoutes: Sendable {
     /// GET the members of a group: 200. 404 unknown group; 403 by policy.
     @Sendable func listUsers(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let group = try await authorized(req, ctx, IdentityPolicy.listUsersInGroup)
+        // keystone: a domain-scoped caller sees only its domain's users
+        let tokenDomain = try await service.authenticate(req).domainID
         let members = try await service.read { sql in try await groups.users(inGroup: group.id, in: sql) }
+            .filter { user in tokenDomain.map { $0 == user.domainID } ?? true }
         return .json(["users": .array(members.map { UserRoutes.json($0, req) }), "links": collectionLinks(req)])
     }
 

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import StratusCore
 
@@ -178,13 +179,15 @@ struct ProjectRoutes: Sendable {
         .json(["tags": .array(tags.map(JSON.string)), "links": ["self": .string(req.baseURL + "/v3")]])
     }
 
-    /// PUT one tag on a project (idempotent): 201. 400 invalid tag or more than 80; 404 unknown project; 403 by policy.
+    /// PUT one tag on a project (idempotent): 201 with its URL in `Location`. 400 invalid tag or more than 80; 404 unknown project; 403 by policy.
     @Sendable func addTag(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let project = try await authorized(req, ctx, IdentityPolicy.createProjectTag)
         let tag = try ctx.parameters.require("tag")
         try Self.validate([tag])
         try await service.write { sql in try await projects.addTag(tag, to: project.id, in: sql) }
-        return .empty(.created)
+        var headers = HTTPFields()
+        headers[.location] = req.baseURL + "/v3/projects/\(project.id)/tags/\(tag)"
+        return .empty(.created, headers: headers)
     }
 
     /// GET whether a project has a tag: 204. 404 unknown project or tag; 403 by policy.

@@ -143,7 +143,7 @@ struct RoleRoutes: Sendable {
         let list: [JSON] = grouped.keys.sorted().compactMap { p in
             byID[p].map { ["prior_role": Self.ref($0, req), "implies": .array(grouped[p]!)] }
         }
-        return .json(["role_inferences": .array(list), "links": collectionLinks(req)])
+        return .json(["role_inferences": .array(list)])
     }
 
     // MARK: Helpers

@@ -151,13 +151,20 @@ struct UserRoutes: Sendable {
     @Sendable func listGroups(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let id = try ctx.parameters.require("user_id")
         let user = try await service.read { sql in try await users.get(id, in: sql) }
-        _ = try await service.authorize(
+        let caller = try await service.authorize(
             req,
             IdentityPolicy.listGroupsForUser,
             target: ["user_id": .string(id), "target": ["user": ["id": .string(id), "domain_id": .string(user.domainID)]]]
         )
+        // keystone: a domain-scoped caller sees only its domain's groups; entries carry membership_expires_at
         let found = try await service.read { sql in try await groups.groups(ofUser: id, in: sql) }
-        return .json(["groups": .array(found.map { GroupRoutes.json($0, req) }), "links": collectionLinks(req)])
+            .filter { group in caller.domainID.map { $0 == group.domainID } ?? true }
+        let entries = found.map { group -> JSON in
+            var entry = GroupRoutes.json(group, req).objectValue ?? [:]
+            entry["membership_expires_at"] = JSON.null
+            return .object(entry)
+        }
+        return .json(["groups": .array(entries), "links": collectionLinks(req)])
     }
 
     /// Loads `{user_id}` (404 first) and enforces `action` with keystone's user target.

@@ -379,8 +379,8 @@ class Matrix:
         ]
         return c
 
-    def run(self, progress=None):
-        """{case: {persona: status}}"""
+    def run(self, progress=None, shapes=None):
+        """{case: {persona: status}}; with a dict as `shapes`, also {case: {persona: shape(response)}} there."""
         table = {}
         for name, prepare in self.cases():
             row = {}
@@ -388,10 +388,36 @@ class Matrix:
                 method, path, body, headers = prepare(persona)
                 r = self.call(method, path, self.tokens.get(persona), body, headers)
                 row[persona] = r.status_code
+                if shapes is not None:
+                    shapes.setdefault(name, {})[persona] = shape(r)
             table[name] = row
             if progress:
                 progress(name, row)
         return table
+
+
+def shape(response):
+    """What a client reads besides the status: the media type, the headers OpenStack clients
+    use, and the body's keys — top level, and one level into each object or list of objects."""
+    out = {"content-type": response.headers.get("Content-Type", "").split(";")[0].strip() if response.content else None,
+           "headers": sorted(h for h in ("X-Subject-Token", "Location", "WWW-Authenticate") if h in response.headers)}
+    try:
+        body = response.json() if response.content else None
+    except ValueError:
+        body = "<not json>"
+    if isinstance(body, dict):
+        keys = {}
+        for k, v in body.items():
+            if isinstance(v, dict):
+                keys[k] = sorted(v)
+            elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+                keys[k] = sorted(set().union(*(x.keys() for x in v)))
+            else:
+                keys[k] = type(v).__name__
+        out["body"] = keys
+    else:
+        out["body"] = body if body is None or body == "<not json>" else type(body).__name__
+    return out
 
 
 def differences(expected, actual):

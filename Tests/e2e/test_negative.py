@@ -217,6 +217,9 @@ def test_credential_project_and_owner_are_fixed(api, world):
         assert "was unexpected" in error(api.call("PATCH", path, world["admin"], json={"credential": body}), 400), body
     cred = api.call("GET", path, world["admin"]).json()["credential"]
     assert (cred["project_id"], cred["type"], cred["blob"]) == (None, "cert", "alpha-secret-blob")
+    # what `openstack credential set` sends: the unchanged owner and type with a new blob
+    r = api.call("PATCH", path, world["alpha"], json={"credential": {"user_id": world["alpha_user"], "type": "cert", "blob": "alpha-secret-blob"}})
+    assert r.status_code == 200 and r.json()["credential"]["blob"] == "alpha-secret-blob"
     r = api.call("POST", "/v3/credentials", world["alpha"], json={"credential": {"user_id": world["alpha_user"], "type": "cert",
                                                                                  "project_id": "no-such-project", "blob": "x"}})
     assert "'project_id'" in error(r, 400)

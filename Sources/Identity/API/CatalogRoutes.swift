@@ -187,9 +187,7 @@ struct CatalogRoutes: Sendable {
         if regionID != nil { try await requireRegion(region) }
         let endpoint = EndpointRecord(id: newID(), serviceID: serviceID, interface: interface, regionID: region, url: url, enabled: enabled)
         let created = try await service.write { sql in
-            if regionID == nil, let legacyRegion, try await !catalog.regionExists(legacyRegion, in: sql) {
-                _ = try await catalog.create(RegionRecord(id: legacyRegion, description: "", parentRegionID: nil), in: sql)
-            }
+            if regionID == nil, let legacyRegion { try await catalog.ensureRegion(legacyRegion, in: sql) }
             return try await catalog.create(endpoint, in: sql)
         }
         return .json(["endpoint": Self.json(created, req)], status: .created)

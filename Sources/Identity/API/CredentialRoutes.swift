@@ -73,12 +73,17 @@ struct CredentialRoutes: Sendable {
     }
 
     /// PATCH a credential's blob, the one field keystone 30 lets change (its type, owner and
-    /// project are fixed at creation): 200. 400 any other field or no blob; 404 unknown; 403 by
+    /// project are fixed at creation; sent unchanged they are accepted): 200. 400 any other field or no blob; 404 unknown; 403 by
     /// policy or from a delegated token.
     @Sendable func update(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let credential = try await authorized(req, ctx, IdentityPolicy.updateCredential)
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "credential")
-        if let unexpected = b.extra(excluding: ["blob"]).keys.sorted().first {
+        // The CLI's `credential set` sends user_id and type (and project_id) with the blob: the
+        // stored values are accepted, any change refused.
+        let unchanged: [String: JSON] = [
+            "user_id": .string(credential.userID), "type": .string(credential.type), "project_id": .optional(credential.projectID),
+        ]
+        if let unexpected = b.extra(excluding: ["blob"]).filter({ unchanged[$0.key] != $0.value }).keys.sorted().first {
             throw invalid("credential", "Additional properties are not allowed ('\(unexpected)' was unexpected)")
         }
         let blob = try b.string("blob", required: true, maxLength: 65535)!

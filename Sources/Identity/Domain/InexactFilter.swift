@@ -1,7 +1,9 @@
 /// keystone's inexact list filters: `<attr>__contains`, `__icontains`, `__startswith`,
 /// `__istartswith`, `__endswith`, `__iendswith` (the `i` forms ignore case). Stores turn each
-/// into a SQL `LIKE` whose pattern escapes `%`, `_` and `\` in the value, so a value matches
-/// literally (keystone passes them through as wildcards).
+/// into a SQL `LIKE` whose pattern escapes `%`, `_` and the escape character `!` in the value,
+/// so a value matches literally (keystone passes them through as wildcards). Case is folded by
+/// the database on both sides (`LOWER`), so SQLite, which folds ASCII only, still matches a
+/// name by its own spelling.
 struct InexactFilter: Sendable, Equatable {
     enum Position: String, Sendable, CaseIterable { case contains, startswith, endswith }
 
@@ -25,11 +27,15 @@ struct InexactFilter: Sendable, Equatable {
         return out
     }
 
-    /// The `LIKE` pattern (escape character `\`), lower-cased when case is ignored.
+    /// The escape character of `likePattern` (not `\`: PostgreSQL reads that one differently
+    /// when `standard_conforming_strings` is off).
+    static let escape: Character = "!"
+
+    /// The `LIKE` pattern, escaped with `escape`.
     var likePattern: String {
         var escaped = ""
-        for c in ignoreCase ? value.lowercased() : value {
-            if c == "%" || c == "_" || c == "\\" { escaped.append("\\") }
+        for c in value {
+            if c == "%" || c == "_" || c == Self.escape { escaped.append(Self.escape) }
             escaped.append(c)
         }
         switch position {

@@ -305,11 +305,13 @@ struct AssignmentStore: Sendable {
 
 extension AssignmentStore {
     /// A subquery of the ids of the targets of `types` (`UserProject`, `GroupProject`, …) on which
-    /// `userID` holds a role, directly or through one of its groups.
-    static func targetIDs(grantedTo userID: String, types: [String]) -> some SQLExpression {
+    /// `userID` holds a role, directly or through one of its groups; the grants made there
+    /// (`inherited` false) or the OS-INHERIT ones (true), which hold below the target.
+    static func targetIDs(grantedTo userID: String, types: [String], inherited: Bool = false) -> some SQLExpression {
         SQLSubquery.select {
             $0.column("target_id").from("assignment")
                 .where("type", .in, types)
+                .where("inherited", .equal, inherited)
                 .where(group: {
                     $0.where("actor_id", .equal, userID)
                         .orWhere(

@@ -156,6 +156,13 @@ struct CatalogStore: Sendable {
         return try await query.orderBy("id").all().map { try $0.decode(RegionRow.self).record }
     }
 
+    /// Creates the root region `id` unless it exists; a concurrent creation of the same id is
+    /// no error (`ON CONFLICT DO NOTHING`), so parallel endpoint creations cannot collide.
+    func ensureRegion(_ id: String, in sql: any SQLDatabase) async throws {
+        try await sql.insert(into: "region").columns("id", "description", "parent_region_id")
+            .values(SQLBind(id), SQLBind(""), SQLLiteral.null).ignoringConflicts().run()
+    }
+
     /// Inserts `region`; 404 when its parent is unknown; `StorageError.uniqueViolation` when the id is taken.
     @discardableResult
     func create(_ region: RegionRecord, in sql: any SQLDatabase) async throws -> RegionRecord {

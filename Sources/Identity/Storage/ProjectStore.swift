@@ -100,12 +100,25 @@ struct ProjectStore: Sendable {
     }
 
     /// Enabled projects of enabled domains on which `userID` holds a role, directly or through
-    /// a group (`/v3/auth/projects`, `/v3/users/{id}/projects`), by name.
+    /// a group, or inherited from its domain or a parent project (OS-INHERIT)
+    /// (`/v3/auth/projects`, `/v3/users/{id}/projects`), by name.
     func list(assignedTo userID: String, in sql: any SQLDatabase) async throws -> [ProjectRecord] {
-        try await sql.select().columns("*").from("project")
+        struct Target: Decodable { var targetId: String }
+        let inheritedFrom = try await sql.select().column("target_id").from("assignment")
+            .where("inherited", .equal, true).where("type", .in, ["UserProject", "GroupProject"])
+            .where("target_id", .in, AssignmentStore.targetIDs(grantedTo: userID, types: ["UserProject", "GroupProject"], inherited: true))
+            .all().map { try $0.decode(Target.self).targetId }
+        var below: Set<String> = []
+        for parent in Set(inheritedFrom) { below.formUnion(try await descendants(of: parent, in: sql)) }
+        let reached = below.sorted()
+        return try await sql.select().columns("*").from("project")
             .where("enabled", .equal, true)
             .where("domain_id", .in, SQLSubquery.select { $0.column("id").from("domain").where("enabled", .equal, true) })
-            .where("id", .in, AssignmentStore.targetIDs(grantedTo: userID, types: ["UserProject", "GroupProject"]))
+            .where(group: {
+                $0.where("id", .in, AssignmentStore.targetIDs(grantedTo: userID, types: ["UserProject", "GroupProject"]))
+                    .orWhere("domain_id", .in, AssignmentStore.targetIDs(grantedTo: userID, types: ["UserDomain", "GroupDomain"], inherited: true))
+                    .orWhere("id", .in, reached.isEmpty ? [""] : reached)
+            })
             .orderBy("name").all().map { try $0.decode(Row.self).record() }
     }
 

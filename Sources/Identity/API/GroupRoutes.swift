@@ -91,9 +91,9 @@ struct GroupRoutes: Sendable {
 
     /// GET the members of a group: 200. 404 unknown group; 403 by policy.
     @Sendable func listUsers(_ req: Request, _ ctx: StratusContext) async throws -> Response {
-        let group = try await authorized(req, ctx, IdentityPolicy.listUsersInGroup)
+        let (group, caller) = try await authorizedWithCaller(req, ctx, IdentityPolicy.listUsersInGroup)
         // keystone: a domain-scoped caller sees only its domain's users
-        let tokenDomain = try await service.authenticate(req).domainID
+        let tokenDomain = caller.domainID
         let members = try await service.read { sql in try await groups.users(inGroup: group.id, in: sql) }
             .filter { user in tokenDomain.map { $0 == user.domainID } ?? true }
         return .json(["users": .array(members.map { UserRoutes.json($0, req) }), "links": collectionLinks(req)])
@@ -131,10 +131,19 @@ struct GroupRoutes: Sendable {
 
     /// Loads `{group_id}` (404 first) and enforces `action` with keystone's group target.
     func authorized(_ req: Request, _ ctx: StratusContext, _ action: String) async throws -> GroupRecord {
+        try await authorizedWithCaller(req, ctx, action).group
+    }
+
+    /// `authorized`, also returning the caller the policy was checked for.
+    func authorizedWithCaller(_ req: Request, _ ctx: StratusContext, _ action: String) async throws -> (group: GroupRecord, caller: Caller) {
         let id = try ctx.parameters.require("group_id")
         let group = try await service.read { sql in try await groups.get(id, in: sql) }
-        _ = try await service.authorize(req, action, target: ["target": ["group": ["id": .string(id), "domain_id": .string(group.domainID)]]])
-        return group
+        let caller = try await service.authorize(
+            req,
+            action,
+            target: ["target": ["group": ["id": .string(id), "domain_id": .string(group.domainID)]]]
+        )
+        return (group, caller)
     }
 
     /// Loads `{group_id}` and `{user_id}` (404 each, group first), enforces `action`; returns their ids.

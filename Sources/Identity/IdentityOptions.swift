@@ -52,5 +52,8 @@ public enum IdentityOptions {
             ),
             .string("resource", "driver", default: "sql", "Accepted for compatibility."),
             .string("catalog", "driver", default: "sql", "Accepted for compatibility."),
+            .int("trust", "max_redelegation_count", default: 3, min: 0, "Longest chain of redelegated trusts."),
+            .bool("trust", "allow_redelegation", default: false, "Accepted; as in keystone 30 each trust's allow_redelegation decides."),
+            .string("trust", "driver", default: "sql", "Accepted for compatibility."),
         ]
 }

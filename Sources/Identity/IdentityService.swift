@@ -24,6 +24,8 @@ public struct IdentitySettings: Sendable {
     public var cacheSeconds: Double = 5
     /// keystone's `list_limit` options, per driver.
     var listLimits = ListLimits()
+    /// `[trust] max_redelegation_count`: how long a chain of redelegated trusts may get.
+    public var maxRedelegationCount = TrustRules.defaultMaxRedelegationCount
 
     public init() {}
 
@@ -39,6 +41,7 @@ public struct IdentitySettings: Sendable {
         defaultDomainID = config.string("identity", "default_domain_id") ?? "default"
         bodyLimit = config.int("oslo_middleware", "max_request_body_size") ?? 114_688
         cacheSeconds = config.bool("cache", "enabled") ? Double(config.int("cache", "expiration_time") ?? 600) : 5
+        maxRedelegationCount = config.int("trust", "max_redelegation_count") ?? TrustRules.defaultMaxRedelegationCount
         let fallback = config.int("DEFAULT", "list_limit")
         listLimits = ListLimits(
             identity: .resolve(driver: config.int("identity", "list_limit"), fallback: fallback),
@@ -132,6 +135,7 @@ public final class IdentityService: Sendable {
         ApplicationCredentialRoutes(service: self).add(to: &routes)
         CredentialRoutes(service: self).add(to: &routes)
         RevocationRoutes(service: self).add(to: &routes)
+        TrustRoutes(service: self).add(to: &routes)
         routes.finish()
         return router
     }

@@ -5,7 +5,8 @@ import Foundation
 /// removed or a project disabled takes effect on existing tokens.
 ///
 /// Binary layout (version 1): version, method bits, user id, scope kind [+ id], expires_at
-/// (s), issued_at (µs), audit ids (16 raw bytes each), application credential id. Ids that are
+/// (s), issued_at (µs), audit ids (16 raw bytes each), application credential id, then (when the
+/// token is trust-scoped) the trust id; a token without the last field has no trust. Ids that are
 /// 32 hex digits (keystone's uuid4 hex) are packed into 16 bytes to keep tokens short.
 public struct TokenPayload: Sendable, Equatable {
     /// What the token is scoped to.
@@ -25,6 +26,8 @@ public struct TokenPayload: Sendable, Equatable {
     public var issuedAt: Int64
     public var auditIDs: [String]
     public var applicationCredentialID: String?
+    /// Set when the token is trust-scoped (`scope` is then the trust's project).
+    public var trustID: String?
 
     public init(
         userID: String,
@@ -33,7 +36,8 @@ public struct TokenPayload: Sendable, Equatable {
         expiresAt: Int64,
         issuedAt: Int64,
         auditIDs: [String],
-        applicationCredentialID: String? = nil
+        applicationCredentialID: String? = nil,
+        trustID: String? = nil
     ) {
         self.userID = userID
         self.methods = methods
@@ -42,6 +46,7 @@ public struct TokenPayload: Sendable, Equatable {
         self.issuedAt = issuedAt
         self.auditIDs = auditIDs
         self.applicationCredentialID = applicationCredentialID
+        self.trustID = trustID
     }
 
     /// A new audit id: 16 random bytes, URL-safe base64 without padding (keystone's format).
@@ -76,6 +81,10 @@ public struct TokenPayload: Sendable, Equatable {
         } else {
             out.append(0)
         }
+        if let trust = trustID {
+            out.append(1)
+            TokenPayload.writeID(trust, to: &out)
+        }
         return out
     }
 
@@ -106,6 +115,14 @@ public struct TokenPayload: Sendable, Equatable {
         guard let hasApp = r.byte() else { return nil }
         applicationCredentialID = hasApp == 1 ? r.id() : nil
         if hasApp == 1 && applicationCredentialID == nil { return nil }
+        switch r.byte() {
+        case nil: trustID = nil
+        case 1:
+            guard let id = r.id() else { return nil }
+            trustID = id
+        default: return nil
+        }
+        guard r.pos == bytes.count else { return nil }
     }
 
     static func writeInt(_ v: Int64, to out: inout [UInt8]) {

@@ -97,12 +97,15 @@ extension IdentityService {
     }
 
     func resolvedScope(_ p: TokenPayload, db: any SQLDatabase) async throws -> ResolvedScope {
-        let key = "\(p.userID)|\(p.scope)|\(p.applicationCredentialID ?? "")"
-        return try await scopes.get(key, stamp: cacheStamp, ttl: settings.cacheSeconds) { try await loadScope(p, db: db) }
+        let key = "\(p.userID)|\(p.scope)|\(p.applicationCredentialID ?? "")|\(p.trustID ?? "")"
+        return try await scopes.get(key, stamp: cacheStamp, ttl: settings.cacheSeconds) {
+            if let trustID = p.trustID { return try await loadTrustScope(p, trustID: trustID, db: db) }
+            return try await loadScope(p, db: db)
+        }
     }
 
     /// The record `load` reads, or `invalidToken(reason)` when it is gone.
-    private func existing<T>(_ reason: String, _ load: () async throws -> T) async throws -> T {
+    func existing<T>(_ reason: String, _ load: () async throws -> T) async throws -> T {
         do {
             return try await load()
         } catch IdentityError.notFound {
@@ -238,10 +241,21 @@ extension IdentityService {
     /// Records a revocation event (callers run it inside `write`, which drops cached
     /// validations) and prunes events older than any token can live, so the check on every
     /// validation stays small.
-    func revoke(db: any SQLDatabase, userID: String? = nil, projectID: String? = nil, auditID: String? = nil) async throws {
+    func revoke(
+        db: any SQLDatabase,
+        userID: String? = nil,
+        projectID: String? = nil,
+        auditID: String? = nil,
+        trustID: String? = nil
+    ) async throws {
         let now = Clock.micros()
         let horizon = now - 2 * (settings.tokenExpiration + 3600) * 1_000_000
-        try await revocations.record(.init(userID: userID, projectID: projectID, auditID: auditID), at: now, pruningBefore: horizon, in: db)
+        try await revocations.record(
+            .init(userID: userID, projectID: projectID, auditID: auditID, trustID: trustID),
+            at: now,
+            pruningBefore: horizon,
+            in: db
+        )
     }
 
     var revocations: RevocationStore { RevocationStore() }

@@ -161,6 +161,7 @@ public final class KeystoneTokenValidator: TokenValidator {
             auditIDs: t["audit_ids"]?.arrayValue?.compactMap(\.stringValue) ?? [],
             applicationCredentialID: t["application_credential"]?["id"]?.stringValue,
             applicationCredentialRestricted: t["application_credential"]?["restricted"]?.boolValue ?? false,
+            trustID: t["OS-TRUST:trust"]?["id"]?.stringValue,
             token: token
         )
     }

@@ -69,6 +69,14 @@ struct FernetTests {
         let s = TokenPayload(userID: "admin-user", methods: ["password"], scope: .system, expiresAt: 1, issuedAt: 2, auditIDs: [])
         #expect(TokenPayload(decoding: s.encoded()) == s)
         #expect(TokenPayload(decoding: [9, 9, 9]) == nil)
+        // A trust-scoped token carries its trust after the application credential field; a token
+        // made before trusts existed (no trailing field) decodes without one.
+        var t = s
+        t.scope = .project("0123456789abcdef0123456789abcdef")
+        t.trustID = "00112233445566778899aabbccddeeff"
+        #expect(TokenPayload(decoding: t.encoded()) == t)
+        #expect(t.encoded().count == s.encoded().count + 17 + 17 + 1)
+        #expect(TokenPayload(decoding: t.encoded() + [7]) == nil)
     }
 }
 

@@ -24,6 +24,7 @@ struct ApplicationCredentialRoutes: Sendable {
     @Sendable func create(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let userID = try ctx.parameters.require("user_id")
         let caller = try await service.authorize(req, IdentityPolicy.createApplicationCredential, target: ["user_id": .string(userID)])
+        try Self.requireNoTrust(caller)
         if caller.applicationCredentialRestricted { throw Self.restricted }
         guard let projectID = caller.projectID else {
             throw OpenStackError.badRequest("Application credentials must be created with a project-scoped token.")
@@ -84,10 +85,12 @@ struct ApplicationCredentialRoutes: Sendable {
     /// GET one's application credentials, filtered by `name`: 200. 403 by policy.
     @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let userID = try ctx.parameters.require("user_id")
-        _ = try await service.authorize(
-            req,
-            IdentityPolicy.listApplicationCredentials,
-            target: ["user_id": .string(userID), "target": ["user": ["id": .string(userID)]]]
+        try Self.requireNoTrust(
+            try await service.authorize(
+                req,
+                IdentityPolicy.listApplicationCredentials,
+                target: ["user_id": .string(userID), "target": ["user": ["id": .string(userID)]]]
+            )
         )
         let name = req.query("name")
         let found = try await service.read { sql in
@@ -121,11 +124,19 @@ struct ApplicationCredentialRoutes: Sendable {
     /// so its existence does not leak.
     func authorized(_ req: Request, _ ctx: StratusContext, _ action: String) async throws -> ApplicationCredentialRecord {
         let (userID, id) = (try ctx.parameters.require("user_id"), try ctx.parameters.require("id"))
-        _ = try await service.authorize(req, action, target: ["user_id": .string(userID), "target": ["user": ["id": .string(userID)]]])
+        try Self.requireNoTrust(
+            try await service.authorize(req, action, target: ["user_id": .string(userID), "target": ["user": ["id": .string(userID)]]])
+        )
         guard let credential = try await service.read({ sql in try await credentials.get(id, ofUser: userID, in: sql) }) else {
             throw IdentityError.notFound(kind: "Application Credential", id: id)
         }
         return credential
+    }
+
+    /// keystone 30 keeps trust-scoped tokens away from application credentials: one made through a
+    /// trust would outlive it. 403 with keystone's (generic) message.
+    static func requireNoTrust(_ caller: Caller) throws {
+        if caller.trustID != nil { throw OpenStackError.forbidden("You are not authorized to perform the requested action.") }
     }
 
     /// keystone's refusal for tokens of restricted application credentials.

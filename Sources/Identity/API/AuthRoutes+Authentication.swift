@@ -103,6 +103,15 @@ extension AuthRoutes {
         throw invalid("scope", "expected one of 'project', 'domain' or 'system'")
     }
 
+    /// The trust a `{"OS-TRUST:trust": {"id": …}}` scope names, when it can be used now and
+    /// `trusteeID` is its trustee; 401 otherwise (keystone answers every such refusal so).
+    func trustForScope(_ reference: JSON, trusteeID: String, now: Int64) async throws -> TrustRecord {
+        guard let id = reference["id"]?.stringValue else { throw invalid("OS-TRUST:trust", "'id' is a required property") }
+        let trust = try await service.read { sql in try await Self.absentAsNil { try await TrustStore().usable(id, at: now, in: sql) } }
+        guard let trust, trust.trusteeUserID == trusteeID else { throw OpenStackError.unauthorized() }
+        return trust
+    }
+
     /// Keystone scopes a token without scope to the user's default project when they have a role there.
     func defaultScope(userID: String) async throws -> TokenPayload.Scope {
         try await service.read { sql in

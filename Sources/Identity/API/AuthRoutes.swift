@@ -130,7 +130,11 @@ struct AuthRoutes: Sendable {
         // Scope: explicit, else the application credential's project, else the user's default project.
         var scope: TokenPayload.Scope = .unscoped
         let appProject = appCred.map { $0.projectID ?? "" }
-        if let requested = auth["scope"] {
+        var trust: TrustRecord?
+        if let reference = auth["scope"]?["OS-TRUST:trust"] {
+            trust = try await trustForScope(reference, trusteeID: userID, now: now)
+            scope = trust?.projectID.map { .project($0) } ?? .unscoped
+        } else if let requested = auth["scope"] {
             scope = try await resolveScope(requested)
         } else if let appProject {
             scope = .project(appProject)
@@ -140,14 +144,17 @@ struct AuthRoutes: Sendable {
         if let appProject, scope != .project(appProject) {
             throw OpenStackError.unauthorized("Application credentials cannot request a scope.")
         }
+        var expiresAt = verified.expiresAt
+        if let limit = trust?.expiresAt { expiresAt = min(expiresAt, limit / 1_000_000) }
         let issued = TokenPayload(
             userID: userID,
             methods: verified.methods,
             scope: scope,
-            expiresAt: verified.expiresAt,
+            expiresAt: expiresAt,
             issuedAt: now,
             auditIDs: verified.auditIDs,
-            applicationCredentialID: appCred?.id
+            applicationCredentialID: appCred?.id,
+            trustID: trust?.id
         )
         let token = try service.issue(issued)
         let validated: ValidatedToken
@@ -165,6 +172,11 @@ struct AuthRoutes: Sendable {
             case .system: throw OpenStackError.unauthorized("User \(userID) has no access to the system")
             case .unscoped: break
             }
+        }
+        // A use of a limited trust is taken only for a token that is handed out, in one statement
+        // (two requests racing for the last use cannot both get a token).
+        if let trust, try await !service.write({ sql in try await TrustStore().consumeUse(trust.id, in: sql) }) {
+            throw OpenStackError.unauthorized("No remaining uses for trust: \(trust.id).")
         }
         var out = validated.body
         if req.query("nocatalog") == nil && scope != .unscoped {
@@ -215,6 +227,9 @@ struct AuthRoutes: Sendable {
             do { prior = try await service.validate(t) } catch IdentityError.invalidToken { throw OpenStackError.unauthorized() }
             if prior.payload.applicationCredentialID != nil {
                 throw OpenStackError.forbidden("Cannot rescope a token issued by an application credential.")
+            }
+            if prior.payload.trustID != nil {
+                throw OpenStackError.unauthorized("Using trust-scoped token to create another token. Create a new trust-scoped token instead.")
             }
             verified.userID = prior.caller.userID
             verified.methods = ["token"] + prior.payload.methods.filter { $0 != "token" }

@@ -33,6 +33,7 @@ struct RevocationRoutes: Sendable {
         if let v = event.userID { out["user_id"] = .string(v) }
         if let v = event.projectID { out["project_id"] = .string(v) }
         if let v = event.auditID { out["audit_id"] = .string(v) }
+        if let v = event.trustID { out["OS-TRUST:trust_id"] = .string(v) }
         return .object(out)
     }
 }

@@ -98,6 +98,26 @@ enum IdentityMigrations {
                 "INSERT INTO revocation_counter (id, value) VALUES (1, 0)",
             ]
         ),
+        // OS-TRUST: trusts (soft-deleted, as keystone keeps them for audit), the roles they
+        // delegate, and revocation events naming a trust.
+        Migration(
+            3,
+            "trusts",
+            [
+                """
+                CREATE TABLE trust (id VARCHAR(64) PRIMARY KEY, trustor_user_id VARCHAR(64) NOT NULL, trustee_user_id VARCHAR(64) NOT NULL,
+                  project_id VARCHAR(64), impersonation BOOLEAN NOT NULL, deleted_at BIGINT, expires_at BIGINT, remaining_uses INTEGER,
+                  redelegated_trust_id VARCHAR(64), redelegation_count INTEGER NOT NULL, extra TEXT NOT NULL DEFAULT '{}')
+                """,
+                "CREATE INDEX trust_trustor ON trust (trustor_user_id)",
+                "CREATE INDEX trust_trustee ON trust (trustee_user_id)",
+                """
+                CREATE TABLE trust_role (trust_id VARCHAR(64) NOT NULL REFERENCES trust(id) ON DELETE CASCADE,
+                  role_id VARCHAR(64) NOT NULL, PRIMARY KEY (trust_id, role_id))
+                """,
+                "ALTER TABLE revocation_event ADD COLUMN trust_id VARCHAR(64)",
+            ]
+        ),
     ]
 
     static let migrator = Migrator(service: "identity", all)

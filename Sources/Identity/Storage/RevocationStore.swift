@@ -12,6 +12,9 @@ struct RevocationStore: Sendable {
         var userID: String?
         var projectID: String?
         var auditID: String?
+        /// A trust's event: its tokens are refused by the trust's own check (`TrustStore.usable`);
+        /// the event tells other processes and OS-REVOKE readers.
+        var trustID: String?
     }
 
     /// Records `event` at `now` (microseconds), bumps the revocation counter in the same
@@ -20,8 +23,16 @@ struct RevocationStore: Sendable {
     func record(_ event: Event, at now: Int64, pruningBefore horizon: Int64, in sql: any SQLDatabase) async throws {
         try await sql.delete(from: "revocation_event").where("issued_before", .lessThan, horizon).run()
         try await sql.insert(into: "revocation_event")
-            .columns("id", "user_id", "project_id", "audit_id", "issued_before", "revoked_at")
-            .values(SQLBind(newID()), SQLBind(event.userID), SQLBind(event.projectID), SQLBind(event.auditID), SQLBind(now), SQLBind(now))
+            .columns("id", "user_id", "project_id", "audit_id", "trust_id", "issued_before", "revoked_at")
+            .values(
+                SQLBind(newID()),
+                SQLBind(event.userID),
+                SQLBind(event.projectID),
+                SQLBind(event.auditID),
+                SQLBind(event.trustID),
+                SQLBind(now),
+                SQLBind(now)
+            )
             .run()
         try await sql.update("revocation_counter").set(SQLColumn("value"), to: SQLRaw("value + 1")).where("id", .equal, 1).run()
     }
@@ -51,6 +62,7 @@ struct RevocationStore: Sendable {
         var userID: String?
         var projectID: String?
         var auditID: String?
+        var trustID: String?
         var issuedBefore: Int64
         var revokedAt: Int64
 
@@ -58,6 +70,7 @@ struct RevocationStore: Sendable {
             case userID = "user_id"
             case projectID = "project_id"
             case auditID = "audit_id"
+            case trustID = "trust_id"
             case issuedBefore = "issued_before"
             case revokedAt = "revoked_at"
         }
@@ -65,7 +78,7 @@ struct RevocationStore: Sendable {
 
     /// The events in force, oldest first; only those recorded after `since` when given.
     func list(recordedAfter since: Int64?, in sql: any SQLDatabase) async throws -> [StoredEvent] {
-        let query = sql.select().columns("user_id", "project_id", "audit_id", "issued_before", "revoked_at").from("revocation_event")
+        let query = sql.select().columns("user_id", "project_id", "audit_id", "trust_id", "issued_before", "revoked_at").from("revocation_event")
         if let since { query.where("revoked_at", .greaterThan, since) }
         return try await query.orderBy("revoked_at").orderBy("id").all(decoding: StoredEvent.self)
     }

@@ -53,9 +53,11 @@ public struct Caller: Sendable, Equatable {
     public let applicationCredentialID: String?
     /// A restricted application credential may not create application credentials or trusts.
     public let applicationCredentialRestricted: Bool
-    /// A token from a delegated method (an application credential): keystone 30 keeps it away
-    /// from `/v3/credentials`.
-    public var isDelegated: Bool { applicationCredentialID != nil }
+    /// Set when the token is trust-scoped.
+    public let trustID: String?
+    /// A token from a delegation (an application credential or a trust): keystone 30 keeps it
+    /// away from `/v3/credentials`.
+    public var isDelegated: Bool { applicationCredentialID != nil || trustID != nil }
     /// The token itself, kept so a service can forward it; never logged.
     public var token: String
 
@@ -71,6 +73,7 @@ public struct Caller: Sendable, Equatable {
         auditIDs: [String],
         applicationCredentialID: String? = nil,
         applicationCredentialRestricted: Bool = false,
+        trustID: String? = nil,
         token: String
     ) {
         self.userID = userID
@@ -84,6 +87,7 @@ public struct Caller: Sendable, Equatable {
         self.auditIDs = auditIDs
         self.applicationCredentialID = applicationCredentialID
         self.applicationCredentialRestricted = applicationCredentialRestricted
+        self.trustID = trustID
         self.token = token
         self.policyCredentials = Caller.credentials(userID: userID, userDomainID: userDomainID, scope: scope, roles: roles)
     }

@@ -1,0 +1,245 @@
+"""Delegation in Identity (issue 10): OS-TRUST trusts and trust-scoped tokens, EC2 credentials
+and tokens, application-credential access rules. The guide-style flows through the `openstack`
+CLI; the rest as raw HTTP in one process, each answer as keystone 30 gives it."""
+import json
+
+import pytest
+
+from framework.cloud import API
+
+
+@pytest.fixture(scope="module")
+def api(cloud):
+    return API(cloud)
+
+
+@pytest.fixture(scope="module")
+def admin(cloud, api):
+    return api.issue("admin", cloud.password, project="admin")[0]
+
+
+def ok(r, status=200):
+    assert r.status_code == status, (r.status_code, r.text)
+    return r.json() if r.content else None
+
+
+def password_token(api, user_id, password, scope=None):
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {"id": user_id, "password": password}}}}}
+    if scope:
+        body["auth"]["scope"] = scope
+    return api.requests.post(api.base + "/v3/auth/tokens?nocatalog", json=body)
+
+
+@pytest.fixture(scope="module")
+def people(api, admin):
+    """A project with a trustor (member there), a trustee and an outsider member of another project."""
+    def make(kind, body):
+        return ok(api.call("POST", f"/v3/{kind}s", admin, json={kind: body}), 201)[kind]["id"]
+    roles = {r["name"]: r["id"] for r in ok(api.call("GET", "/v3/roles", admin))["roles"]}
+    p = make("project", {"name": "deleg-p"})
+    other = make("project", {"name": "deleg-other"})
+    out = {"project": p, "other": other, "roles": roles}
+    for name in ("trustor", "trustee", "outsider"):
+        out[name] = make("user", {"name": "deleg-" + name, "password": name + "-pw"})
+    assert api.call("PUT", f"/v3/projects/{p}/users/{out['trustor']}/roles/{roles['member']}", admin).status_code == 204
+    assert api.call("PUT", f"/v3/projects/{other}/users/{out['outsider']}/roles/{roles['member']}", admin).status_code == 204
+    assert api.call("PUT", f"/v3/projects/{other}/users/{out['trustee']}/roles/{roles['member']}", admin).status_code == 204
+    for name, project in (("trustor", p), ("outsider", other), ("trustee", other)):
+        r = password_token(api, out[name], name + "-pw", {"project": {"id": project}})
+        assert r.status_code == 201, r.text
+        out[name + "_token"] = r.headers["X-Subject-Token"]
+    return out
+
+
+def new_trust(api, people, **fields):
+    body = {"trustor_user_id": people["trustor"], "trustee_user_id": people["trustee"], "impersonation": False,
+            "project_id": people["project"], "roles": [{"name": "member"}]}
+    body.update(fields)
+    return api.call("POST", "/v3/OS-TRUST/trusts", people["trustor_token"], json={"trust": body})
+
+
+def trust_token(api, people, trust_id):
+    return password_token(api, people["trustee"], "trustee-pw", {"OS-TRUST:trust": {"id": trust_id}})
+
+
+def test_trusts_through_the_cli(cloud, api, admin, people):
+    """`openstack trust create/list/show/delete` as the trustor, and a trust-scoped token
+    through `openstack --os-trust-id token issue` as the trustee."""
+    trustor_env = cloud.env(user="deleg-trustor", password="trustor-pw", project="deleg-p")
+    # ids, as a member would give them: the CLI cannot look names up without list rights
+    created = cloud.openstack("trust", "create", "--project", people["project"], "--role", people["roles"]["member"], "--impersonate",
+                              people["trustor"], people["trustee"], "-f", "json", env=trustor_env)
+    assert created["is_impersonation"] is True and created["project_id"] == people["project"]
+    assert created["trustor_user_id"] == people["trustor"] and created["trustee_user_id"] == people["trustee"]
+    assert "member" in json.dumps(created["roles"])
+    shown = cloud.openstack("trust", "show", created["id"], "-f", "json", env=trustor_env)
+    assert shown["id"] == created["id"] and shown["remaining_uses"] is None
+    listed = cloud.openstack("trust", "list", "-f", "json")  # admin lists every trust
+    assert created["id"] in [t["ID"] for t in listed]
+    trustee_env = cloud.env(user="deleg-trustee", password="trustee-pw", OS_TRUST_ID=created["id"])
+    del trustee_env["OS_PROJECT_NAME"], trustee_env["OS_PROJECT_DOMAIN_NAME"]
+    issued = cloud.openstack("token", "issue", "-f", "json", env=trustee_env)
+    assert issued["project_id"] == people["project"]
+    # impersonation: the token speaks for the trustor, with the delegated role (and what it implies)
+    assert issued["user_id"] == people["trustor"]
+    body = ok(api.call("GET", "/v3/auth/tokens?nocatalog", admin, headers={"X-Subject-Token": issued["id"]}))["token"]
+    assert body["OS-TRUST:trust"] == {"id": created["id"], "impersonation": True,
+                                      "trustor_user": {"id": people["trustor"]}, "trustee_user": {"id": people["trustee"]}}
+    assert {r["name"] for r in body["roles"]} == {"member", "reader"}
+    cloud.openstack("trust", "delete", created["id"], env=trustor_env)
+    assert api.call("GET", "/v3/auth/tokens", admin, headers={"X-Subject-Token": issued["id"]}).status_code == 404
+    assert created["id"] not in [t["ID"] for t in cloud.openstack("trust", "list", "-f", "json")]
+    events = ok(api.call("GET", "/v3/OS-REVOKE/events", admin))["events"]
+    assert any(e.get("OS-TRUST:trust_id") == created["id"] for e in events)
+
+
+def test_trust_documents_and_lists(api, admin, people):
+    trust = ok(new_trust(api, people, remaining_uses=3, expires_at="2099-01-01T00:00:00Z"), 201)["trust"]
+    assert set(trust) == {"id", "trustor_user_id", "trustee_user_id", "project_id", "impersonation", "deleted_at", "expires_at",
+                          "remaining_uses", "redelegated_trust_id", "redelegation_count", "roles", "roles_links", "links"}
+    assert (trust["expires_at"], trust["remaining_uses"], trust["redelegation_count"], trust["deleted_at"]) == (
+        "2099-01-01T00:00:00.000000Z", 3, 0, None)
+    assert [r["name"] for r in trust["roles"]] == ["member"] and trust["links"]["self"].endswith("/v3/OS-TRUST/trusts/" + trust["id"])
+    tid = trust["id"]
+    member = people["roles"]["member"]
+    for token in (people["trustor_token"], people["trustee_token"]):
+        assert ok(api.call("GET", f"/v3/OS-TRUST/trusts/{tid}", token))["trust"]["id"] == tid
+        assert [r["id"] for r in ok(api.call("GET", f"/v3/OS-TRUST/trusts/{tid}/roles", token))["roles"]] == [member]
+        assert ok(api.call("GET", f"/v3/OS-TRUST/trusts/{tid}/roles/{member}", token))["role"]["name"] == "member"
+    r = api.call("GET", f"/v3/OS-TRUST/trusts/{tid}/roles/{people['roles']['reader']}", people["trustor_token"])
+    assert r.status_code == 404 and r.json()["error"]["message"] == f"Could not find role: {people['roles']['reader']}."
+    mine = ok(api.call("GET", f"/v3/OS-TRUST/trusts?trustor_user_id={people['trustor']}", people["trustor_token"]))["trusts"]
+    assert tid in [t["id"] for t in mine] and all("roles" not in t for t in mine)
+    given = ok(api.call("GET", f"/v3/OS-TRUST/trusts?trustee_user_id={people['trustee']}", people["trustee_token"]))["trusts"]
+    assert tid in [t["id"] for t in given]
+    # a trustee may not list by trustor, nor anyone but admins everything
+    for token, query in ((people["trustee_token"], f"?trustor_user_id={people['trustor']}"), (people["trustor_token"], "")):
+        r = api.call("GET", "/v3/OS-TRUST/trusts" + query, token)
+        assert r.status_code == 403, r.text
+    assert tid in [t["id"] for t in ok(api.call("GET", "/v3/OS-TRUST/trusts", admin))["trusts"]]
+    r = api.call("GET", "/v3/OS-TRUST/trusts/nosuch", people["trustor_token"])
+    assert r.status_code == 404 and r.json()["error"]["message"] == "Could not find trust: nosuch."
+
+
+def test_trust_tokens_count_uses_and_end_with_the_trust(api, admin, people):
+    trust = ok(new_trust(api, people, remaining_uses=2), 201)["trust"]
+    tokens = []
+    for _ in range(2):
+        r = trust_token(api, people, trust["id"])
+        assert r.status_code == 201, r.text
+        tokens.append(r.headers["X-Subject-Token"])
+        body = r.json()["token"]
+        # without impersonation the token's user is the trustee
+        assert body["user"]["id"] == people["trustee"] and body["project"]["id"] == people["project"]
+        assert "is_domain" not in body
+    r = trust_token(api, people, trust["id"])
+    assert r.status_code == 401, "the third token is refused: the trust is used up"
+    # a used-up trust is gone for show, still listed (as keystone), and its tokens still validate
+    assert api.call("GET", f"/v3/OS-TRUST/trusts/{trust['id']}", people["trustor_token"]).status_code == 404
+    listed = ok(api.call("GET", f"/v3/OS-TRUST/trusts?trustor_user_id={people['trustor']}", people["trustor_token"]))["trusts"]
+    assert [t["remaining_uses"] for t in listed if t["id"] == trust["id"]] == [0]
+    assert api.call("HEAD", "/v3/auth/tokens", admin, headers={"X-Subject-Token": tokens[0]}).status_code == 200
+    # the trustor losing the delegated role ends the trust's tokens; getting it back revives them
+    unlimited = ok(new_trust(api, people), 201)["trust"]
+    t = trust_token(api, people, unlimited["id"]).headers["X-Subject-Token"]
+    grant = f"/v3/projects/{people['project']}/users/{people['trustor']}/roles/{people['roles']['member']}"
+    assert api.call("DELETE", grant, admin).status_code == 204
+    assert api.call("HEAD", "/v3/auth/tokens", admin, headers={"X-Subject-Token": t}).status_code == 404
+    assert trust_token(api, people, unlimited["id"]).status_code == 401
+    assert api.call("PUT", grant, admin).status_code == 204
+    assert api.call("HEAD", "/v3/auth/tokens", admin, headers={"X-Subject-Token": t}).status_code == 200
+    # disabling the trustor ends them too
+    assert api.call("PATCH", f"/v3/users/{people['trustor']}", admin, json={"user": {"enabled": False}}).status_code == 200
+    assert api.call("HEAD", "/v3/auth/tokens", admin, headers={"X-Subject-Token": t}).status_code == 404
+    assert api.call("PATCH", f"/v3/users/{people['trustor']}", admin, json={"user": {"enabled": True}}).status_code == 200
+    people["trustor_token"] = password_token(api, people["trustor"], "trustor-pw", {"project": {"id": people["project"]}}).headers["X-Subject-Token"]
+
+
+def test_trust_scoped_tokens_cannot_widen_or_spread(api, admin, people):
+    trust = ok(new_trust(api, people), 201)["trust"]
+    t = trust_token(api, people, trust["id"]).headers["X-Subject-Token"]
+    # no new trust from a trust that does not allow redelegation, nothing written
+    before = len(ok(api.call("GET", "/v3/OS-TRUST/trusts", admin))["trusts"])
+    r = api.call("POST", "/v3/OS-TRUST/trusts", t, json={"trust": {
+        "trustor_user_id": people["trustee"], "trustee_user_id": people["outsider"], "impersonation": False,
+        "project_id": people["project"], "roles": [{"name": "member"}]}})
+    assert r.status_code == 403, r.text
+    assert len(ok(api.call("GET", "/v3/OS-TRUST/trusts", admin))["trusts"]) == before
+    # no application credential, no rescoping, no credentials
+    r = api.call("POST", f"/v3/users/{people['trustee']}/application_credentials", t, json={"application_credential": {"name": "via-trust"}})
+    assert r.status_code == 403, r.text
+    assert ok(api.call("GET", f"/v3/users/{people['trustee']}/application_credentials", admin))["application_credentials"] == []
+    r = api.requests.post(api.base + "/v3/auth/tokens", json={"auth": {"identity": {"methods": ["token"], "token": {"id": t}},
+                                                                        "scope": {"project": {"id": people["project"]}}}})
+    assert r.status_code == 401
+    r = api.call("POST", "/v3/credentials", t, json={"credential": {"user_id": people["trustee"], "type": "totp", "blob": "x"}})
+    assert r.status_code == 403
+    # the trustor may not hand out a role it does not hold, nor a trust without roles on a project
+    r = new_trust(api, people, roles=[{"name": "admin"}])
+    assert r.status_code == 404 and r.json()["error"]["message"] == f"Could not find role: {people['roles']['admin']}."
+    r = new_trust(api, people, roles=[])
+    assert r.status_code == 403 and "At least one role should be specified" in r.json()["error"]["message"]
+    r = new_trust(api, people, roles=[{"name": "no-such-role"}])
+    assert r.status_code == 404 and r.json()["error"]["message"] == "Role no-such-role is not defined"
+
+
+def test_redelegation_narrows_down_the_chain(api, admin, people):
+    trust = ok(new_trust(api, people, allow_redelegation=True, roles=[{"name": "member"}]), 201)["trust"]
+    assert trust["redelegation_count"] == 3 and "allow_redelegation" not in trust
+    t = trust_token(api, people, trust["id"]).headers["X-Subject-Token"]
+    def redelegate(**fields):
+        body = {"trustor_user_id": people["trustee"], "trustee_user_id": people["outsider"], "impersonation": False,
+                "project_id": people["project"], "roles": [{"name": "member"}]}
+        body.update(fields)
+        return api.call("POST", "/v3/OS-TRUST/trusts", t, json={"trust": body})
+    r = redelegate(roles=[{"name": "admin"}])
+    assert r.status_code == 404, r.text  # the original trustor does not hold admin
+    r = redelegate(roles=[{"name": "reader"}])  # held by the trustor (implied), but not in the trust
+    assert r.status_code == 403 and r.json()["error"]["message"] == "Some of requested roles are not in redelegated trust"
+    r = redelegate(impersonation=True)
+    assert r.status_code == 403 and "Impersonation is not allowed" in r.json()["error"]["message"]
+    r = redelegate(remaining_uses=1)
+    assert r.status_code == 403 and "remaining_uses" in r.json()["error"]["message"]
+    child = ok(redelegate(allow_redelegation=True), 201)["trust"]
+    assert (child["redelegated_trust_id"], child["redelegation_count"]) == (trust["id"], 2)
+    r = password_token(api, people["outsider"], "outsider-pw", {"OS-TRUST:trust": {"id": child["id"]}})
+    assert r.status_code == 201 and {x["name"] for x in r.json()["token"]["roles"]} == {"member", "reader"}
+    grandchild_token = r.headers["X-Subject-Token"]
+    # deleting the source trust ends the redelegated one and its tokens
+    assert api.call("DELETE", f"/v3/OS-TRUST/trusts/{trust['id']}", people["trustor_token"]).status_code == 204
+    assert api.call("HEAD", "/v3/auth/tokens", admin, headers={"X-Subject-Token": grandchild_token}).status_code == 404
+    assert api.call("GET", f"/v3/OS-TRUST/trusts/{child['id']}", admin).status_code == 404
+
+
+def test_other_users_get_no_trust(api, admin, people):
+    trust = ok(new_trust(api, people), 201)["trust"]
+    outsider = people["outsider_token"]
+    for path in ("", "/roles", f"/roles/{people['roles']['member']}"):
+        r = api.call("GET", f"/v3/OS-TRUST/trusts/{trust['id']}{path}", outsider)
+        assert r.status_code == 403 and "trustor_user_id" not in r.text, r.text
+    r = api.call("GET", f"/v3/OS-TRUST/trusts?trustor_user_id={people['trustor']}", outsider)
+    assert r.status_code == 403
+    # an outsider cannot use the trust, nor make one in the trustor's name, nor delete it; the trustee cannot delete it
+    assert password_token(api, people["outsider"], "outsider-pw", {"OS-TRUST:trust": {"id": trust["id"]}}).status_code == 401
+    assert password_token(api, people["trustor"], "trustor-pw", {"OS-TRUST:trust": {"id": trust["id"]}}).status_code == 401
+    r = api.call("POST", "/v3/OS-TRUST/trusts", outsider, json={"trust": {
+        "trustor_user_id": people["trustor"], "trustee_user_id": people["outsider"], "impersonation": True,
+        "project_id": people["project"], "roles": [{"name": "member"}]}})
+    assert r.status_code == 403
+    for token in (outsider, people["trustee_token"]):
+        assert api.call("DELETE", f"/v3/OS-TRUST/trusts/{trust['id']}", token).status_code == 403
+    assert ok(api.call("GET", f"/v3/OS-TRUST/trusts/{trust['id']}", admin))["trust"]["deleted_at"] is None
+    # bad bodies name the field and write nothing
+    for fields, word in (({"impersonation": None}, "impersonation"), ({"remaining_uses": 0}, "remaining_uses"),
+                         ({"expires_at": "junk"}, "Timestamp"), ({"expires_at": "2001-01-01T00:00:00Z"}, "expires_at")):
+        body = {"trustor_user_id": people["trustor"], "trustee_user_id": people["trustee"], "impersonation": False,
+                "project_id": people["project"], "roles": [{"name": "member"}]}
+        body.update(fields)
+        body = {k: v for k, v in body.items() if v is not None}
+        r = api.call("POST", "/v3/OS-TRUST/trusts", people["trustor_token"], json={"trust": body})
+        assert r.status_code == 400 and word in r.json()["error"]["message"], r.text
+    # deleting the trustee deletes the trust
+    u = ok(api.call("POST", "/v3/users", admin, json={"user": {"name": "deleg-short-lived", "password": "x-pw"}}), 201)["user"]["id"]
+    short = ok(new_trust(api, people, trustee_user_id=u), 201)["trust"]["id"]
+    assert api.call("DELETE", f"/v3/users/{u}", admin).status_code == 204
+    assert api.call("GET", f"/v3/OS-TRUST/trusts/{short}", admin).status_code == 404

@@ -18,6 +18,7 @@ public enum IdentityOptions {
             .int("fernet_tokens", "max_active_keys", default: 3, min: 1, "Keys kept by fernet_rotate (staged + primary + secondaries)."),
             .string("credential", "key_repository", default: "/etc/keystone/credential-keys/", "Directory of the credential encryption keys."),
             .choice("credential", "provider", ["fernet"], default: "fernet", "Credential encryption provider."),
+            .int("credential", "auth_ttl", default: 15, min: 1, "Minutes an EC2 or S3 request's timestamp is accepted for."),
             .choice("identity", "password_hash_algorithm", ["bcrypt"], default: "bcrypt", "Password hash; bcrypt is the one supported."),
             .int("identity", "password_hash_rounds", default: 12, min: 4, max: 31, "bcrypt cost factor."),
             .int("identity", "max_password_length", default: 4096, min: 1, max: 4096, "Longest password accepted."),

@@ -24,6 +24,8 @@ public struct IdentitySettings: Sendable {
     public var cacheSeconds: Double = 5
     /// keystone's `list_limit` options, per driver.
     var listLimits = ListLimits()
+    /// `[credential] auth_ttl`: minutes an EC2/S3 request's timestamp stays acceptable.
+    public var ec2AuthTTLMinutes: Int64 = 15
     /// `[trust] max_redelegation_count`: how long a chain of redelegated trusts may get.
     public var maxRedelegationCount = TrustRules.defaultMaxRedelegationCount
 
@@ -41,6 +43,7 @@ public struct IdentitySettings: Sendable {
         defaultDomainID = config.string("identity", "default_domain_id") ?? "default"
         bodyLimit = config.int("oslo_middleware", "max_request_body_size") ?? 114_688
         cacheSeconds = config.bool("cache", "enabled") ? Double(config.int("cache", "expiration_time") ?? 600) : 5
+        ec2AuthTTLMinutes = Int64(config.int("credential", "auth_ttl") ?? 15)
         maxRedelegationCount = config.int("trust", "max_redelegation_count") ?? TrustRules.defaultMaxRedelegationCount
         let fallback = config.int("DEFAULT", "list_limit")
         listLimits = ListLimits(
@@ -136,6 +139,7 @@ public final class IdentityService: Sendable {
         CredentialRoutes(service: self).add(to: &routes)
         RevocationRoutes(service: self).add(to: &routes)
         TrustRoutes(service: self).add(to: &routes)
+        EC2Routes(service: self).add(to: &routes)
         routes.finish()
         return router
     }
@@ -197,11 +201,15 @@ public final class IdentityService: Sendable {
     /// The caller behind `X-Auth-Token`; 401 when it is missing or invalid.
     func authenticate(_ request: Request) async throws -> Caller {
         guard let token = request.headers[.xAuthToken], !token.isEmpty else { throw OpenStackError.unauthorized() }
+        let caller: Caller
         do {
-            return try await validate(token).caller
+            caller = try await validate(token).caller
         } catch IdentityError.invalidToken {
             throw OpenStackError.unauthorized()
         }
+        // keystone 30: a token minted from an EC2 or S3 signature is for the gateway's service, never for Identity's API.
+        if caller.methods.contains("ec2credential") { throw OpenStackError.forbidden("You are not authorized to perform the requested action.") }
+        return caller
     }
 
     /// The bcrypt hash of a password someone sets, after `PasswordRules`: 400 for a NUL, 403 for

@@ -17,7 +17,7 @@ public struct TokenPayload: Sendable, Equatable {
         case system
     }
 
-    public static let methodNames = ["password", "token", "application_credential", "totp", "external", "mapped"]
+    public static let methodNames = ["password", "token", "application_credential", "totp", "external", "mapped", "ec2credential"]
 
     public var userID: String
     public var methods: [String]

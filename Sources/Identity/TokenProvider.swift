@@ -195,6 +195,25 @@ extension IdentityService {
         return ResolvedScope(caller: caller, body: body)
     }
 
+    /// A new token for `payload` and what it resolves to now (no revocation check: it was just
+    /// issued). `invalidToken` when its user or scope no longer stands; the roles may be empty
+    /// (the caller words that refusal).
+    func mint(_ payload: TokenPayload) async throws -> (token: String, validated: ValidatedToken) {
+        let token = try issue(payload)
+        let validated = try await db.read { sql in try await self.resolve(payload, token: token, db: sql, fresh: true, allowNoRoles: true) }
+        return (token, validated)
+    }
+
+    /// A token document as POST /v3/auth/tokens returns it: with the catalog when `withCatalog`
+    /// and the token is scoped.
+    func tokenDocument(_ validated: ValidatedToken, withCatalog: Bool) async throws -> JSON {
+        var out = validated.body
+        if withCatalog && validated.payload.scope != .unscoped {
+            out["catalog"] = try await db.read { sql in try await self.catalog(db: sql, projectID: validated.caller.projectID) }
+        }
+        return ["token": .object(out)]
+    }
+
     /// The serialized `GET /v3/auth/tokens` document; cached like validations (services
     /// validate the same tokens over and over, so the body is built once per change).
     /// Kept as a `ByteBuffer`, which responses share without copying.

@@ -243,3 +243,150 @@ def test_other_users_get_no_trust(api, admin, people):
     short = ok(new_trust(api, people, trustee_user_id=u), 201)["trust"]["id"]
     assert api.call("DELETE", f"/v3/users/{u}", admin).status_code == 204
     assert api.call("GET", f"/v3/OS-TRUST/trusts/{short}", admin).status_code == 404
+
+
+# EC2 credentials and tokens. The requests an EC2 or S3 gateway checks are signed by botocore,
+# the AWS SDK's signer, exactly as an AWS client signs them; the gateway's forwarding is the part
+# written here (keystonemiddleware's s3token and ec2-api send these fields).
+
+def ec2_check(api, token, access, method="GET", url="http://ec2.example:8788/?Action=DescribeInstances&Version=2016-11-15",
+              secret=None, version=4):
+    import hashlib
+    import urllib.parse
+    from botocore.auth import SigV2Auth, SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    split = urllib.parse.urlsplit(url)
+    params = dict(urllib.parse.parse_qsl(split.query))
+    if version == 4:
+        request = AWSRequest(method=method, url=url)
+        SigV4Auth(Credentials(access, secret), "ec2", "RegionOne").add_auth(request)
+        headers = {"Host": split.netloc, **{k: v for k, v in request.headers.items()}}
+        signature = headers["Authorization"].rsplit("Signature=", 1)[1]
+    else:
+        request = AWSRequest(method=method, url=f"{split.scheme}://{split.netloc}{split.path}", params=dict(params))
+        SigV2Auth(Credentials(access, secret)).add_auth(request)
+        params = dict(request.params)
+        signature = params.pop("Signature")
+        headers = {"Host": split.netloc}
+    body = {"credentials": {"access": access, "signature": signature, "host": split.netloc, "verb": method,
+                            "path": split.path, "params": params, "headers": headers,
+                            "body_hash": hashlib.sha256(b"").hexdigest()}}
+    return api.call("POST", "/v3/ec2tokens", token, json=body)
+
+
+def test_ec2_credentials_through_the_cli_and_signed_requests(cloud, api, admin, people):
+    """`openstack ec2 credentials create/list/delete` as a project member, and the gateway's
+    ec2tokens call with requests signed by the AWS SDK (SigV4 and SigV2)."""
+    member_env = cloud.env(user="deleg-outsider", password="outsider-pw", project="deleg-other")
+    created = cloud.openstack("ec2", "credentials", "create", "-f", "json", env=member_env)
+    access, secret = created["access"], created["secret"]
+    assert (created["project_id"], created["user_id"], created["trust_id"]) == (people["other"], people["outsider"], None)
+    listed = cloud.openstack("ec2", "credentials", "list", "-f", "json", env=member_env)
+    assert [(c["Access"], c["Project ID"]) for c in listed] == [(access, people["other"])]
+    # the stored credential is keystone's: type ec2, id = sha256(access)
+    import hashlib
+    stored = ok(api.call("GET", "/v3/credentials/" + hashlib.sha256(access.encode()).hexdigest(), admin))["credential"]
+    assert stored["type"] == "ec2" and json.loads(stored["blob"])["secret"] == secret
+    for version in (4, 2):
+        r = ec2_check(api, admin, access, secret=secret, version=version)
+        assert r.status_code == 200, (version, r.text)
+        token = r.json()["token"]
+        assert token["methods"] == ["ec2credential"] and token["user"]["id"] == people["outsider"]
+        assert token["project"]["id"] == people["other"] and {x["name"] for x in token["roles"]} >= {"member"}
+        assert "catalog" in token and r.headers["X-Subject-Token"]
+    minted = ec2_check(api, admin, access, secret=secret).headers["X-Subject-Token"]
+    # the minted token is for the EC2 service, not for Identity's API (keystone 30)
+    assert api.call("GET", f"/v3/users/{people['outsider']}", minted).status_code == 403
+    # a wrong secret, an unknown key
+    assert ec2_check(api, admin, access, secret="0" * 32).status_code == 401
+    r = ec2_check(api, admin, "no-such-key", secret=secret)
+    assert r.status_code == 404 and r.json()["error"]["message"] == "EC2 access key not found."
+    # only admins and services may ask
+    assert ec2_check(api, people["outsider_token"], access, secret=secret).status_code == 403
+    cloud.openstack("ec2", "credentials", "delete", access, env=member_env)
+    assert cloud.openstack("ec2", "credentials", "list", "-f", "json", env=member_env) == []
+    assert ec2_check(api, admin, access, secret=secret).status_code == 404
+
+
+def test_tampered_and_stale_ec2_requests_are_refused(api, admin, people):
+    user = people["outsider"]
+    cred = ok(api.call("POST", f"/v3/users/{user}/credentials/OS-EC2", people["outsider_token"],
+                       json={"tenant_id": people["other"]}), 201)["credential"]
+    body = ec2_check(api, admin, cred["access"], secret=cred["secret"]).request.body
+    sent = json.loads(body)
+    sent["credentials"]["params"]["Action"] = "TerminateInstances"
+    assert api.call("POST", "/v3/ec2tokens", admin, json=sent).status_code == 401, "a changed parameter breaks the signature"
+    # a v2 request signed 20 minutes ago is past [credential] auth_ttl (15)
+    import base64
+    import hashlib
+    import hmac
+    import time
+    params = {"Action": "DescribeInstances", "AWSAccessKeyId": cred["access"], "SignatureVersion": "2", "SignatureMethod": "HmacSHA256",
+              "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1200))}
+    from urllib.parse import quote
+    query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(params.items()))
+    sig = base64.b64encode(hmac.new(cred["secret"].encode(), f"GET\nec2.example\n/\n{query}".encode(), hashlib.sha256).digest()).decode()
+    stale = {"credentials": {"access": cred["access"], "signature": sig, "host": "ec2.example", "verb": "GET", "path": "/",
+                             "params": params}}
+    assert api.call("POST", "/v3/ec2tokens", admin, json=stale).status_code == 401
+    params["Timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(params.items()))
+    stale["credentials"]["signature"] = base64.b64encode(
+        hmac.new(cred["secret"].encode(), f"GET\nec2.example\n/\n{query}".encode(), hashlib.sha256).digest()).decode()
+    assert api.call("POST", "/v3/ec2tokens", admin, json=stale).status_code == 200, "the same request signed now passes"
+    assert api.call("POST", "/v3/ec2tokens", admin, json={}).status_code == 400
+    # the user losing their role on the project: no token
+    grant = f"/v3/projects/{people['other']}/users/{user}/roles/{people['roles']['member']}"
+    assert api.call("DELETE", grant, admin).status_code == 204
+    assert api.call("POST", "/v3/ec2tokens", admin, json=stale).status_code == 401
+    assert api.call("PUT", grant, admin).status_code == 204
+    people["outsider_token"] = password_token(api, user, "outsider-pw", {"project": {"id": people["other"]}}).headers["X-Subject-Token"]
+
+
+def test_s3tokens_with_an_s3_client_signature(api, admin, people):
+    import base64
+    import urllib.parse
+    from botocore.auth import HmacV1Auth
+    from botocore.credentials import Credentials
+    cred = ok(api.call("POST", f"/v3/users/{people['outsider']}/credentials/OS-EC2", people["outsider_token"],
+                       json={"tenant_id": people["other"]}), 201)["credential"]
+    signer = HmacV1Auth(Credentials(cred["access"], cred["secret"]))
+    headers = {"Date": "Tue, 11 Dec 2012 21:41:41 GMT", "Content-Type": "application/octet-stream"}
+    split = urllib.parse.urlsplit("http://s3.example/bucket/object.txt")
+    string_to_sign = signer.canonical_string("PUT", split, headers)
+    signature = signer.get_signature("PUT", split, headers)
+    body = {"credentials": {"access": cred["access"], "signature": signature,
+                            "token": base64.urlsafe_b64encode(string_to_sign.encode()).decode()}}
+    r = api.call("POST", "/v3/s3tokens", admin, json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["token"]["project"]["id"] == people["other"] and "X-Subject-Token" not in r.headers
+    body["credentials"]["signature"] = signer.get_signature("GET", split, headers)
+    assert api.call("POST", "/v3/s3tokens", admin, json=body).status_code == 401
+
+
+def test_other_users_and_delegated_tokens_get_no_ec2_keys(api, admin, people):
+    owner = people["outsider"]
+    cred = ok(api.call("POST", f"/v3/users/{owner}/credentials/OS-EC2", people["outsider_token"],
+                       json={"tenant_id": people["other"]}), 201)["credential"]
+    other = people["trustor_token"]
+    for method in ("GET", "DELETE"):
+        r = api.call(method, f"/v3/users/{owner}/credentials/OS-EC2/{cred['access']}", other)
+        assert r.status_code == 403 and cred["secret"] not in r.text
+        # naming oneself in the path does not help: ownership is the credential's
+        r = api.call(method, f"/v3/users/{people['trustor']}/credentials/OS-EC2/{cred['access']}", other)
+        assert r.status_code == 403 and cred["secret"] not in r.text
+    assert api.call("GET", f"/v3/users/{owner}/credentials/OS-EC2", other).status_code == 403
+    r = api.call("POST", f"/v3/users/{owner}/credentials/OS-EC2", other, json={"tenant_id": people["other"]})
+    assert r.status_code == 403
+    assert len(ok(api.call("GET", f"/v3/users/{owner}/credentials/OS-EC2", people["outsider_token"]))["credentials"]) >= 1
+    r = api.call("POST", f"/v3/users/{owner}/credentials/OS-EC2", people["outsider_token"], json={})
+    assert r.status_code == 404 and r.json()["error"]["message"] == "Could not find project: None."
+    r = api.call("GET", f"/v3/users/{owner}/credentials/OS-EC2/nosuch", people["outsider_token"])
+    assert r.status_code == 404
+    # a trust-scoped token may not mint or read EC2 keys
+    trust = ok(new_trust(api, people), 201)["trust"]
+    t = trust_token(api, people, trust["id"]).headers["X-Subject-Token"]
+    r = api.call("POST", f"/v3/users/{people['trustee']}/credentials/OS-EC2", t, json={"tenant_id": people["project"]})
+    assert r.status_code == 403 and "Delegated tokens cannot access credentials directly" in r.json()["error"]["message"]
+    assert api.call("GET", f"/v3/users/{people['trustee']}/credentials/OS-EC2", admin).json()["credentials"] == []

@@ -156,12 +156,10 @@ struct AuthRoutes: Sendable {
             applicationCredentialID: appCred?.id,
             trustID: trust?.id
         )
-        let token = try service.issue(issued)
+        let token: String
         let validated: ValidatedToken
         do {
-            validated = try await service.read { sql in
-                try await service.resolve(issued, token: token, db: sql, fresh: true, allowNoRoles: true)
-            }
+            (token, validated) = try await service.mint(issued)
         } catch IdentityError.invalidToken {
             throw OpenStackError.unauthorized()
         }
@@ -178,11 +176,8 @@ struct AuthRoutes: Sendable {
         if let trust, try await !service.write({ sql in try await TrustStore().consumeUse(trust.id, in: sql) }) {
             throw OpenStackError.unauthorized("No remaining uses for trust: \(trust.id).")
         }
-        var out = validated.body
-        if req.query("nocatalog") == nil && scope != .unscoped {
-            out["catalog"] = try await service.read { sql in try await service.catalog(db: sql, projectID: validated.caller.projectID) }
-        }
-        return .json(["token": .object(out)], status: .created, headers: Self.subjectHeader(token))
+        let document = try await service.tokenDocument(validated, withCatalog: req.query("nocatalog") == nil)
+        return .json(document, status: .created, headers: Self.subjectHeader(token))
     }
 
     /// Who the `identity` block proves the caller is, by the first method that applies

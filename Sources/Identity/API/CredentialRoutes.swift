@@ -129,24 +129,33 @@ struct CredentialRoutes: Sendable {
         }
     }
 
+    func encrypt(_ blob: String) throws -> (encryptedBlob: String, keyHash: String) { try service.sealCredential(blob) }
+
+    /// keystone's credential representation, the blob decrypted; 500 when no key opens it.
+    func json(_ credential: CredentialRecord, _ req: Request) throws -> JSON {
+        [
+            "id": .string(credential.id), "user_id": .string(credential.userID), "project_id": .optional(credential.projectID),
+            "type": .string(credential.type), "blob": .string(try service.openCredential(credential)),
+            "links": ["self": .string(req.baseURL + "/v3/credentials/" + credential.id)],
+        ]
+    }
+}
+
+extension IdentityService {
     /// The blob sealed with the primary credential key, and that key's SHA-256 (hex).
-    func encrypt(_ blob: String) throws -> (encryptedBlob: String, keyHash: String) {
-        guard let keys = service.credentialKeys else {
+    func sealCredential(_ blob: String) throws -> (encryptedBlob: String, keyHash: String) {
+        guard let keys = credentialKeys else {
             throw OpenStackError(.internalServerError, "The credential key repository is not set up; run keystone-manage credential_setup.")
         }
         let key = keys.primary
         return (try Fernet.encrypt(Array(blob.utf8), key: key), CredentialKeyMaintenance.hash(key))
     }
 
-    /// keystone's credential representation, the blob decrypted; 500 when no key opens it.
-    func json(_ credential: CredentialRecord, _ req: Request) throws -> JSON {
-        guard let keys = service.credentialKeys, let (plain, _) = try? Fernet.decrypt(credential.encryptedBlob, keys: keys.keys) else {
+    /// The credential's blob in clear; 500 when no key in the credential key repository opens it.
+    func openCredential(_ credential: CredentialRecord) throws -> String {
+        guard let keys = credentialKeys, let (plain, _) = try? Fernet.decrypt(credential.encryptedBlob, keys: keys.keys) else {
             throw OpenStackError(.internalServerError, "A credential could not be decrypted with the keys in the credential key repository.")
         }
-        return [
-            "id": .string(credential.id), "user_id": .string(credential.userID), "project_id": .optional(credential.projectID),
-            "type": .string(credential.type), "blob": .string(String(decoding: plain, as: UTF8.self)),
-            "links": ["self": .string(req.baseURL + "/v3/credentials/" + credential.id)],
-        ]
+        return String(decoding: plain, as: UTF8.self)
     }
 }

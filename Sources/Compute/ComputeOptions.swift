@@ -84,6 +84,8 @@ public struct ComputeSettings: Sendable {
     public var myIP = "127.0.0.1"
     public var driver = "fake.FakeDriver"
     public var authURI = "http://localhost:5000"
+    /// `[keystone_authtoken] service_type`, this service's type by default (access rules name it).
+    public var serviceType = "compute"
     public var cpuRatio = 4.0
     public var ramRatio = 1.0
     public var diskRatio = 1.0
@@ -125,6 +127,7 @@ public struct ComputeSettings: Sendable {
         myIP = config.string("DEFAULT", "my_ip") ?? myIP
         if let d = config.string("DEFAULT", "compute_driver") { driver = d }
         authURI = config.string("keystone_authtoken", "www_authenticate_uri") ?? config.string("keystone_authtoken", "auth_url") ?? authURI
+        serviceType = config.string("keystone_authtoken", "service_type") ?? serviceType
         func ratio(_ name: String) throws -> Double {
             let text = config.string("DEFAULT", name) ?? config.string("DEFAULT", "initial_" + name) ?? "1.0"
             guard let v = Double(text), v > 0 else { throw ConfigError(message: "[DEFAULT] \(name): \(text) is not a positive number") }

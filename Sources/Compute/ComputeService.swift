@@ -96,7 +96,12 @@ public final class ComputeService: Sendable {
         let router = Router(context: StratusContext.self)
         router.add(middleware: OpenStackMiddleware(format: .compute, bodyLimit: 1_048_576, logger: logger))
         router.add(
-            middleware: AuthMiddleware(validator: validator, challenge: settings.authURI, publicPaths: ["/", "/v2.1", "/v2.1/", "/healthcheck"])
+            middleware: AuthMiddleware(
+                validator: validator,
+                challenge: settings.authURI,
+                publicPaths: ["/", "/v2.1", "/v2.1/", "/healthcheck"],
+                serviceType: settings.serviceType
+            )
         )
         router.add(middleware: ComputeVersionErrorMiddleware())
         router.add(middleware: MicroversionMiddleware(ComputeVersions.range, exempt: ["/"]))

@@ -140,6 +140,7 @@ public final class IdentityService: Sendable {
         RevocationRoutes(service: self).add(to: &routes)
         TrustRoutes(service: self).add(to: &routes)
         EC2Routes(service: self).add(to: &routes)
+        AccessRuleRoutes(service: self).add(to: &routes)
         routes.finish()
         return router
     }
@@ -209,6 +210,22 @@ public final class IdentityService: Sendable {
         }
         // keystone 30: a token minted from an EC2 or S3 signature is for the gateway's service, never for Identity's API.
         if caller.methods.contains("ec2credential") { throw OpenStackError.forbidden("You are not authorized to perform the requested action.") }
+        if let rules = caller.accessRules {
+            // Identity enforces access rules on its own API as keystone does (service type `identity`).
+            var serviceTokenValid = false
+            if let serviceToken = request.headers[.xServiceToken], !serviceToken.isEmpty {
+                serviceTokenValid = (try? await validate(serviceToken))?.caller.roles.contains("service") ?? false
+            }
+            let allowed = AccessRule.permits(
+                rules,
+                serviceType: "identity",
+                method: request.method.rawValue,
+                path: request.uri.path,
+                catalogServiceTypes: caller.catalogServiceTypes,
+                hasValidServiceToken: serviceTokenValid
+            )
+            guard allowed else { throw OpenStackError.unauthorized() }
+        }
         return caller
     }
 

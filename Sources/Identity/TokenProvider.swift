@@ -162,6 +162,7 @@ extension IdentityService {
             roles = try await assignments.effectiveRoles(user: p.userID, scope: .system, in: db)
         }
         var restricted = false
+        var accessRules: [AccessRule]?
         if let appID = p.applicationCredentialID {
             let app = try await existing("application credential is gone") { try await ApplicationCredentialStore().get(appID, in: db) }
             if let exp = app.expiresAt, exp <= Clock.micros() { throw IdentityError.invalidToken(reason: "application credential expired") }
@@ -173,12 +174,18 @@ extension IdentityService {
             }
             roles = roles.filter { expanded.contains($0.id) }
             restricted = !app.unrestricted
-            body["application_credential"] = ["id": .string(appID), "name": .string(app.name), "restricted": .bool(restricted)]
+            var described: [String: JSON] = ["id": .string(appID), "name": .string(app.name), "restricted": .bool(restricted)]
+            let rules = try await AccessRuleStore().rules(ofCredential: appID, in: db)
+            if !rules.isEmpty {
+                described["access_rules"] = .array(rules.map(AccessRuleRoutes.json))
+                accessRules = rules
+            }
+            body["application_credential"] = .object(described)
         }
         if p.scope != .unscoped {
             body["roles"] = .array(roles.map { ["id": .string($0.id), "name": .string($0.name)] })
         }
-        let caller = Caller(
+        var caller = Caller(
             userID: p.userID,
             userName: user.name,
             userDomainID: user.domainID,
@@ -192,6 +199,12 @@ extension IdentityService {
             applicationCredentialRestricted: restricted,
             token: ""
         )
+        if let accessRules {
+            // The rules bind only where the token's catalog lists the service (keystonemiddleware's check).
+            caller.accessRules = accessRules
+            let catalog = try await catalog(db: db, projectID: caller.projectID)
+            caller.catalogServiceTypes = Set((catalog.arrayValue ?? []).compactMap { $0["type"]?.stringValue })
+        }
         return ResolvedScope(caller: caller, body: body)
     }
 

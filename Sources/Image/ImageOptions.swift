@@ -74,6 +74,8 @@ public struct ImageSettings: Sendable {
     public var leaseSeconds: Int64 = 30
     /// Advertised in `WWW-Authenticate` on a 401.
     public var authURI = "http://localhost:5000"
+    /// `[keystone_authtoken] service_type`, this service's type by default (access rules name it).
+    public var serviceType = "image"
 
     /// The import methods Stratus serves; glance's others are dropped from the configured list.
     public static let servedImportMethods: Set<String> = ["glance-direct"]
@@ -130,6 +132,7 @@ public struct ImageSettings: Sendable {
         vmdkAllowedTypes = config.list("image_format", "vmdk_allowed_types")
         leaseSeconds = Int64(config.int("stratus", "upload_lease_seconds") ?? 30)
         authURI = config.string("keystone_authtoken", "www_authenticate_uri") ?? config.string("keystone_authtoken", "auth_url") ?? authURI
+        serviceType = config.string("keystone_authtoken", "service_type") ?? serviceType
     }
 
     static func trimSlash(_ path: String) -> String {

@@ -94,7 +94,12 @@ public final class ImageService: Sendable {
         router.add(middleware: OpenStackMiddleware(format: .image, bodyLimit: 65_536, logger: logger))
         if settings.authenticated {
             router.add(
-                middleware: AuthMiddleware(validator: validator, challenge: settings.authURI, publicPaths: ["/", "/versions", "/healthcheck"])
+                middleware: AuthMiddleware(
+                    validator: validator,
+                    challenge: settings.authURI,
+                    publicPaths: ["/", "/versions", "/healthcheck"],
+                    serviceType: settings.serviceType
+                )
             )
         } else {
             router.add(middleware: ImageNoAuthMiddleware())

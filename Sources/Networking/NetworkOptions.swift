@@ -76,6 +76,8 @@ public struct NetworkSettings: Sendable {
     public var maxPage: Int? = nil
     public var quotas: [String: Int64] = Quota.defaults
     public var authURI = "http://localhost:5000"
+    /// `[keystone_authtoken] service_type`, this service's type by default (access rules name it).
+    public var serviceType = "network"
     public var notifyNova = true
     public var eventRetrySeconds = 600
     public var dnsDomain = "openstacklocal"
@@ -122,6 +124,7 @@ public struct NetworkSettings: Sendable {
             quotas[resource] = Int64(config.int("quotas", "quota_\(resource)") ?? Int(Quota.defaults[resource]!))
         }
         authURI = config.string("keystone_authtoken", "www_authenticate_uri") ?? config.string("keystone_authtoken", "auth_url") ?? authURI
+        serviceType = config.string("keystone_authtoken", "service_type") ?? serviceType
         notifyNova = config.bool("DEFAULT", "notify_nova_on_port_status_changes") || config.bool("DEFAULT", "notify_nova_on_port_data_changes")
         eventRetrySeconds = config.int("nova", "event_retry_seconds") ?? 600
         dnsDomain = config.string("DEFAULT", "dns_domain") ?? dnsDomain

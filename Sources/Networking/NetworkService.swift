@@ -73,7 +73,14 @@ public final class NetworkService: Sendable {
     public func router() -> Router<StratusContext> {
         let router = Router(context: StratusContext.self)
         router.add(middleware: OpenStackMiddleware(format: .network, bodyLimit: 1_048_576, logger: logger))
-        router.add(middleware: AuthMiddleware(validator: validator, challenge: settings.authURI, publicPaths: ["/", "/healthcheck"]))
+        router.add(
+            middleware: AuthMiddleware(
+                validator: validator,
+                challenge: settings.authURI,
+                publicPaths: ["/", "/healthcheck"],
+                serviceType: settings.serviceType
+            )
+        )
         var routes = RouteTable(router: router, methodNotAllowed: "The method is not allowed for the requested URL.")
         ExtensionRoutes(service: self).add(to: &routes)
         NetworkRoutes(service: self).add(to: &routes)

@@ -63,6 +63,8 @@ public struct PlacementSettings: Sendable {
     public var cors = CORSSettings()
     /// Advertised in `WWW-Authenticate` on a 401 (`[keystone_authtoken] www_authenticate_uri`, else `auth_url`).
     public var authURI = "http://localhost:5000"
+    /// `[keystone_authtoken] service_type`, this service's type by default (access rules name it).
+    public var serviceType = "placement"
 
     public init() {}
 
@@ -79,6 +81,7 @@ public struct PlacementSettings: Sendable {
         bodyLimit = config.int("oslo_middleware", "max_request_body_size") ?? 114_688
         cors = CORSSettings(config: config)
         authURI = config.string("keystone_authtoken", "www_authenticate_uri") ?? config.string("keystone_authtoken", "auth_url") ?? authURI
+        serviceType = config.string("keystone_authtoken", "service_type") ?? serviceType
     }
 }
 

@@ -88,7 +88,10 @@ public final class PlacementService: Sendable {
         router.add(middleware: OpenStackMiddleware(format: .placement, bodyLimit: settings.bodyLimit, logger: logger))
         if !settings.cors.allowedOrigins.isEmpty { router.add(middleware: CORSMiddleware(settings: settings.cors)) }
         switch settings.authStrategy {
-        case .keystone: router.add(middleware: AuthMiddleware(validator: validator, challenge: settings.authURI, publicPaths: ["/"]))
+        case .keystone:
+            router.add(
+                middleware: AuthMiddleware(validator: validator, challenge: settings.authURI, publicPaths: ["/"], serviceType: settings.serviceType)
+            )
         case .noauth2: router.add(middleware: NoAuthMiddleware())
         }
         router.add(middleware: PlacementVersionErrorMiddleware())

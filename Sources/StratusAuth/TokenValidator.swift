@@ -80,18 +80,17 @@ public final class KeystoneTokenValidator: TokenValidator {
         if let hit = cache.withLock({ $0[token] }), hit.until > now { return hit.caller }
         if let until = invalid.withLock({ $0[token] }), until > now { throw OpenStackError.unauthorized() }
         let service = try await session.token()
-        let reply = try await ServiceHTTP.send(
-            "GET",
-            settings.credentials.authURL + "/v3/auth/tokens?nocatalog",
-            headers: [("X-Auth-Token", service), ("X-Subject-Token", token)],
-            timeout: session.timeout
-        )
-        let status = reply.status
-        let data = reply.body
+        let (status, data) = try await fetch(token, serviceToken: service, catalog: false)
         switch status {
         case 200:
-            guard let body = try? JSON.parse(Array(data)), let caller = KeystoneTokenValidator.caller(from: body, token: token) else {
+            guard let body = try? JSON.parse(Array(data)), var caller = KeystoneTokenValidator.caller(from: body, token: token) else {
                 throw OpenStackError(.serviceUnavailable, "The identity service returned an unreadable token.")
+            }
+            if caller.accessRules != nil {
+                // The rules bind where the token's catalog lists the service: fetch it (only for such tokens).
+                let (again, withCatalog) = try await fetch(token, serviceToken: service, catalog: true)
+                guard again == 200, let full = try? JSON.parse(Array(withCatalog)) else { throw OpenStackError.unauthorized() }
+                caller.catalogServiceTypes = Set((full["token"]?["catalog"]?.arrayValue ?? []).compactMap { $0["type"]?.stringValue })
             }
             let expires =
                 body["token"]?["expires_at"]?.stringValue.flatMap(KeystoneTokenValidator.parseTime) ?? now.addingTimeInterval(60)
@@ -129,6 +128,17 @@ public final class KeystoneTokenValidator: TokenValidator {
         }
     }
 
+    /// `GET /v3/auth/tokens` for `token`, saying (as keystonemiddleware does) that access rules are enforced here.
+    func fetch(_ token: String, serviceToken: String, catalog: Bool) async throws -> (status: Int, body: [UInt8]) {
+        let reply = try await ServiceHTTP.send(
+            "GET",
+            settings.credentials.authURL + (catalog ? "/v3/auth/tokens" : "/v3/auth/tokens?nocatalog"),
+            headers: [("X-Auth-Token", serviceToken), ("X-Subject-Token", token), ("OpenStack-Identity-Access-Rules", "1")],
+            timeout: session.timeout
+        )
+        return (reply.status, Array(reply.body))
+    }
+
     /// The service's own token, fetched with its `[keystone_authtoken]` credentials and renewed before it expires.
     public func currentServiceToken() async throws -> String { try await session.token() }
 
@@ -149,7 +159,7 @@ public final class KeystoneTokenValidator: TokenValidator {
             scope = .system
         }
         let roles = t["roles"]?.arrayValue ?? []
-        return Caller(
+        var caller = Caller(
             userID: userID,
             userName: user["name"]?.stringValue ?? "",
             userDomainID: user["domain"]?["id"]?.stringValue ?? "",
@@ -164,6 +174,17 @@ public final class KeystoneTokenValidator: TokenValidator {
             trustID: t["OS-TRUST:trust"]?["id"]?.stringValue,
             token: token
         )
+        if let rules = t["application_credential"]?["access_rules"]?.arrayValue {
+            caller.accessRules = rules.map {
+                AccessRule(
+                    id: $0["id"]?.stringValue ?? "",
+                    service: $0["service"]?.stringValue ?? "",
+                    path: $0["path"]?.stringValue ?? "",
+                    method: $0["method"]?.stringValue ?? ""
+                )
+            }
+        }
+        return caller
     }
 
     static func parseTime(_ s: String) -> Date? {
@@ -180,16 +201,21 @@ public struct AuthMiddleware: RouterMiddleware {
     let validator: any TokenValidator
     let challenge: String?
     let publicPaths: Set<String>
+    /// `[keystone_authtoken] service_type`: what access rules are matched against.
+    let serviceType: String?
 
     /// - Parameters:
     ///   - challenge: when set, a 401 is keystonemiddleware's own (keystone's error body and
     ///     `WWW-Authenticate: Keystone uri="<challenge>"`), as a service behind it answers before
     ///     its own code runs; when nil, the 401 is rendered in the service's format.
     ///   - publicPaths: paths served without a token (placement's version document `/`).
-    public init(validator: any TokenValidator, challenge: String? = nil, publicPaths: Set<String> = []) {
+    ///   - serviceType: the service's type in the catalog; a token restricted by access rules is
+    ///     refused when it is nil, as keystonemiddleware refuses it without `service_type`.
+    public init(validator: any TokenValidator, challenge: String? = nil, publicPaths: Set<String> = [], serviceType: String? = nil) {
         self.validator = validator
         self.challenge = challenge
         self.publicPaths = publicPaths
+        self.serviceType = serviceType
     }
 
     public func handle(_ request: Request, context: StratusContext, next: (Request, StratusContext) async throws -> Response) async throws -> Response
@@ -199,6 +225,22 @@ public struct AuthMiddleware: RouterMiddleware {
         var context = context
         do { context.caller = try await validator.caller(for: token) } catch let e as OpenStackError where e.status == .unauthorized {
             return try unauthorized()
+        }
+        if let rules = context.caller!.accessRules {
+            // keystonemiddleware's check: a valid service token (with the service role) lifts the rules.
+            var serviceTokenValid = false
+            if let serviceToken = request.headers[.xServiceToken], !serviceToken.isEmpty {
+                serviceTokenValid = (try? await validator.caller(for: serviceToken))?.roles.contains("service") ?? false
+            }
+            let allowed = AccessRule.permits(
+                rules,
+                serviceType: serviceType,
+                method: request.method.rawValue,
+                path: request.uri.path,
+                catalogServiceTypes: context.caller!.catalogServiceTypes,
+                hasValidServiceToken: serviceTokenValid
+            )
+            guard allowed else { return try unauthorized() }
         }
         context.logger[metadataKey: "user_id"] = .string(context.caller!.userID)
         if let p = context.caller!.projectID { context.logger[metadataKey: "project_id"] = .string(p) }
@@ -227,5 +269,10 @@ public enum KeystoneAuthtokenOptions {
         .string("keystone_authtoken", "password", secret: true, "The service user's password."),
         .int("keystone_authtoken", "token_cache_time", default: 300, min: 0, "Seconds a validated token is cached."),
         .string("keystone_authtoken", "region_name", "Region of the Identity endpoint."),
+        .string(
+            "keystone_authtoken",
+            "service_type",
+            "This service's type in the catalog, which application credentials' access rules name (default: the service's own type)."
+        ),
     ]
 }

@@ -390,3 +390,122 @@ def test_other_users_and_delegated_tokens_get_no_ec2_keys(api, admin, people):
     r = api.call("POST", f"/v3/users/{people['trustee']}/credentials/OS-EC2", t, json={"tenant_id": people["project"]})
     assert r.status_code == 403 and "Delegated tokens cannot access credentials directly" in r.json()["error"]["message"]
     assert api.call("GET", f"/v3/users/{people['trustee']}/credentials/OS-EC2", admin).json()["credentials"] == []
+
+
+# Application credential access rules: enforced by Identity for itself (service type identity)
+# and by every other service's token check (here Image, in the same all-in-one).
+
+def app_cred_token(api, cred_id, secret):
+    body = {"auth": {"identity": {"methods": ["application_credential"],
+                                  "application_credential": {"id": cred_id, "secret": secret}}}}
+    r = api.requests.post(api.base + "/v3/auth/tokens?nocatalog", json=body)
+    assert r.status_code == 201, r.text
+    return r.headers["X-Subject-Token"], r.json()["token"]
+
+
+def test_access_rules_through_the_cli(cloud, api, admin, people):
+    """`openstack application credential create --access-rules`; the credential's token does what
+    its rules allow and is refused (401) outside them, through the CLI too."""
+    member_env = cloud.env(user="deleg-outsider", password="outsider-pw", project="deleg-other")
+    rules = [{"service": "identity", "method": "GET", "path": "/v3/users/{user_id}"},
+             {"service": "image", "method": "GET", "path": "/v2/images"}]
+    created = cloud.openstack("application", "credential", "create", "--access-rules", json.dumps(rules), "ruled", "-f", "json",
+                              env=member_env)
+    assert sorted((r["service"], r["path"]) for r in created["Access Rules"]) == [("identity", "/v3/users/{user_id}"), ("image", "/v2/images")]
+    app_env = {k: v for k, v in cloud.env().items() if not k.startswith("OS_") or k in ("OS_AUTH_URL", "OS_IDENTITY_API_VERSION", "OS_INTERFACE")}
+    app_env.update({"OS_AUTH_TYPE": "v3applicationcredential", "OS_APPLICATION_CREDENTIAL_ID": created["ID"],
+                    "OS_APPLICATION_CREDENTIAL_SECRET": created["Secret"]})
+    shown = cloud.openstack("user", "show", people["outsider"], "-f", "json", env=app_env)
+    assert shown["name"] == "deleg-outsider"
+    refused = cloud.openstack("project", "list", env=app_env, check=False)
+    assert refused.returncode != 0 and "401" in refused.stderr, refused.stderr
+    token, body = app_cred_token(api, created["ID"], created["Secret"])
+    assert sorted(r["path"] for r in body["application_credential"]["access_rules"]) == ["/v2/images", "/v3/users/{user_id}"]
+    # Image enforces the same rules: its list is allowed, nothing else
+    image = cloud.url("image").rstrip("/")
+    assert api.requests.get(image + "/v2/images", headers={"X-Auth-Token": token}).status_code == 200
+    r = api.requests.get(image + "/v2/schemas/image", headers={"X-Auth-Token": token})
+    assert r.status_code == 401, r.text
+    assert api.requests.post(image + "/v2/images", headers={"X-Auth-Token": token}, json={"name": "x"}).status_code == 401
+
+
+def test_access_rules_validation_and_service_tokens(cloud, api, admin, people):
+    uid = people["outsider"]
+    cred = ok(api.call("POST", f"/v3/users/{uid}/application_credentials", people["outsider_token"], json={"application_credential": {
+        "name": "ruled-api", "access_rules": [{"service": "identity", "method": "GET", "path": "/v3/users/*"}]}}), 201)["application_credential"]
+    token, _ = app_cred_token(api, cred["id"], cred["secret"])
+    # a validator that does not say it enforces access rules may not validate the token
+    r = api.call("GET", "/v3/auth/tokens", admin, headers={"X-Subject-Token": token})
+    assert r.status_code == 404 and r.json()["error"]["message"] == "Failed to validate token"
+    r = api.call("GET", "/v3/auth/tokens", admin, headers={"X-Subject-Token": token, "OpenStack-Identity-Access-Rules": "1"})
+    assert r.status_code == 200 and r.json()["token"]["application_credential"]["access_rules"][0]["path"] == "/v3/users/*"
+    # the token may validate itself (GET), nothing else outside its rules
+    assert api.call("GET", "/v3/auth/tokens", token, headers={"X-Subject-Token": token, "OpenStack-Identity-Access-Rules": "1"}).status_code == 200
+    assert api.call("GET", f"/v3/users/{uid}", token).status_code == 200
+    assert api.call("GET", f"/v3/users/{uid}/application_credentials", token).status_code == 401
+    assert api.call("GET", "/v3/projects", token).status_code == 401
+    # a valid service token (service role) lifts the rules; any other token does not
+    roles = people["roles"]
+    svc = ok(api.call("POST", "/v3/users", admin, json={"user": {"name": "deleg-svc", "password": "svc-pw"}}), 201)["user"]["id"]
+    service_project = ok(api.call("GET", "/v3/projects?name=service", admin))["projects"][0]["id"]
+    service_role = ok(api.call("GET", "/v3/roles?name=service", admin))["roles"]
+    service_role = service_role[0]["id"] if service_role else ok(api.call("POST", "/v3/roles", admin, json={"role": {"name": "service"}}), 201)["role"]["id"]
+    assert api.call("PUT", f"/v3/projects/{service_project}/users/{svc}/roles/{service_role}", admin).status_code == 204
+    svc_token = password_token(api, svc, "svc-pw", {"project": {"id": service_project}}).headers["X-Subject-Token"]
+    assert api.call("GET", f"/v3/users/{uid}/application_credentials", token, headers={"X-Service-Token": svc_token}).status_code == 200
+    assert api.call("GET", f"/v3/users/{uid}/application_credentials", token, headers={"X-Service-Token": "garbage"}).status_code == 401
+    assert api.call("GET", f"/v3/users/{uid}/application_credentials", token,
+                    headers={"X-Service-Token": people["trustor_token"]}).status_code == 401, "a token without the service role"
+    assert roles
+
+
+def test_access_rule_api_and_sharing(api, admin, people):
+    uid, mine = people["outsider"], people["outsider_token"]
+    rule = {"service": "compute", "method": "GET", "path": "/v2.1/servers"}
+    a = ok(api.call("POST", f"/v3/users/{uid}/application_credentials", mine,
+                    json={"application_credential": {"name": "share-a", "access_rules": [rule]}}), 201)["application_credential"]
+    b = ok(api.call("POST", f"/v3/users/{uid}/application_credentials", mine,
+                    json={"application_credential": {"name": "share-b", "access_rules": [rule]}}), 201)["application_credential"]
+    assert a["access_rules"][0]["id"] == b["access_rules"][0]["id"], "the same rule of one user is one rule"
+    rid = a["access_rules"][0]["id"]
+    assert set(a["access_rules"][0]) == {"id", "service", "path", "method"}
+    # by id: the user's own rule is reused; another user's id is not found
+    c = ok(api.call("POST", f"/v3/users/{uid}/application_credentials", mine,
+                    json={"application_credential": {"name": "share-c", "access_rules": [{"id": rid}]}}), 201)["application_credential"]
+    assert c["access_rules"] == a["access_rules"]
+    trustor = people["trustor"]
+    r = api.call("POST", f"/v3/users/{trustor}/application_credentials", people["trustor_token"],
+                 json={"application_credential": {"name": "steal", "access_rules": [{"id": rid}]}})
+    assert r.status_code == 404 and r.json()["error"]["message"] == f"Could not find Access Rule: {rid}."
+    assert ok(api.call("GET", f"/v3/users/{trustor}/application_credentials", admin))["application_credentials"] == [], "nothing half-written"
+    listed = ok(api.call("GET", f"/v3/users/{uid}/access_rules?service=compute", mine))["access_rules"]
+    assert [x["id"] for x in listed] == [rid] and listed[0]["links"]["self"].endswith("/v3/access_rules/" + rid)
+    assert ok(api.call("GET", f"/v3/users/{uid}/access_rules/{rid}", mine))["access_rule"]["path"] == "/v2.1/servers"
+    # another user sees none of it
+    for method, path in (("GET", f"/v3/users/{uid}/access_rules"), ("GET", f"/v3/users/{uid}/access_rules/{rid}"),
+                         ("DELETE", f"/v3/users/{uid}/access_rules/{rid}")):
+        r = api.call(method, path, people["trustor_token"])
+        assert r.status_code == 403 and "/v2.1/servers" not in r.text, r.text
+    # in use: not deleted; after its credentials go: deleted
+    r = api.call("DELETE", f"/v3/users/{uid}/access_rules/{rid}", mine)
+    assert r.status_code == 403 and r.json()["error"]["message"] == "May not delete access rule in use"
+    for cred in (a, b, c):
+        assert api.call("DELETE", f"/v3/users/{uid}/application_credentials/{cred['id']}", mine).status_code == 204
+    assert api.call("DELETE", f"/v3/users/{uid}/access_rules/{rid}", mine).status_code == 204
+    r = api.call("GET", f"/v3/users/{uid}/access_rules/{rid}", mine)
+    assert r.status_code == 404 and r.json()["error"]["message"] == f"Could not find Access Rule: {rid}."
+    # bad rules name the field and write nothing
+    for bad, field in (({"service": "compute", "method": "get", "path": "/x"}, "method"),
+                       ({"service": "comp_ute", "method": "GET", "path": "/x"}, "service"),
+                       ({"service": "compute", "method": "GET", "path": "x"}, "path"),
+                       ({"service": "compute", "method": "GET"}, "path")):
+        r = api.call("POST", f"/v3/users/{uid}/application_credentials", mine,
+                     json={"application_credential": {"name": "bad-rule", "access_rules": [bad]}})
+        assert r.status_code == 400 and field in r.json()["error"]["message"], r.text
+    assert [x["name"] for x in ok(api.call("GET", f"/v3/users/{uid}/application_credentials?name=bad-rule", mine))["application_credentials"]] == []
+    # an application credential's token may not touch trusts at all
+    plain = ok(api.call("POST", f"/v3/users/{uid}/application_credentials", mine,
+                        json={"application_credential": {"name": "no-trusts", "unrestricted": True}}), 201)["application_credential"]
+    token, _ = app_cred_token(api, plain["id"], plain["secret"])
+    r = api.call("GET", f"/v3/OS-TRUST/trusts?trustor_user_id={uid}", token)
+    assert r.status_code == 403 and "Delegated tokens cannot manage trusts" in r.json()["error"]["message"]

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SQLKit
 import StratusCore
 
 /// `/v3/users/{user_id}/application_credentials`: create (bound to the token's project, with
@@ -8,6 +9,7 @@ import StratusCore
 struct ApplicationCredentialRoutes: Sendable {
     let service: IdentityService
     let credentials = ApplicationCredentialStore()
+    let accessRules = AccessRuleStore()
 
     static let base = "/v3/users/{user_id}/application_credentials"
 
@@ -61,6 +63,7 @@ struct ApplicationCredentialRoutes: Sendable {
             let implied = EffectiveRoles.closure(of: Set(roleIDs), implications: implications)
             roleIDs += implied.subtracting(roleIDs).filter { caller.roleIDs.contains($0) }.sorted()
         }
+        let requestedRules = try Self.accessRules(b.fields["access_rules"])
         let credential = ApplicationCredentialRecord(
             id: newID(),
             name: name,
@@ -73,11 +76,12 @@ struct ApplicationCredentialRoutes: Sendable {
             createdAt: Clock.micros(),
             roleIDs: roleIDs
         )
-        let (created, roles) = try await service.write { sql in
+        let (created, roles, rules) = try await service.write { sql in
             try await credentials.create(credential, in: sql)
-            return (try await credentials.get(credential.id, in: sql), try await credentials.roles(of: credential.id, in: sql))
+            let rules = try await attach(requestedRules, to: credential, in: sql)
+            return (try await credentials.get(credential.id, in: sql), try await credentials.roles(of: credential.id, in: sql), rules)
         }
-        var json = Self.json(created, roles: roles, req).objectValue!
+        var json = Self.json(created, roles: roles, rules: rules, req).objectValue!
         json["secret"] = .string(secret)
         return .json(["application_credential": .object(json)], status: .created)
     }
@@ -94,20 +98,25 @@ struct ApplicationCredentialRoutes: Sendable {
         )
         let name = req.query("name")
         let found = try await service.read { sql in
-            var out: [(ApplicationCredentialRecord, [ApplicationCredentialStore.RoleRow])] = []
+            var out: [JSON] = []
             for credential in try await credentials.list(userID: userID, name: name, in: sql) {
-                out.append((credential, try await credentials.roles(of: credential.id, in: sql)))
+                let (roles, rules) = (
+                    try await credentials.roles(of: credential.id, in: sql), try await accessRules.rules(ofCredential: credential.id, in: sql)
+                )
+                out.append(Self.json(credential, roles: roles, rules: rules, req))
             }
             return out
         }
-        return .json(["application_credentials": .array(found.map { Self.json($0.0, roles: $0.1, req) }), "links": collectionLinks(req)])
+        return .json(["application_credentials": .array(found), "links": collectionLinks(req)])
     }
 
     /// GET one application credential (no secret): 200. 404 unknown or another user's; 403 by policy.
     @Sendable func get(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let credential = try await authorized(req, ctx, IdentityPolicy.getApplicationCredential)
-        let roles = try await service.read { sql in try await credentials.roles(of: credential.id, in: sql) }
-        return .json(["application_credential": Self.json(credential, roles: roles, req)])
+        let (roles, rules) = try await service.read { sql in
+            (try await credentials.roles(of: credential.id, in: sql), try await accessRules.rules(ofCredential: credential.id, in: sql))
+        }
+        return .json(["application_credential": Self.json(credential, roles: roles, rules: rules, req)])
     }
 
     /// DELETE an application credential: 204. 404 unknown or another user's; 403 by policy or from a
@@ -145,8 +154,15 @@ struct ApplicationCredentialRoutes: Sendable {
     )
 
     /// keystone's application credential representation (without the secret).
-    static func json(_ credential: ApplicationCredentialRecord, roles: [ApplicationCredentialStore.RoleRow], _ req: Request) -> JSON {
-        [
+    static func json(
+        _ credential: ApplicationCredentialRecord,
+        roles: [ApplicationCredentialStore.RoleRow],
+        rules: [AccessRule],
+        _ req: Request
+    )
+        -> JSON
+    {
+        var out: [String: JSON] = [
             "id": .string(credential.id), "name": .string(credential.name), "description": .optional(credential.description),
             "user_id": .string(credential.userID), "project_id": .optional(credential.projectID), "system": nil,
             "expires_at": credential.expiresAt.map { .string(Clock.iso(micros: $0, zulu: false)) } ?? .null,
@@ -158,6 +174,85 @@ struct ApplicationCredentialRoutes: Sendable {
             ),
             "links": ["self": .string(req.baseURL + "/v3/application_credentials/\(credential.id)")],
         ]
+        // keystone leaves the key out when there are no rules
+        if !rules.isEmpty { out["access_rules"] = .array(rules.map(AccessRuleRoutes.json)) }
+        return .object(out)
+    }
+
+    /// The `access_rules` of a create body, validated as keystone's schema (400 naming the field):
+    /// each an object with any of `id`, `service`, `path` (from `/`), `method` (upper case).
+    static func accessRules(_ value: JSON?) throws -> [RequestedRule] {
+        guard let value, !value.isNull else { return [] }
+        guard case .array(let items) = value else { throw invalid("access_rules", "\(value.serialized()) is not of type 'array'") }
+        return try items.map { item in
+            guard let fields = item.objectValue else { throw invalid("access_rules", "\(item.serialized()) is not of type 'object'") }
+            func text(_ key: String) throws -> String? {
+                guard let v = fields[key] else { return nil }
+                guard case .string(let s) = v else { throw invalid(key, "\(v.serialized()) is not of type 'string'") }
+                return s
+            }
+            let id = try text("id")
+            let service = try text("service")
+            let path = try text("path")
+            let method = try text("method")
+            for (key, v) in [("id", id), ("service", service)] {
+                if let v, v.isEmpty || v.count > 64 || !v.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
+                    throw invalid(key, "'\(v)' does not match '^[a-zA-Z0-9-]+$'")
+                }
+            }
+            if let path {
+                guard path.hasPrefix("/") else { throw invalid("path", "'\(path)' does not match '^/'") }
+                guard path.count <= 128 else { throw invalid("path", "the value is too long (maximum 128 characters)") }
+            }
+            if let method, !Self.ruleMethods.contains(method) {
+                throw invalid("method", "'\(method)' is not one of \(Self.ruleMethods)")
+            }
+            return RequestedRule(id: id, service: service, path: path, method: method)
+        }
+    }
+
+    static let ruleMethods = ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"]
+
+    /// A rule as a create body gives it: by id (an existing rule of the user), or by content.
+    struct RequestedRule: Sendable {
+        var id: String?
+        var service: String?
+        var path: String?
+        var method: String?
+    }
+
+    /// Links the credential to its rules: a rule named by the id of one of the user's rules is that
+    /// rule (404 when the id is another user's), one the user already has with the same service, path
+    /// and method is reused, any other is created (all four fields needed then: 400 otherwise). The
+    /// same rule twice is 409, as keystone.
+    func attach(_ requested: [RequestedRule], to credential: ApplicationCredentialRecord, in sql: any SQLDatabase) async throws -> [AccessRule] {
+        var out: [AccessRule] = []
+        for r in requested {
+            var rule: AccessRule?
+            if let id = r.id, let found = try await accessRules.find(id: id, in: sql) {
+                guard found.userID == credential.userID else { throw IdentityError.notFound(kind: "Access Rule", id: id) }
+                rule = found.rule
+            }
+            if rule == nil {
+                guard let service = r.service else { throw invalid("service", "'service' is a required property") }
+                guard let path = r.path else { throw invalid("path", "'path' is a required property") }
+                guard let method = r.method else { throw invalid("method", "'method' is a required property") }
+                rule = try await accessRules.find(userID: credential.userID, service: service, path: path, method: method, in: sql)
+                if rule == nil {
+                    let made = AccessRule(id: r.id ?? newID(), service: service, path: path, method: method)
+                    try await accessRules.create(made, userID: credential.userID, in: sql)
+                    rule = made
+                }
+            }
+            guard let rule, !out.contains(rule) else {
+                throw OpenStackError.conflict(
+                    "Conflict occurred attempting to store application_credential - Duplicate entry found with name \(credential.name)."
+                )
+            }
+            try await accessRules.link(credentialID: credential.id, ruleID: rule.id, in: sql)
+            out.append(rule)
+        }
+        return out
     }
 }
 

@@ -107,6 +107,11 @@ struct AuthRoutes: Sendable {
             throw OpenStackError.notFound("Could not find token: \(subject).")
         }
         try service.enforcer.authorize(action, flatTarget: ["target.token.user_id": validated.caller.userID], caller: caller)
+        // A token restricted by access rules validates only for a validator that enforces them
+        // (keystonemiddleware sends `OpenStack-Identity-Access-Rules: 1`); others would let it do anything.
+        if validated.caller.accessRules != nil, (req.headers[.openStackIdentityAccessRules].flatMap { Double($0) } ?? 0) < 1 {
+            throw OpenStackError.notFound("Failed to validate token")
+        }
         return (subject, validated)
     }
 

@@ -23,7 +23,7 @@ struct TrustRoutes: Sendable {
 
     /// POST a trust from the caller (the trustor) to a trustee: 201. 400 invalid body or an expiry
     /// in the past; 403 by policy, a trustor other than the caller, no roles for a project, a
-    /// restricted application credential's token, a redelegation the source trust does not allow;
+    /// application credential's token, a redelegation the source trust does not allow;
     /// 404 unknown trustee, project or role, or a role the trustor does not hold there.
     @Sendable func create(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let b = try EntityBody(try await req.jsonBody(limit: ctx.bodyLimit), entity: "trust")
@@ -41,7 +41,7 @@ struct TrustRoutes: Sendable {
         let requestedCount = try Self.optionalInt(fields, "redelegation_count", minimum: 0)
         let allowRedelegation = try Self.optionalBool(fields, "allow_redelegation") ?? false
         let requestedRoles = try Self.roleReferences(fields["roles"])
-        try Self.requireUnrestricted(caller)
+        try Self.requireNotApplicationCredential(caller)
         if projectID != nil && requestedRoles.isEmpty {
             throw OpenStackError.forbidden("You are not authorized to perform the requested action: At least one role should be specified.")
         }
@@ -112,21 +112,23 @@ struct TrustRoutes: Sendable {
     /// them (admins and system readers): 200. 403 by policy.
     @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let (trustor, trustee) = (req.query("trustor_user_id"), req.query("trustee_user_id"))
+        let caller: Caller
         if let trustor {
-            _ = try await service.authorize(
+            caller = try await service.authorize(
                 req,
                 IdentityPolicy.listTrustsForTrustor,
                 target: ["target": ["trust": ["trustor_user_id": .string(trustor)]]]
             )
         } else if let trustee {
-            _ = try await service.authorize(
+            caller = try await service.authorize(
                 req,
                 IdentityPolicy.listTrustsForTrustee,
                 target: ["target": ["trust": ["trustee_user_id": .string(trustee)]]]
             )
         } else {
-            _ = try await service.authorize(req, IdentityPolicy.listTrusts)
+            caller = try await service.authorize(req, IdentityPolicy.listTrusts)
         }
+        try Self.requireNotApplicationCredential(caller)
         let found = try await service.read { sql in
             try await trusts.list(trustorUserID: trustor, trusteeUserID: trustor == nil ? trustee : nil, in: sql)
         }
@@ -143,10 +145,9 @@ struct TrustRoutes: Sendable {
     }
 
     /// DELETE a trust and the trusts redelegated from it: 204; their tokens stop validating. 404 as
-    /// GET; 403 not its trustor (by policy) or a restricted application credential's token.
+    /// GET; 403 not its trustor (by policy) or an application credential's token.
     @Sendable func delete(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let trust = try await authorized(req, ctx, IdentityPolicy.deleteTrust)
-        try Self.requireUnrestricted(try await service.authenticate(req))
         let now = Clock.micros()
         try await service.write { sql in
             for id in try await trusts.softDelete(trust.id, at: now, in: sql) { try await service.revoke(db: sql, trustID: id) }
@@ -176,13 +177,14 @@ struct TrustRoutes: Sendable {
         let id = try ctx.parameters.require("trust_id")
         _ = try await service.authenticate(req)
         let trust = try await service.read { sql in try await trusts.usable(id, at: Clock.micros(), in: sql) }
-        _ = try await service.authorize(
+        let caller = try await service.authorize(
             req,
             action,
             target: [
                 "target": ["trust": ["trustor_user_id": .string(trust.trustorUserID), "trustee_user_id": .string(trust.trusteeUserID)]]
             ]
         )
+        try Self.requireNotApplicationCredential(caller)
         return trust
     }
 
@@ -255,12 +257,11 @@ struct TrustRoutes: Sendable {
         )
     }
 
-    /// keystone's refusal for tokens of restricted application credentials.
-    static func requireUnrestricted(_ caller: Caller) throws {
-        if caller.applicationCredentialRestricted {
-            throw OpenStackError.forbidden(
-                "You are not authorized to perform the requested action: Using method 'application_credential' is not allowed for managing trusts."
-            )
+    /// keystone 30 keeps every application credential's token away from trusts (restricted or not:
+    /// a trust would let the credential's holder hand its roles on to anyone).
+    static func requireNotApplicationCredential(_ caller: Caller) throws {
+        if caller.applicationCredentialID != nil {
+            throw OpenStackError.forbidden("You are not authorized to perform the requested action: Delegated tokens cannot manage trusts.")
         }
     }
 

@@ -126,6 +126,7 @@ struct UserRoutes: Sendable {
                 for deleted in try await TrustStore().softDelete(id, at: now, in: sql) { try await service.revoke(db: sql, trustID: deleted) }
             }
             try await users.delete(user.id, in: sql)
+            try await AccessRuleStore().deleteAll(ofUser: user.id, in: sql)
             try await service.revoke(db: sql, userID: user.id)
         }
         return .empty()

@@ -118,6 +118,22 @@ enum IdentityMigrations {
                 "ALTER TABLE revocation_event ADD COLUMN trust_id VARCHAR(64)",
             ]
         ),
+        // Application credential access rules: a user's rules, shared by that user's credentials.
+        Migration(
+            4,
+            "access rules",
+            [
+                """
+                CREATE TABLE access_rule (id VARCHAR(64) PRIMARY KEY, user_id VARCHAR(64) NOT NULL, service VARCHAR(64) NOT NULL,
+                  path VARCHAR(128) NOT NULL, method VARCHAR(16) NOT NULL, UNIQUE (user_id, service, path, method))
+                """,
+                """
+                CREATE TABLE application_credential_access_rule (application_credential_id VARCHAR(64) NOT NULL
+                  REFERENCES application_credential(id) ON DELETE CASCADE, access_rule_id VARCHAR(64) NOT NULL REFERENCES access_rule(id),
+                  PRIMARY KEY (application_credential_id, access_rule_id))
+                """,
+            ]
+        ),
     ]
 
     static let migrator = Migrator(service: "identity", all)

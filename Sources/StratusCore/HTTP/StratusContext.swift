@@ -55,6 +55,12 @@ public struct Caller: Sendable, Equatable {
     public let applicationCredentialRestricted: Bool
     /// Set when the token is trust-scoped.
     public let trustID: String?
+    /// The access rules of the application credential behind the token; nil when it has none
+    /// (the token is not restricted to particular requests).
+    public var accessRules: [AccessRule]?
+    /// The service types of the token's catalog, known when `accessRules` is set (the rules only
+    /// apply to a service the token's catalog lists).
+    public var catalogServiceTypes: Set<String> = []
     /// A token from a delegation (an application credential or a trust): keystone 30 keeps it
     /// away from `/v3/credentials`.
     public var isDelegated: Bool { applicationCredentialID != nil || trustID != nil }

@@ -120,4 +120,84 @@ struct TokenValidatorTests {
         _ = try? await serviceServer.value
         await fixture.close()
     }
+
+    @Test("over HTTP, a service enforces an application credential's access rules for its own service type")
+    func remoteAccessRules() async throws {
+        let fixture = try await IdentityFixture.make()
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        let identity = Application(
+            router: fixture.service.router(logger: Logger(label: "test")),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) }
+        )
+        var iterator = ports.makeAsyncIterator()
+        let identityServer = Task { try await identity.runService(gracefulShutdownSignals: []) }
+        let port = try #require(await iterator.next())
+        let validator = KeystoneTokenValidator(
+            settings: .init(authURL: "http://127.0.0.1:\(port)", username: "admin", password: "pw", projectName: "admin")
+        )
+        let adminToken = try await validator.currentServiceToken()
+        func ask(_ method: String, _ path: String, _ body: String? = nil, token: String = adminToken) async throws -> (Int, JSON) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.httpMethod = method
+            request.setValue(token, forHTTPHeaderField: "X-Auth-Token")
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = body.map { Data($0.utf8) }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, data.isEmpty ? .null : try JSON.parse(Array(data)))
+        }
+        // "compute" in the catalog, and a credential that may only GET /servers there.
+        let service = try #require(try await ask("POST", "/v3/services", #"{"service": {"type": "compute"}}"#).1["service"]?["id"]?.stringValue)
+        _ = try await ask("POST", "/v3/endpoints", #"{"endpoint": {"service_id": "\#(service)", "interface": "public", "url": "http://c"}}"#)
+        let admin = try #require(try await ask("GET", "/v3/users?name=admin").1["users"]?.arrayValue?.first?["id"]?.stringValue)
+        let created = try await ask(
+            "POST",
+            "/v3/users/\(admin)/application_credentials",
+            #"{"application_credential": {"name": "ruled", "access_rules": [{"service": "compute", "method": "GET", "path": "/servers"}]}}"#
+        )
+        let id = try #require(created.1["application_credential"]?["id"]?.stringValue)
+        let secret = try #require(created.1["application_credential"]?["secret"]?.stringValue)
+        var login = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v3/auth/tokens")!)
+        login.httpMethod = "POST"
+        login.httpBody = Data(
+            #"{"auth": {"identity": {"methods": ["application_credential"], "application_credential": {"id": "\#(id)", "secret": "\#(secret)"}}}}"#
+                .utf8
+        )
+        let (_, loginResponse) = try await URLSession.shared.data(for: login)
+        let ruled = try #require((loginResponse as? HTTPURLResponse)?.value(forHTTPHeaderField: "X-Subject-Token"))
+
+        func serve(_ type: String?) async throws -> (port: Int, task: Task<Void, any Error>) {
+            let router = Router(context: StratusContext.self)
+            router.add(middleware: OpenStackMiddleware(format: .compute, bodyLimit: 1024, logger: Logger(label: "test")))
+            router.add(middleware: AuthMiddleware(validator: validator, serviceType: type))
+            router.get("/servers") { _, _ in "servers" }
+            router.get("/flavors") { _, _ in "flavors" }
+            let app = Application(
+                router: router,
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) }
+            )
+            let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+            return (try #require(await iterator.next()), task)
+        }
+        func status(_ port: Int, _ path: String, _ token: String) async throws -> Int {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.setValue(token, forHTTPHeaderField: "X-Auth-Token")
+            let (_, response) = try await URLSession.shared.data(for: request)
+            return (response as? HTTPURLResponse)?.statusCode ?? 0
+        }
+        let compute = try await serve("compute")
+        #expect(try await status(compute.port, "/servers", ruled) == 200)
+        #expect(try await status(compute.port, "/flavors", ruled) == 401)
+        #expect(try await status(compute.port, "/flavors", adminToken) == 200, "tokens without rules are not restricted")
+        let image = try await serve("image")
+        #expect(try await status(image.port, "/servers", ruled) == 401, "a rule for compute does not open another service")
+        let unknown = try await serve(nil)
+        #expect(try await status(unknown.port, "/servers", ruled) == 401, "a service that does not know its type refuses")
+        for server in [compute.task, image.task, unknown.task, identityServer] {
+            server.cancel()
+            _ = try? await server.value
+        }
+        await fixture.close()
+    }
 }

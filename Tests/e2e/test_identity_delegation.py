@@ -7,6 +7,9 @@ import pytest
 
 from framework.cloud import API
 
+# Not a guide flow: SQLite only (ARCHITECTURE.md, test budget); the stores run on both databases.
+pytestmark = pytest.mark.parametrize("cloud", ["sqlite"], indirect=True)
+
 
 @pytest.fixture(scope="module")
 def api(cloud):

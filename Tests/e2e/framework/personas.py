@@ -117,6 +117,31 @@ class Matrix:
         assert r.status_code == 201, r.text
         return r.json()["application_credential"]["id"]
 
+    def trust(self):
+        """A trust from u1 (member on P1) to the fixture's trustee."""
+        r = self.call("POST", "/v3/OS-TRUST/trusts", self.tokens["u1"], {"trust": {
+            "trustor_user_id": self.ids["u1"], "trustee_user_id": self.ids["trustee"], "impersonation": False,
+            "project_id": self.ids["P1"], "roles": [{"name": "member"}]}})
+        assert r.status_code == 201, r.text
+        return r.json()["trust"]["id"]
+
+    def ec2(self):
+        """A new EC2 key of u1 on P1; its access key."""
+        r = self.call("POST", f"/v3/users/{self.ids['u1']}/credentials/OS-EC2", self.tokens["u1"], {"tenant_id": self.ids["P1"]})
+        assert r.status_code == 201, r.text
+        return r.json()["credential"]["access"]
+
+    def access_rule(self):
+        """A rule of u1 that no credential uses any more; its id."""
+        r = self.call("POST", f"/v3/users/{self.ids['u1']}/application_credentials", self.tokens["u1"],
+                      {"application_credential": {"name": self.name("ruled"), "access_rules": [
+                          {"service": "identity", "method": "GET", "path": "/v3/" + self.name("rule")}]}})
+        assert r.status_code == 201, r.text
+        body = r.json()["application_credential"]
+        gone = self.call("DELETE", f"/v3/users/{self.ids['u1']}/application_credentials/{body['id']}", self.tokens["u1"])
+        assert gone.status_code == 204, gone.text
+        return body["access_rules"][0]["id"]
+
     # -- the fixture --------------------------------------------------------------------------
 
     def build(self):
@@ -143,6 +168,13 @@ class Matrix:
         ids["c1"] = self.credential()
         self.tokens["u1"] = self.login("pm-u1", "pm-u1-pw", ids["D1"], {"project": {"id": ids["P1"]}})
         ids["a1"] = self.app_cred()
+        ids["trustee"] = self.ok("POST", "/v3/users", {"user": {"name": "pm-trustee", "domain_id": ids["D1"]}})["user"]["id"]
+        ids["t1"] = self.trust()
+        ids["x1"] = self.ec2()
+        r = self.call("POST", f"/v3/users/{ids['u1']}/application_credentials", self.tokens["u1"], {"application_credential": {
+            "name": "pm-ruled", "access_rules": [{"service": "identity", "method": "GET", "path": "/v3/users/*"}]}})
+        assert r.status_code == 201, r.text
+        ids["r1"] = r.json()["application_credential"]["access_rules"][0]["id"]
         for persona, scope, role in PERSONAS:
             if scope is None:
                 continue
@@ -366,6 +398,30 @@ class Matrix:
                                                              {"application_credential": {"name": m.name("appcred")}}, None)),
             ("delete_application_credential", lambda p: ("DELETE", f"/v3/users/{i['u1']}/application_credentials/{m.app_cred()}", None, None)),
             ("list_revoke_events", fixed("GET", "/v3/OS-REVOKE/events")),
+            # trusts
+            ("list_trusts", fixed("GET", "/v3/OS-TRUST/trusts")),
+            ("list_trusts_for_trustor", fixed("GET", "/v3/OS-TRUST/trusts?trustor_user_id={u1}")),
+            ("list_own_trusts_as_trustor", lambda p: ("GET", f"/v3/OS-TRUST/trusts?trustor_user_id={self_id(p)}", None, None)),
+            ("list_trusts_for_trustee", fixed("GET", "/v3/OS-TRUST/trusts?trustee_user_id={trustee}")),
+            ("get_trust", fixed("GET", "/v3/OS-TRUST/trusts/{t1}")),
+            ("list_roles_for_trust", fixed("GET", "/v3/OS-TRUST/trusts/{t1}/roles")),
+            ("get_role_for_trust", fixed("GET", "/v3/OS-TRUST/trusts/{t1}/roles/{member}")),
+            ("create_own_trust", lambda p: ("POST", "/v3/OS-TRUST/trusts", {"trust": {
+                "trustor_user_id": self_id(p), "trustee_user_id": i["trustee"], "impersonation": False,
+                "project_id": i["P1"], "roles": [{"name": "reader"}]}}, None)),
+            ("delete_trust", lambda p: ("DELETE", f"/v3/OS-TRUST/trusts/{m.trust()}", None, None)),
+            # EC2 credentials and tokens
+            ("ec2_list_credentials", fixed("GET", "/v3/users/{u1}/credentials/OS-EC2")),
+            ("ec2_get_credential", fixed("GET", "/v3/users/{u1}/credentials/OS-EC2/{x1}")),
+            ("ec2_create_credential", fixed("POST", "/v3/users/{u1}/credentials/OS-EC2", {"tenant_id": i["P1"]})),
+            ("ec2_create_own_credential", lambda p: ("POST", f"/v3/users/{self_id(p)}/credentials/OS-EC2", {"tenant_id": i["P1"]}, None)),
+            ("ec2_delete_credential", lambda p: ("DELETE", f"/v3/users/{i['u1']}/credentials/OS-EC2/{m.ec2()}", None, None)),
+            ("ec2tokens_validate", fixed("POST", "/v3/ec2tokens", {"credentials": {"access": "pm-no-such-key", "signature": "x"}})),
+            ("s3tokens_validate", fixed("POST", "/v3/s3tokens", {"credentials": {"access": "pm-no-such-key", "signature": "x", "token": "eA=="}})),
+            # access rules
+            ("list_access_rules", fixed("GET", "/v3/users/{u1}/access_rules")),
+            ("get_access_rule", fixed("GET", "/v3/users/{u1}/access_rules/{r1}")),
+            ("delete_access_rule", lambda p: ("DELETE", f"/v3/users/{i['u1']}/access_rules/{m.access_rule()}", None, None)),
             # auth
             ("get_auth_catalog", fixed("GET", "/v3/auth/catalog")),
             ("get_auth_projects", fixed("GET", "/v3/auth/projects")),

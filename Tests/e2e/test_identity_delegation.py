@@ -184,6 +184,17 @@ def test_trust_scoped_tokens_cannot_widen_or_spread(api, admin, people):
     assert r.status_code == 403 and "At least one role should be specified" in r.json()["error"]["message"]
     r = new_trust(api, people, roles=[{"name": "no-such-role"}])
     assert r.status_code == 404 and r.json()["error"]["message"] == "Role no-such-role is not defined"
+    # the trustee's application credential on the trust's very project still cannot take the trust
+    grant = f"/v3/projects/{people['project']}/users/{people['trustee']}/roles/{people['roles']['reader']}"
+    assert api.call("PUT", grant, admin).status_code == 204
+    own = password_token(api, people["trustee"], "trustee-pw", {"project": {"id": people["project"]}}).headers["X-Subject-Token"]
+    ac = ok(api.call("POST", f"/v3/users/{people['trustee']}/application_credentials", own,
+                     json={"application_credential": {"name": "trustee-ac"}}), 201)["application_credential"]
+    r = api.requests.post(api.base + "/v3/auth/tokens", json={"auth": {
+        "identity": {"methods": ["application_credential"], "application_credential": {"id": ac["id"], "secret": ac["secret"]}},
+        "scope": {"OS-TRUST:trust": {"id": trust["id"]}}}})
+    assert r.status_code == 401, r.text
+    assert api.call("DELETE", grant, admin).status_code == 204
 
 
 def test_redelegation_narrows_down_the_chain(api, admin, people):

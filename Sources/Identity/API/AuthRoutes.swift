@@ -137,6 +137,8 @@ struct AuthRoutes: Sendable {
         let appProject = appCred.map { $0.projectID ?? "" }
         var trust: TrustRecord?
         if let reference = auth["scope"]?["OS-TRUST:trust"] {
+            // An application credential never reaches a trust (its restrictions would not follow).
+            if appCred != nil { throw OpenStackError.unauthorized("Application credentials cannot request a scope.") }
             trust = try await trustForScope(reference, trusteeID: userID, now: now)
             scope = trust?.projectID.map { .project($0) } ?? .unscoped
         } else if let requested = auth["scope"] {

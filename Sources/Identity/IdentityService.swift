@@ -212,9 +212,9 @@ public final class IdentityService: Sendable {
         if caller.methods.contains("ec2credential") { throw OpenStackError.forbidden("You are not authorized to perform the requested action.") }
         if let rules = caller.accessRules {
             // Identity enforces access rules on its own API as keystone does (service type `identity`).
-            var serviceTokenValid = false
-            if let serviceToken = request.headers[.xServiceToken], !serviceToken.isEmpty {
-                serviceTokenValid = (try? await validate(serviceToken))?.caller.roles.contains("service") ?? false
+            var serviceCaller: Caller?
+            if let serviceToken = request.headers[.xServiceToken], !serviceToken.isEmpty, serviceToken != token {
+                serviceCaller = try? await validate(serviceToken).caller
             }
             let allowed = AccessRule.permits(
                 rules,
@@ -222,7 +222,7 @@ public final class IdentityService: Sendable {
                 method: request.method.rawValue,
                 path: request.uri.path,
                 catalogServiceTypes: caller.catalogServiceTypes,
-                hasValidServiceToken: serviceTokenValid
+                hasValidServiceToken: AccessRule.liftsRules(serviceCaller)
             )
             guard allowed else { throw OpenStackError.unauthorized() }
         }

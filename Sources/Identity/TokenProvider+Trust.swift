@@ -8,6 +8,9 @@ extension IdentityService {
     /// a redelegated trust) still holds every delegated role on the project. The token shows the
     /// trustor as its user under impersonation, the trustee otherwise.
     func loadTrustScope(_ p: TokenPayload, trustID: String, db: any SQLDatabase) async throws -> ResolvedScope {
+        guard p.applicationCredentialID == nil else {
+            throw IdentityError.invalidToken(reason: "a trust token cannot come from an application credential")
+        }
         let now = Clock.micros()
         let trusts = TrustStore()
         guard let trust = try await trusts.find(trustID, in: db), trust.deletedAt == nil, trust.expiresAt.map({ $0 > now }) ?? true
@@ -16,6 +19,7 @@ extension IdentityService {
         let trustee = try await enabledUser(trust.trusteeUserID, db: db)
         let trustor = try await enabledUser(trust.trustorUserID, db: db)
         var originalTrustor = trust.trustorUserID
+        var delegating = [trust.trustorUserID]
         var parentID = trust.redelegatedTrustID
         var depth = 0
         while let id = parentID {
@@ -24,7 +28,9 @@ extension IdentityService {
                 throw IdentityError.invalidToken(reason: "trust is gone")
             }
             _ = try await enabledUser(parent.trusteeUserID, db: db)
+            _ = try await enabledUser(parent.trustorUserID, db: db)
             originalTrustor = parent.trustorUserID
+            delegating.append(parent.trustorUserID)
             parentID = parent.redelegatedTrustID
         }
         let shown = trust.impersonation ? trustor : trustee
@@ -74,7 +80,16 @@ extension IdentityService {
             trustID: trust.id,
             token: ""
         )
-        return ResolvedScope(caller: caller, body: body)
+        return ResolvedScope(caller: caller, body: body, delegatingUserIDs: delegating)
+    }
+
+    /// Deletes the trusts `ids` and those redelegated from them, recording a revocation event for
+    /// each (run inside `write`).
+    func deleteTrusts(_ ids: [String], in sql: any SQLDatabase) async throws {
+        let now = Clock.micros()
+        for id in ids {
+            for deleted in try await TrustStore().softDelete(id, at: now, in: sql) { try await revoke(db: sql, trustID: deleted) }
+        }
     }
 
     /// The user `id` and its domain when both are enabled; `invalidToken` otherwise.

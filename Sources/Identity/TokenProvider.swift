@@ -74,6 +74,12 @@ extension IdentityService {
             }
         }
         let scoped = try await resolvedScope(p, db: db)
+        if !fresh {
+            for trustor in scoped.delegatingUserIDs
+            where try await revocations.isRevoked(userID: trustor, projectID: nil, auditID: nil, issuedAt: p.issuedAt, in: db) {
+                throw IdentityError.invalidToken(reason: "Token has been revoked")
+            }
+        }
         if p.scope != .unscoped, scoped.caller.roleIDs.isEmpty, !allowNoRoles {
             throw IdentityError.invalidToken(reason: "no role on the scope")
         }
@@ -94,6 +100,8 @@ extension IdentityService {
     struct ResolvedScope: Sendable {
         var caller: Caller
         var body: [String: JSON]
+        /// The trustors whose roles a trust-scoped token carries: their user revocations end it too.
+        var delegatingUserIDs: [String] = []
     }
 
     func resolvedScope(_ p: TokenPayload, db: any SQLDatabase) async throws -> ResolvedScope {

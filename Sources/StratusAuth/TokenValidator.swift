@@ -228,9 +228,9 @@ public struct AuthMiddleware: RouterMiddleware {
         }
         if let rules = context.caller!.accessRules {
             // keystonemiddleware's check: a valid service token (with the service role) lifts the rules.
-            var serviceTokenValid = false
-            if let serviceToken = request.headers[.xServiceToken], !serviceToken.isEmpty {
-                serviceTokenValid = (try? await validator.caller(for: serviceToken))?.roles.contains("service") ?? false
+            var serviceCaller: Caller?
+            if let serviceToken = request.headers[.xServiceToken], !serviceToken.isEmpty, serviceToken != token {
+                serviceCaller = try? await validator.caller(for: serviceToken)
             }
             let allowed = AccessRule.permits(
                 rules,
@@ -238,7 +238,7 @@ public struct AuthMiddleware: RouterMiddleware {
                 method: request.method.rawValue,
                 path: request.uri.path,
                 catalogServiceTypes: context.caller!.catalogServiceTypes,
-                hasValidServiceToken: serviceTokenValid
+                hasValidServiceToken: AccessRule.liftsRules(serviceCaller)
             )
             guard allowed else { return try unauthorized() }
         }

@@ -20,12 +20,25 @@ struct TrustRulesTests {
         #expect(TrustRules.delegatedRoles(trustRoles: ["admin"], implications: [], trustorRoles: ["member"]) == nil)
     }
 
-    let parent = TrustRules.Offer(id: "t1", roleIDs: ["member", "reader"], impersonation: false, expiresAt: 1_000, redelegationCount: 2)
+    let parent = TrustRules.Offer(
+        id: "t1",
+        projectID: "p1",
+        roleIDs: ["member", "reader"],
+        impersonation: false,
+        expiresAt: 1_000,
+        redelegationCount: 2
+    )
 
     @Test("a redelegated trust may not ask for more than its source gives")
     func redelegation() {
-        let fine = TrustRules.Request(roleIDs: ["reader"], impersonation: false, expiresAt: 900, remainingUses: nil)
+        let fine = TrustRules.Request(projectID: "p1", roleIDs: ["reader"], impersonation: false, expiresAt: 900, remainingUses: nil)
         #expect(TrustRules.redelegationRefusal(from: parent, request: fine, maxCount: 3) == nil)
+        var elsewhere = fine
+        elsewhere.projectID = "p2"
+        #expect(
+            TrustRules.redelegationRefusal(from: parent, request: elsewhere, maxCount: 3)
+                == "A redelegated trust must be on the project of the trust it comes from"
+        )
         var wider = fine
         wider.roleIDs = ["admin"]
         #expect(TrustRules.redelegationRefusal(from: parent, request: wider, maxCount: 3) == "Some of requested roles are not in redelegated trust")
@@ -102,6 +115,7 @@ struct TrustStoreTests {
         async let first = db.write { sql in try await trusts.consumeUse("limited", in: sql) }
         async let second = db.write { sql in try await trusts.consumeUse("limited", in: sql) }
         let results = try await [first, second]
+        // NOTE: SQLite serialises writers, so this race is real only in the PostgreSQL store run.
         #expect(results.filter { $0 }.count == 1)
         let stored = try await db.read { sql in try await trusts.find("limited", in: sql) }
         #expect(stored?.remainingUses == 0)

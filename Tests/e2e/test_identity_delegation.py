@@ -214,11 +214,27 @@ def test_redelegation_narrows_down_the_chain(api, admin, people):
     assert r.status_code == 403 and "Impersonation is not allowed" in r.json()["error"]["message"]
     r = redelegate(remaining_uses=1)
     assert r.status_code == 403 and "remaining_uses" in r.json()["error"]["message"]
+    # the chain stays on its project: the trustor's roles elsewhere are not the trust's to give
+    assert api.call("PUT", f"/v3/projects/{people['other']}/users/{people['trustor']}/roles/{people['roles']['member']}", admin).status_code == 204
+    r = redelegate(project_id=people["other"])
+    assert r.status_code == 403 and "project" in r.json()["error"]["message"], r.text
+    assert api.call("DELETE", f"/v3/projects/{people['other']}/users/{people['trustor']}/roles/{people['roles']['member']}", admin).status_code == 204
     child = ok(redelegate(allow_redelegation=True), 201)["trust"]
     assert (child["redelegated_trust_id"], child["redelegation_count"]) == (trust["id"], 2)
     r = password_token(api, people["outsider"], "outsider-pw", {"OS-TRUST:trust": {"id": child["id"]}})
     assert r.status_code == 201 and {x["name"] for x in r.json()["token"]["roles"]} == {"member", "reader"}
     grandchild_token = r.headers["X-Subject-Token"]
+    # the first trustor disabled: the end of the chain stops too
+    assert api.call("PATCH", f"/v3/users/{people['trustor']}", admin, json={"user": {"enabled": False}}).status_code == 200
+    assert api.call("HEAD", "/v3/auth/tokens", admin, headers={"X-Subject-Token": grandchild_token}).status_code == 404
+    assert api.call("PATCH", f"/v3/users/{people['trustor']}", admin, json={"user": {"enabled": True}}).status_code == 200
+    # disabling revoked the trustor's tokens, and with them those the chain gave out (keystone's revocation model)
+    assert api.call("HEAD", "/v3/auth/tokens", admin, headers={"X-Subject-Token": grandchild_token}).status_code == 404
+    people["trustor_token"] = password_token(api, people["trustor"], "trustor-pw", {"project": {"id": people["project"]}}).headers["X-Subject-Token"]
+    r = password_token(api, people["outsider"], "outsider-pw", {"OS-TRUST:trust": {"id": child["id"]}})
+    assert r.status_code == 201, "the chain stands again: a new token through it works"
+    grandchild_token = r.headers["X-Subject-Token"]
+    assert api.call("HEAD", "/v3/auth/tokens", admin, headers={"X-Subject-Token": grandchild_token}).status_code == 200
     # deleting the source trust ends the redelegated one and its tokens
     assert api.call("DELETE", f"/v3/OS-TRUST/trusts/{trust['id']}", people["trustor_token"]).status_code == 204
     assert api.call("HEAD", "/v3/auth/tokens", admin, headers={"X-Subject-Token": grandchild_token}).status_code == 404
@@ -252,6 +268,18 @@ def test_other_users_get_no_trust(api, admin, people):
         body = {k: v for k, v in body.items() if v is not None}
         r = api.call("POST", "/v3/OS-TRUST/trusts", people["trustor_token"], json={"trust": body})
         assert r.status_code == 400 and word in r.json()["error"]["message"], r.text
+    # deleting the trust's project deletes the trust
+    doomed = ok(api.call("POST", "/v3/projects", admin, json={"project": {"name": "deleg-doomed"}}), 201)["project"]["id"]
+    assert api.call("PUT", f"/v3/projects/{doomed}/users/{people['trustor']}/roles/{people['roles']['member']}", admin).status_code == 204
+    on_doomed = password_token(api, people["trustor"], "trustor-pw", {"project": {"id": doomed}}).headers["X-Subject-Token"]
+    t = ok(api.call("POST", "/v3/OS-TRUST/trusts", on_doomed, json={"trust": {
+        "trustor_user_id": people["trustor"], "trustee_user_id": people["trustee"], "impersonation": False,
+        "project_id": doomed, "roles": [{"name": "member"}]}}), 201)["trust"]["id"]
+    assert api.call("DELETE", f"/v3/projects/{doomed}", admin).status_code == 204
+    assert api.call("GET", f"/v3/OS-TRUST/trusts/{t}", admin).status_code == 404
+    # a trust without a project delegates no role
+    r = new_trust(api, people, project_id=None)
+    assert r.status_code == 404, r.text
     # deleting the trustee deletes the trust
     u = ok(api.call("POST", "/v3/users", admin, json={"user": {"name": "deleg-short-lived", "password": "x-pw"}}), 201)["user"]["id"]
     short = ok(new_trust(api, people, trustee_user_id=u), 201)["trust"]["id"]
@@ -394,6 +422,16 @@ def test_other_users_and_delegated_tokens_get_no_ec2_keys(api, admin, people):
     r = api.call("POST", f"/v3/users/{owner}/credentials/OS-EC2", other, json={"tenant_id": people["other"]})
     assert r.status_code == 403
     assert len(ok(api.call("GET", f"/v3/users/{owner}/credentials/OS-EC2", people["outsider_token"]))["credentials"]) >= 1
+    # an ec2 credential made through /v3/credentials is the same key for OS-EC2 (id = sha256 of the access key)
+    import hashlib
+    made = ok(api.call("POST", "/v3/credentials", people["outsider_token"], json={"credential": {
+        "user_id": owner, "type": "ec2", "project_id": people["other"], "blob": json.dumps({"access": "made-by-v3", "secret": "s3cr3t"})}}), 201)
+    assert made["credential"]["id"] == hashlib.sha256(b"made-by-v3").hexdigest()
+    shown = ok(api.call("GET", f"/v3/users/{owner}/credentials/OS-EC2/made-by-v3", people["outsider_token"]))["credential"]
+    assert shown["secret"] == "s3cr3t"
+    r = api.call("POST", "/v3/credentials", people["outsider_token"], json={"credential": {
+        "user_id": owner, "type": "ec2", "project_id": people["other"], "blob": "not json"}})
+    assert r.status_code == 400 and "blob" in r.json()["error"]["message"]
     r = api.call("POST", f"/v3/users/{owner}/credentials/OS-EC2", people["outsider_token"], json={})
     assert r.status_code == 404 and r.json()["error"]["message"] == "Could not find project: None."
     r = api.call("GET", f"/v3/users/{owner}/credentials/OS-EC2/nosuch", people["outsider_token"])
@@ -470,7 +508,7 @@ def test_access_rules_validation_and_service_tokens(cloud, api, admin, people):
     assert api.call("GET", f"/v3/users/{uid}/application_credentials", token, headers={"X-Service-Token": "garbage"}).status_code == 401
     assert api.call("GET", f"/v3/users/{uid}/application_credentials", token,
                     headers={"X-Service-Token": people["trustor_token"]}).status_code == 401, "a token without the service role"
-    assert roles
+    assert roles["member"]
 
 
 def test_access_rule_api_and_sharing(api, admin, people):

@@ -57,8 +57,17 @@ struct CredentialRoutes: Sendable {
                 throw invalid("project_id", "project \(projectID) does not exist")
             }
         }
+        // An EC2 key's id is its access key's SHA-256, as keystone derives it, so OS-EC2 and the
+        // token calls find keys made here.
+        var id = newID()
+        if type == "ec2" {
+            guard let access = (try? JSON.parse(Array(blob.utf8)))?["access"]?.stringValue, !access.isEmpty else {
+                throw invalid("blob", "an ec2 credential's blob must be a JSON object with an 'access' key")
+            }
+            id = EC2Signature.credentialID(access: access)
+        }
         let (encrypted, keyHash) = try encrypt(blob)
-        let credential = CredentialRecord(id: newID(), userID: userID, projectID: projectID, type: type, encryptedBlob: encrypted, keyHash: keyHash)
+        let credential = CredentialRecord(id: id, userID: userID, projectID: projectID, type: type, encryptedBlob: encrypted, keyHash: keyHash)
         let created = try await service.write { sql in
             try await credentials.create(credential, in: sql)
             return try await credentials.get(credential.id, in: sql)
@@ -118,8 +127,7 @@ struct CredentialRoutes: Sendable {
         return credential
     }
 
-    /// keystone 30: a token from an application credential (a delegated method; trusts when
-    /// they exist) may not read, create, change or delete credentials at all, so an EC2 key
+    /// keystone 30: a token from an application credential (a delegated method) or a trust may not read, create, change or delete credentials at all, so an EC2 key
     /// minted from a restricted credential cannot outlive or widen it (CVE-2020-12689/12691).
     static func requirePrimaryAuth(_ caller: Caller) throws {
         if caller.isDelegated {

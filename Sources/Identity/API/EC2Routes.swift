@@ -30,7 +30,7 @@ struct EC2Routes: Sendable {
     @Sendable func list(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let userID = try ctx.parameters.require("user_id")
         let caller = try await service.authorize(req, IdentityPolicy.ec2ListCredentials, target: ["user_id": .string(userID)])
-        try Self.requirePrimaryAuth(caller)
+        try CredentialRoutes.requirePrimaryAuth(caller)
         let found = try await service.read { sql in
             _ = try await users.get(userID, in: sql)
             return try await credentials.list(userID: userID, type: "ec2", in: sql)
@@ -54,7 +54,7 @@ struct EC2Routes: Sendable {
             guard let projectID else { throw IdentityError.notFound(kind: "project", id: "None") }
             _ = try await projects.get(projectID, in: sql)
         }
-        try Self.requirePrimaryAuth(caller)
+        try CredentialRoutes.requirePrimaryAuth(caller)
         let access = newID()
         let blob: JSON = ["access": .string(access), "secret": .string(newID()), "trust_id": nil]
         let sealed = try service.sealCredential(blob.serialized())
@@ -96,17 +96,8 @@ struct EC2Routes: Sendable {
         )
         _ = try await service.read { sql in try await users.get(userID, in: sql) }
         guard credential.type == "ec2" else { throw OpenStackError.unauthorized() }
-        try Self.requirePrimaryAuth(caller)
+        try CredentialRoutes.requirePrimaryAuth(caller)
         return credential
-    }
-
-    /// keystone 30 keeps trust-scoped and application-credential tokens away from EC2 keys.
-    static func requirePrimaryAuth(_ caller: Caller) throws {
-        if caller.isDelegated {
-            throw OpenStackError.forbidden(
-                "You are not authorized to perform the requested action: Delegated tokens cannot access credentials directly."
-            )
-        }
     }
 
     /// An EC2 credential's keys, from its decrypted blob.

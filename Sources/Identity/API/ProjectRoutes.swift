@@ -137,6 +137,8 @@ struct ProjectRoutes: Sendable {
         let project = try await authorized(req, ctx, IdentityPolicy.deleteProject)
         try await service.write { sql in
             try await projects.delete(project.id, in: sql)
+            // keystone deletes the trusts on a deleted project
+            try await service.deleteTrusts(try await TrustStore().ids(onProject: project.id, in: sql), in: sql)
             try await service.revoke(db: sql, projectID: project.id)
         }
         return .empty()

@@ -62,6 +62,9 @@ struct TrustRoutes: Sendable {
                 let originalTrustor = chain.last?.trustorUserID ?? trustorID
                 let held = Set(try await AssignmentStore().effectiveRoles(user: originalTrustor, scope: .project(projectID), in: sql).map(\.id))
                 if let missing = roleIDs.first(where: { !held.contains($0) }) { throw IdentityError.notFound(kind: "role", id: missing) }
+            } else if let first = roleIDs.first {
+                // without a project the trustor holds no role to delegate (keystone: 404 for the role)
+                throw IdentityError.notFound(kind: "role", id: first)
             }
             let count: Int
             switch TrustRules.redelegationCount(
@@ -76,6 +79,7 @@ struct TrustRoutes: Sendable {
             case .failure(.forbidden(let message)): throw OpenStackError.forbidden(message)
             }
             let request = TrustRules.Request(
+                projectID: projectID,
                 roleIDs: Set(roleIDs),
                 impersonation: impersonation,
                 expiresAt: expiresAt ?? chain.first?.expiresAt,
@@ -148,10 +152,7 @@ struct TrustRoutes: Sendable {
     /// GET; 403 not its trustor (by policy) or an application credential's token.
     @Sendable func delete(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let trust = try await authorized(req, ctx, IdentityPolicy.deleteTrust)
-        let now = Clock.micros()
-        try await service.write { sql in
-            for id in try await trusts.softDelete(trust.id, at: now, in: sql) { try await service.revoke(db: sql, trustID: id) }
-        }
+        try await service.write { sql in try await service.deleteTrusts([trust.id], in: sql) }
         return .empty()
     }
 
@@ -250,6 +251,7 @@ struct TrustRoutes: Sendable {
     static func offer(_ trust: TrustRecord) -> TrustRules.Offer {
         TrustRules.Offer(
             id: trust.id,
+            projectID: trust.projectID,
             roleIDs: Set(trust.roleIDs),
             impersonation: trust.impersonation,
             expiresAt: trust.expiresAt,

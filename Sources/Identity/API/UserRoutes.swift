@@ -117,14 +117,11 @@ struct UserRoutes: Sendable {
     /// cascade); its tokens are revoked: 204. 404 unknown; 403 by policy.
     @Sendable func delete(_ req: Request, _ ctx: StratusContext) async throws -> Response {
         let user = try await authorized(req, ctx, IdentityPolicy.deleteUser)
-        let now = Clock.micros()
         try await service.write { sql in
             try await assignments.removeAll(actorID: user.id, in: sql)
             try await credentials.deleteAll(ofUser: user.id, in: sql)
             // keystone deletes the trusts the user gave or received (and those redelegated from them).
-            for id in try await TrustStore().ids(involving: user.id, in: sql) {
-                for deleted in try await TrustStore().softDelete(id, at: now, in: sql) { try await service.revoke(db: sql, trustID: deleted) }
-            }
+            try await service.deleteTrusts(try await TrustStore().ids(involving: user.id, in: sql), in: sql)
             try await users.delete(user.id, in: sql)
             try await AccessRuleStore().deleteAll(ofUser: user.id, in: sql)
             try await service.revoke(db: sql, userID: user.id)

@@ -14,6 +14,7 @@ enum TrustRules {
 
     /// What a new trust asks for, as the redelegation checks see it.
     struct Request: Equatable {
+        var projectID: String?
         var roleIDs: Set<String>
         var impersonation: Bool
         var expiresAt: Int64?
@@ -23,6 +24,7 @@ enum TrustRules {
     /// What a trust in the chain offers.
     struct Offer: Equatable {
         var id: String
+        var projectID: String?
         var roleIDs: Set<String>
         var impersonation: Bool
         var expiresAt: Int64?
@@ -35,6 +37,9 @@ enum TrustRules {
         guard parent.redelegationCount > 0, parent.redelegationCount <= maxCount else {
             return "Remaining redelegation depth of \(parent.redelegationCount) out of allowed range of [0..\(maxCount)]"
         }
+        // The chain delegates the first trustor's roles on one project: a link naming another
+        // project would hand out that trustor's roles there (Stratus's rule; keystone checks roles only).
+        if request.projectID != parent.projectID { return "A redelegated trust must be on the project of the trust it comes from" }
         if let uses = request.remainingUses {
             return "Field \"remaining_uses\" is set to \(uses) while it must not be set in order to redelegate a trust"
         }

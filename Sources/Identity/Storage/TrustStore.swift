@@ -138,6 +138,12 @@ struct TrustStore: Sendable {
             .orderBy("id").all(decodingColumn: "id", as: String.self)
     }
 
+    /// The ids of the standing trusts on `projectID` (the project is being deleted).
+    func ids(onProject projectID: String, in sql: any SQLDatabase) async throws -> [String] {
+        try await sql.select().column("id").from("trust").where("deleted_at", .is, SQLLiteral.null).where("project_id", .equal, projectID)
+            .orderBy("id").all(decodingColumn: "id", as: String.self)
+    }
+
     /// The record of a `trust` row, with its role ids.
     private func record(_ row: any SQLRow, in sql: any SQLDatabase) async throws -> TrustRecord {
         let r = try row.decode(Row.self)

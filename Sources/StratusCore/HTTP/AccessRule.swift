@@ -79,6 +79,13 @@ public struct AccessRule: Sendable, Equatable, Hashable {
         return matches(0, 0)
     }
 
+    /// Whether the caller behind an `X-Service-Token` lifts a restricted token's rules: a service
+    /// (the `service` role) whose own token is not restricted by rules.
+    public static func liftsRules(_ serviceCaller: Caller?) -> Bool {
+        guard let serviceCaller else { return false }
+        return serviceCaller.roles.contains("service") && serviceCaller.accessRules == nil
+    }
+
     /// Whether a token restricted to `rules` may make this request of the service of type
     /// `serviceType` (nil: the service does not know its type, and refuses): keystonemiddleware's
     /// order — Identity's own token validation is always allowed; the service must be in the token's

@@ -35,11 +35,7 @@ extension IdentityService {
         }
         let shown = trust.impersonation ? trustor : trustee
         var body: [String: JSON] = [
-            "user": [
-                "id": .string(shown.user.id), "name": .string(shown.user.name),
-                "domain": ["id": .string(shown.domain.id), "name": .string(shown.domain.name)],
-                "password_expires_at": shown.user.passwordExpiresAt.map { .string(Clock.iso(micros: $0, zulu: false)) } ?? .null,
-            ],
+            "user": Self.userDocument(shown.user, shown.domain),
             "OS-TRUST:trust": [
                 "id": .string(trust.id), "impersonation": .bool(trust.impersonation),
                 "trustor_user": ["id": .string(trust.trustorUserID)], "trustee_user": ["id": .string(trust.trusteeUserID)],
@@ -48,14 +44,7 @@ extension IdentityService {
         var scope: Caller.Scope = .unscoped
         var roles: [RoleRecord] = []
         if let projectID = trust.projectID {
-            let project = try await existing("project is gone or disabled") { try await ProjectStore().get(projectID, in: db) }
-            let domain = try await existing("project is gone or disabled") { try await DomainStore().get(project.domainID, in: db) }
-            guard project.enabled, domain.enabled else { throw IdentityError.invalidToken(reason: "project is gone or disabled") }
-            scope = .project(id: projectID, name: project.name, domainID: domain.id, domainName: domain.name)
-            body["project"] = [
-                "id": .string(projectID), "name": .string(project.name),
-                "domain": ["id": .string(domain.id), "name": .string(domain.name)],
-            ]
+            (scope, body["project"]) = try await enabledProject(projectID, knownDomain: trustor.domain, db: db)
             let held = try await AssignmentStore().effectiveRoles(user: originalTrustor, scope: .project(projectID), in: db)
             guard
                 let delegated = TrustRules.delegatedRoles(

@@ -121,19 +121,33 @@ extension IdentityService {
         }
     }
 
+    /// A token body's `user`.
+    static func userDocument(_ user: UserRecord, _ domain: DomainRecord) -> JSON {
+        [
+            "id": .string(user.id), "name": .string(user.name),
+            "domain": ["id": .string(domain.id), "name": .string(domain.name)],
+            "password_expires_at": user.passwordExpiresAt.map { .string(Clock.iso(micros: $0, zulu: false)) } ?? .null,
+        ]
+    }
+
+    /// The project a token is scoped to and its token-body `project`, when it and its domain are
+    /// enabled (`invalidToken` otherwise); `knownDomain` is used instead of a read when it is the project's.
+    func enabledProject(_ id: String, knownDomain: DomainRecord?, db: any SQLDatabase) async throws -> (Caller.Scope, JSON) {
+        let project = try await existing("project is gone or disabled") { try await ProjectStore().get(id, in: db) }
+        let domain =
+            project.domainID == knownDomain?.id
+            ? knownDomain!
+            : try await existing("project is gone or disabled") { try await DomainStore().get(project.domainID, in: db) }
+        guard project.enabled, domain.enabled else { throw IdentityError.invalidToken(reason: "project is gone or disabled") }
+        let document: JSON = ["id": .string(id), "name": .string(project.name), "domain": ["id": .string(domain.id), "name": .string(domain.name)]]
+        return (.project(id: id, name: project.name, domainID: domain.id, domainName: domain.name), document)
+    }
+
     /// The user, scope and roles behind a payload, from the stores. The roles may be empty
     /// (`resolve` decides); a disabled or vanished user, scope or credential is `invalidToken`.
     func loadScope(_ p: TokenPayload, db: any SQLDatabase) async throws -> ResolvedScope {
-        let user = try await existing("user is gone or disabled") { try await UserStore().get(p.userID, in: db) }
-        let userDomain = try await existing("user is gone or disabled") { try await DomainStore().get(user.domainID, in: db) }
-        guard user.enabled, userDomain.enabled else { throw IdentityError.invalidToken(reason: "user is gone or disabled") }
-        var body: [String: JSON] = [
-            "user": [
-                "id": .string(p.userID), "name": .string(user.name),
-                "domain": ["id": .string(user.domainID), "name": .string(userDomain.name)],
-                "password_expires_at": user.passwordExpiresAt.map { .string(Clock.iso(micros: $0, zulu: false)) } ?? .null,
-            ]
-        ]
+        let (user, userDomain) = try await enabledUser(p.userID, db: db)
+        var body: [String: JSON] = ["user": Self.userDocument(user, userDomain)]
         var scope: Caller.Scope = .unscoped
         var roles: [RoleRecord] = []
         let assignments = AssignmentStore()
@@ -141,18 +155,8 @@ extension IdentityService {
         case .unscoped:
             break
         case .project(let id):
-            let project = try await existing("project is gone or disabled") { try await ProjectStore().get(id, in: db) }
             // NOTE: the project is usually in the user's domain: that domain is not read twice.
-            let domain =
-                project.domainID == userDomain.id
-                ? userDomain
-                : try await existing("project is gone or disabled") { try await DomainStore().get(project.domainID, in: db) }
-            guard project.enabled, domain.enabled else { throw IdentityError.invalidToken(reason: "project is gone or disabled") }
-            scope = .project(id: id, name: project.name, domainID: domain.id, domainName: domain.name)
-            body["project"] = [
-                "id": .string(id), "name": .string(project.name),
-                "domain": ["id": .string(domain.id), "name": .string(domain.name)],
-            ]
+            (scope, body["project"]) = try await enabledProject(id, knownDomain: userDomain, db: db)
             body["is_domain"] = false
             roles = try await assignments.effectiveRoles(user: p.userID, scope: .project(id), in: db)
         case .domain(let id):

@@ -87,7 +87,6 @@ struct EC2Routes: Sendable {
     /// policy, as keystone) and enforces `action` on its owner.
     func authorized(_ req: Request, _ ctx: StratusContext, _ action: String) async throws -> CredentialRecord {
         let (userID, access) = (try ctx.parameters.require("user_id"), try ctx.parameters.require("credential_id"))
-        _ = try await service.authenticate(req)
         let credential = try await service.read { sql in try await credentials.get(EC2Signature.credentialID(access: access), in: sql) }
         let caller = try await service.authorize(
             req,

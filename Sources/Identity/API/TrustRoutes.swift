@@ -176,7 +176,6 @@ struct TrustRoutes: Sendable {
     /// enforces `action` on its trustor and trustee.
     func authorized(_ req: Request, _ ctx: StratusContext, _ action: String) async throws -> TrustRecord {
         let id = try ctx.parameters.require("trust_id")
-        _ = try await service.authenticate(req)
         let trust = try await service.read { sql in try await trusts.usable(id, at: Clock.micros(), in: sql) }
         let caller = try await service.authorize(
             req,
